@@ -1,0 +1,317 @@
+"""The one MQTT client every unit uses: status with a last will, requests with replies.
+
+Subscriptions are remembered and renewed in ``on_connect`` so a reconnect restores them.
+Handlers run on paho's network thread: they must be quick (queue work elsewhere).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from appliance.clock import Clock, SystemClock, rfc3339
+from appliance.config.base import BrokerConfig
+from appliance.contract import VERSION, Topics, decode, encode
+from appliance.errors import ContractError, NotConnected, RequestTimeout
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    payload: bytes
+    retain: bool
+    response_topic: str | None
+    correlation: bytes | None
+
+
+Handler = Callable[[Message], None]
+
+
+class _Pending:
+    __slots__ = ("event", "reply")
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.reply: dict[str, Any] | None = None
+
+
+class Bus:
+    def __init__(
+        self,
+        *,
+        site: str,
+        unit: str,
+        role: str,
+        broker: BrokerConfig,
+        clock: Clock | None = None,
+        status_interval_s: float = 30.0,
+    ) -> None:
+        self.site = site
+        self.unit = unit
+        self.role = role
+        self.topics = Topics(site)
+        self.clock: Clock = clock or SystemClock()
+        self._broker = broker
+        self._status_interval = status_interval_s
+        self._handlers: list[tuple[str, Handler]] = []
+        self._pending: dict[bytes, _Pending] = {}
+        self._lock = threading.Lock()
+        self._connected = threading.Event()
+        self._conn_listeners: list[Callable[[bool], None]] = []
+        self._boot = uuid.uuid4().hex[:8]
+        self._session = 0
+        self._status: dict[str, Any] = {"state": "starting"}
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+        self._client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=f"{site}-{unit}-{self._boot}",
+            protocol=mqtt.MQTTv5,
+        )
+        if broker.username:
+            self._client.username_pw_set(broker.username, broker.password)
+        if broker.tls:
+            self._client.tls_set(ca_certs=broker.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=8)
+        self._client.on_socket_open = self._on_socket_open
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._set_will()
+
+    # ---- lifecycle -------------------------------------------------------------------
+    def subscribe(self, topic_filter: str, handler: Handler) -> None:
+        """Register a handler; it is (re)subscribed on every connect."""
+        with self._lock:
+            self._handlers.append((topic_filter, handler))
+        if self._connected.is_set():
+            self._client.subscribe(topic_filter, qos=1)
+
+    def on_connection(self, listener: Callable[[bool], None]) -> None:
+        self._conn_listeners.append(listener)
+
+    def start(self) -> None:
+        """Connect in the background; a broker that is down now is retried forever."""
+        self._client.connect_async(self._broker.host, self._broker.port, self._broker.keepalive)
+        self._client.loop_start()
+        self._heartbeat = threading.Thread(
+            target=self._beat, name=f"status-{self.unit}", daemon=True
+        )
+        self._heartbeat.start()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def stop(self) -> None:
+        """Say "stopped" (not "lost": this is on purpose) and disconnect."""
+        self._stop.set()
+        if self._connected.is_set():
+            self._status["state"] = "stopped"
+            info = self._publish_status()
+            try:
+                info.wait_for_publish(timeout=2.0)
+            except (RuntimeError, ValueError):
+                pass  # the broker went away while stopping: the last will covers it
+        self._client.disconnect()
+        self._client.loop_stop()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=2.0)
+
+    # ---- publishing ------------------------------------------------------------------
+    def publish(
+        self,
+        topic: str,
+        obj: dict[str, Any],
+        *,
+        retain: bool = False,
+        qos: int = 1,
+        properties: Properties | None = None,
+    ) -> mqtt.MQTTMessageInfo:
+        return self._client.publish(topic, encode(obj), qos=qos, retain=retain,
+                                    properties=properties)
+
+    def reply(self, msg: Message, obj: dict[str, Any]) -> None:
+        """Answer a request on the ResponseTopic it named, echoing its CorrelationData."""
+        if not msg.response_topic:
+            return
+        props = Properties(PacketTypes.PUBLISH)
+        if msg.correlation is not None:
+            props.CorrelationData = msg.correlation
+        self._client.publish(msg.response_topic, encode(obj), qos=1, properties=props)
+
+    def set_status(self, state: str, **fields: Any) -> None:
+        """Retained unit status: ready / alert (with reasons) / stopped; lost is the will."""
+        self._status = {"state": state, **fields}
+        if self._connected.is_set():
+            self._publish_status()
+
+    def update_status(self, **fields: Any) -> None:
+        self.set_status(str(self._status.get("state", "ready")),
+                        **{**self._status_fields(), **fields})
+
+    @property
+    def status(self) -> dict[str, Any]:
+        return dict(self._status)
+
+    def _status_fields(self) -> dict[str, Any]:
+        return {k: v for k, v in self._status.items() if k != "state"}
+
+    def _status_payload(self) -> dict[str, Any]:
+        return {
+            "v": VERSION,
+            "unit": self.unit,
+            "role": self.role,
+            **self._status,
+            "boot": self._boot,
+            "session": self._session,
+            "at": rfc3339(self.clock.now()),
+        }
+
+    def _publish_status(self) -> mqtt.MQTTMessageInfo:
+        return self.publish(self.topics.status(self.unit), self._status_payload(), retain=True)
+
+    def _set_will(self) -> None:
+        will = {"v": VERSION, "unit": self.unit, "role": self.role, "state": "lost",
+                "boot": self._boot, "session": self._session + 1}
+        # the will applies to the next connection, which will be session + 1
+        self._client.will_set(self.topics.status(self.unit), encode(will), qos=1, retain=True)
+
+    def _beat(self) -> None:
+        # A fresh "at" lets a monitor tell a unit that hangs while connected from a live one.
+        while not self._stop.wait(self._status_interval):
+            if self._connected.is_set():
+                self._publish_status()
+
+    # ---- requests --------------------------------------------------------------------
+    def request(
+        self,
+        target: str,
+        body: dict[str, Any],
+        *,
+        timeout: float,
+        req_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Send a request and wait for its reply; RequestTimeout/NotConnected otherwise.
+
+        Pass the same ``req_id`` to retry: the hub answers a repeated id without acting twice.
+        """
+        if not self._connected.is_set():
+            raise NotConnected(f"not connected to the broker at {self._broker.url}")
+        rid = req_id or uuid.uuid4().hex
+        corr = rid.encode()
+        pending = _Pending()
+        with self._lock:
+            self._pending[corr] = pending
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = self.topics.res(self.unit)
+        props.CorrelationData = corr
+        try:
+            self.publish(self.topics.req(self.unit, target), {"v": VERSION, "id": rid, **body},
+                         properties=props)
+            if not pending.event.wait(timeout):
+                raise RequestTimeout(f"{target} did not answer {body.get('op')} in {timeout} s")
+        finally:
+            with self._lock:
+                self._pending.pop(corr, None)
+        assert pending.reply is not None
+        return pending.reply
+
+    # ---- paho callbacks (network thread) -----------------------------------------------
+    def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        # Nagle + delayed ACK add ~40 ms to every request/reply on loopback.
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            pass  # not a TCP socket (e.g. websockets): nothing to tune
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
+                    properties: Any) -> None:
+        if reason.is_failure:
+            log.warning("broker refused %s: %s", self.unit, reason)
+            return
+        self._session += 1
+        with self._lock:
+            filters = {f for f, _ in self._handlers}
+        filters.add(self.topics.res(self.unit))
+        filters.add(self.topics.status(self.unit))
+        for f in sorted(filters):
+            client.subscribe(f, qos=1)
+        self._connected.set()
+        self._publish_status()
+        self._set_will()
+        for listener in self._conn_listeners:
+            listener(True)
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
+                       properties: Any) -> None:
+        was = self._connected.is_set()
+        self._connected.clear()
+        if was:
+            for listener in self._conn_listeners:
+                listener(False)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, m: mqtt.MQTTMessage) -> None:
+        props = getattr(m, "properties", None)
+        msg = Message(
+            topic=m.topic,
+            payload=bytes(m.payload),
+            retain=bool(m.retain),
+            response_topic=getattr(props, "ResponseTopic", None) if props else None,
+            correlation=getattr(props, "CorrelationData", None) if props else None,
+        )
+        if msg.topic == self.topics.res(self.unit):
+            self._on_reply(msg)
+            return
+        if msg.topic == self.topics.status(self.unit):
+            self._on_own_status(msg)
+            return
+        with self._lock:
+            handlers = [h for f, h in self._handlers if mqtt.topic_matches_sub(f, msg.topic)]
+        for handler in handlers:
+            try:
+                handler(msg)
+            except Exception:  # noqa: BLE001 - one bad handler must not kill the network thread
+                log.exception("handler for %s failed", msg.topic)
+
+    def _on_reply(self, msg: Message) -> None:
+        if msg.correlation is None:
+            return
+        try:
+            reply = decode(msg.payload)
+        except ContractError as exc:
+            log.warning("unreadable reply on %s: %s", msg.topic, exc)
+            return
+        with self._lock:
+            pending = self._pending.get(msg.correlation)
+        if pending is not None:
+            pending.reply = reply
+            pending.event.set()
+
+    def _on_own_status(self, msg: Message) -> None:
+        # A last will from an earlier connection can arrive after our "ready" (MQTT 5
+        # delays wills); put our live status back so the retained one tells the truth.
+        try:
+            status = decode(msg.payload)
+        except ContractError:
+            return
+        stale = status.get("state") == "lost" and (
+            status.get("boot") != self._boot or status.get("session") != self._session
+        )
+        if stale and self._connected.is_set() and not self._stop.is_set():
+            self._publish_status()

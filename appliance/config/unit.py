@@ -1,0 +1,73 @@
+"""A unit's config file: who it is, where the broker is, and its role's section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, PrivateAttr, model_validator
+
+from appliance.config.base import BrokerConfig, Ident, StrictModel
+from appliance.config.board import BoardSection
+from appliance.config.counter import CounterSection
+from appliance.config.dispenser import DispenserSection
+from appliance.config.lookup import LookupSection
+from appliance.config.site import SiteConfig
+from appliance.config.store import StoreSection
+
+Role = Literal["hub", "dispenser", "counter", "board", "lookup", "store"]
+ROLE_SECTIONS = ("hub", "dispenser", "counter", "board", "lookup", "store")
+
+
+class UnitConfig(StrictModel):
+    site: Ident
+    unit: Ident
+    role: Role
+    broker: BrokerConfig = BrokerConfig()
+    data_dir: str | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    hub: SiteConfig | None = None
+    dispenser: DispenserSection | None = None
+    counter: CounterSection | None = None
+    board: BoardSection | None = None
+    lookup: LookupSection | None = None
+    store: StoreSection | None = None
+    status_interval_s: float = Field(default=30.0, ge=1.0, le=3600.0)
+
+    _source: Path | None = PrivateAttr(default=None)
+    _data_override: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _sections_match_role(self) -> UnitConfig:
+        problems = []
+        for name in ROLE_SECTIONS:
+            if name != self.role and getattr(self, name) is not None:
+                problems.append(f"[{name}] does not belong in a {self.role} unit's file")
+        if self.role == "hub" and self.hub is None:
+            problems.append("a hub needs a [hub] section with the site's services and counters")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def source(self) -> Path | None:
+        """The file this config was read from, if any."""
+        return self._source
+
+    @property
+    def base_dir(self) -> Path:
+        return self._source.parent if self._source else Path.cwd()
+
+    def resolve(self, path: str | Path) -> Path:
+        """A path from the config, taken relative to the config file's folder."""
+        p = Path(path)
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    @property
+    def data_path(self) -> Path:
+        if self._data_override is not None:
+            return self._data_override
+        return self.resolve(self.data_dir or f"data/{self.unit}")
+
+    def section(self) -> object:
+        return getattr(self, self.role)

@@ -1,0 +1,30 @@
+"""Shared plumbing for role commands: common options, logging, waiting for a signal."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from pathlib import Path
+
+from appliance.config import UnitConfig, load_unit_config
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, metavar="FILE", help="the unit's TOML file")
+    parser.add_argument("--broker", metavar="URL", help="broker URL (overrides the file)")
+    parser.add_argument("--data", metavar="DIR", help="data folder (overrides the file)")
+
+
+def load_from_args(args: argparse.Namespace) -> UnitConfig:
+    return load_unit_config(
+        args.config, broker_url=args.broker, data_dir=Path(args.data) if args.data else None
+    )
+
+
+def wait_for_signal() -> None:
+    """Block until SIGTERM or SIGINT (systemd stop, Ctrl-C)."""
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    done.wait()

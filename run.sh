@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The two set-up commands of the README:  ./run.sh demo   and   ./run.sh test
+# Each installs what is missing (Debian packages, a virtualenv with the project) first.
+set -euo pipefail
+cd "$(dirname "$0")"
+here=$(pwd)
+venv="${MOTCUA_VENV:-$here/.venv}"
+
+need_pkgs=(mosquitto mosquitto-clients espeak-ng sox fonts-noto-core fonts-dejavu-core
+           python3-venv python3-dev build-essential)
+[ "${1:-}" = "test" ] && need_pkgs+=(postgresql)
+
+install_debian_packages() {
+  local missing=()
+  for p in "${need_pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  # postgresql may come from another source on some images: the server binary is what counts
+  if [[ " ${missing[*]} " == *" postgresql "* ]] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    missing=("${missing[@]/postgresql}")
+  fi
+  local real=()
+  for p in "${missing[@]}"; do [ -n "$p" ] && real+=("$p"); done
+  [ ${#real[@]} -eq 0 ] && return 0
+  echo "Installing Debian packages: ${real[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${real[@]}"
+}
+
+make_venv() {
+  local stamp="$venv/.motcua-installed"
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+  fi
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    "$venv/bin/pip" install -q --upgrade pip
+    "$venv/bin/pip" install -q -e ".[dev]"
+    touch "$stamp"
+  fi
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+  demo)
+    install_debian_packages
+    make_venv
+    exec "$venv/bin/motcua" demo "$@"
+    ;;
+  test)
+    install_debian_packages
+    make_venv
+    "$venv/bin/ruff" check appliance drivers display tests bench
+    "$venv/bin/mypy" appliance drivers display
+    exec "$venv/bin/python" -m pytest -q "$@"
+    ;;
+  *)
+    echo "usage: ./run.sh demo [--headless --minutes N] | ./run.sh test [pytest args]" >&2
+    exit 2
+    ;;
+esac

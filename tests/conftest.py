@@ -1,0 +1,65 @@
+"""Shared fixtures: a real mosquitto per test, the demo site in a temp folder, bus clients."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+# Rendering and audio run without a screen or a sound card in tests.
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+from appliance.broker import MosquittoBroker  # noqa: E402
+from appliance.bus import Bus  # noqa: E402
+from appliance.config.base import BrokerConfig  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_SITE = ROOT / "firmware_config" / "examples" / "demo-site"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _escpos_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # `import escpos` leaves a temp folder per import unless told where to cache
+    os.environ.setdefault(
+        "ESCPOS_CAPABILITIES_PICKLE_DIR", str(tmp_path_factory.mktemp("escpos-cache"))
+    )
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[MosquittoBroker]:
+    b = MosquittoBroker(workdir=tmp_path / "mosquitto")
+    b.start()
+    try:
+        yield b
+    finally:
+        b.stop()
+
+
+@pytest.fixture
+def demo_site(tmp_path: Path) -> Path:
+    """A private copy of the example site, so tests may write data folders beside it."""
+    dest = tmp_path / "demo-site"
+    shutil.copytree(DEMO_SITE, dest, ignore=shutil.ignore_patterns("data"))
+    return dest
+
+
+@pytest.fixture
+def make_bus(broker: MosquittoBroker) -> Iterator[Callable[..., Bus]]:
+    made: list[Bus] = []
+
+    def factory(unit: str, role: str = "dispenser", site: str = "demo") -> Bus:
+        bus = Bus(site=site, unit=unit, role=role, broker=BrokerConfig(url=broker.url),
+                  status_interval_s=3600)
+        bus.start()
+        assert bus.wait_connected(10), "bus did not connect to the test broker"
+        made.append(bus)
+        return bus
+
+    yield factory
+    for bus in made:
+        bus.stop()
