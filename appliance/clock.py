@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -59,3 +60,18 @@ def parse_rfc3339(text: str) -> datetime:
     if when.tzinfo is None:
         raise ValueError(f"time without offset: {text!r}")
     return when
+
+
+class OffsetClock:
+    """Real time flowing from a chosen start (optionally faster): the live demo starts at
+    opening time whatever the hour, and tests run inside opening hours."""
+
+    def __init__(self, start: datetime, speed: float = 1.0) -> None:
+        if start.tzinfo is None:
+            raise ValueError("OffsetClock needs a timezone-aware start time")
+        self._start = start
+        self._t0 = time.monotonic()
+        self.speed = speed
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=(time.monotonic() - self._t0) * self.speed)

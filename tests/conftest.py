@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import datetime
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,7 +17,10 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from appliance.broker import MosquittoBroker  # noqa: E402
 from appliance.bus import Bus  # noqa: E402
+from appliance.clock import VN_TZ, OffsetClock  # noqa: E402
+from appliance.config import load_unit_config  # noqa: E402
 from appliance.config.base import BrokerConfig  # noqa: E402
+from appliance.hub.bootstrap import Hub, build_hub  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "firmware_config" / "examples" / "demo-site"
@@ -63,3 +67,26 @@ def make_bus(broker: MosquittoBroker) -> Iterator[Callable[..., Bus]]:
     yield factory
     for bus in made:
         bus.stop()
+
+
+# A Monday inside the demo site's opening hours (07:30-17:00, Asia/Ho_Chi_Minh).
+OPENING = datetime(2026, 11, 30, 8, 0, tzinfo=VN_TZ)
+
+
+@pytest.fixture
+def clock() -> OffsetClock:
+    """Real time flowing from 08:00 on a working Monday; share it between hub and units."""
+    return OffsetClock(OPENING)
+
+
+@pytest.fixture
+def hub(broker: MosquittoBroker, demo_site: Path, clock: OffsetClock) -> Iterator[Hub]:
+    """The real hub on the demo site's hub.toml, connected to this test's broker."""
+    config = load_unit_config(demo_site / "hub.toml", broker_url=broker.url)
+    h = build_hub(config, clock=clock)
+    h.start()
+    assert h.bus.wait_connected(10), "hub did not connect"
+    try:
+        yield h
+    finally:
+        h.stop()

@@ -1,0 +1,103 @@
+"""The queue's data: tickets, counters and the day's state. Plain data, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from appliance.clock import rfc3339
+
+OPEN_STATES = frozenset({"waiting", "serving", "parked"})
+ALL_STATES = OPEN_STATES | {"finished", "no_show", "expired", "voided"}
+RATINGS = ("very_satisfied", "satisfied", "unsatisfied")
+
+
+@dataclass
+class Ticket:
+    day: date
+    number: str
+    service: str
+    priority: bool
+    issued_at: datetime
+    unit: str
+    origin: str = "hub"  # hub | offline (a dispenser's own band) | manual (typed at a counter)
+    state: str = "waiting"
+    order_at: datetime | None = None  # queue position: the original issue time, kept on transfer
+    counter: str | None = None
+    first_called_at: datetime | None = None
+    called_at: datetime | None = None
+    finished_at: datetime | None = None
+    officer: str | None = None
+    calls: int = 0
+    rating: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.order_at is None:
+            self.order_at = self.issued_at
+
+    def copy(self) -> Ticket:
+        return replace(self)
+
+    def wire(self, site_names: dict[str, str] | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "number": self.number,
+            "service": self.service,
+            "priority": self.priority,
+            "issued_at": rfc3339(self.issued_at),
+            "state": self.state,
+        }
+        if site_names is not None:
+            out["service_name"] = site_names.get(self.service, self.service)
+        if self.origin != "hub":
+            out["origin"] = self.origin
+        return out
+
+
+@dataclass
+class Counter:
+    id: str
+    open: bool = False
+    serving: str | None = None
+    since: datetime | None = None
+    officer: str | None = None
+    priority_streak: int = 0
+
+    def copy(self) -> Counter:
+        return replace(self)
+
+
+@dataclass
+class QueueState:
+    day: date | None = None
+    seq: int = 0
+    tickets: dict[str, Ticket] = field(default_factory=dict)
+    counters: dict[str, Counter] = field(default_factory=dict)
+    next_number: dict[str, int] = field(default_factory=dict)
+
+    def waiting(self, services: list[str] | tuple[str, ...]) -> list[Ticket]:
+        """Waiting tickets of these services, longest-waiting first (service order breaks ties)."""
+        rank = {s: i for i, s in enumerate(services)}
+        found = [t for t in self.tickets.values() if t.state == "waiting" and t.service in rank]
+        found.sort(key=lambda t: (t.order_at, rank[t.service], t.number))
+        return found
+
+
+@dataclass
+class Outcome:
+    """What one request did: the reply body, the events to publish, what to persist."""
+
+    reply: dict[str, Any] = field(default_factory=dict)
+    error: tuple[str, str] | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    tickets: list[Ticket] = field(default_factory=list)
+    counters: list[Counter] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.events or self.tickets or self.counters)
+
+    def merge(self, other: Outcome) -> None:
+        self.events.extend(other.events)
+        self.tickets.extend(other.tickets)
+        self.counters.extend(other.counters)

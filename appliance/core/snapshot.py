@@ -1,0 +1,57 @@
+"""The retained messages the hub publishes, built from the engine's state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from appliance.clock import rfc3339
+from appliance.config.site import SiteConfig
+from appliance.core.engine import QueueEngine
+from appliance.core.estimates import estimate_wait
+
+
+def queue_state(engine: QueueEngine, now: datetime) -> dict[str, Any]:
+    st, site = engine.state, engine.site
+    services: dict[str, Any] = {}
+    for svc in site.services:
+        waiting = st.waiting([svc.id])
+        issued = [t for t in st.tickets.values() if t.service == svc.id]
+        last = max(issued, key=lambda t: (t.issued_at, t.number), default=None)
+        services[svc.id] = {
+            "name": svc.name,
+            "name_en": svc.name_en,
+            "waiting": [t.number for t in waiting],
+            "priority_waiting": [t.number for t in waiting if t.priority],
+            "last_issued": last.number if last else None,
+            "est_wait_s": estimate_wait(site, st, svc.id, len(waiting)),
+        }
+    counters = {c.id: engine.counter_wire(c) for c in st.counters.values()}
+    return {"v": 1, "seq": st.seq, "day": st.day.isoformat() if st.day else None,
+            "at": rfc3339(now), "services": services, "counters": counters}
+
+
+def counter_state(engine: QueueEngine, cid: str) -> dict[str, Any]:
+    w = engine.counter_wire(engine.state.counters[cid])
+    return {"v": 1, "counter": cid, "seq": engine.state.seq, **{k: v for k, v in w.items()
+                                                                if k != "id"}}
+
+
+def site_info(site: SiteConfig) -> dict[str, Any]:
+    return {
+        "v": 1,
+        "office_name": site.office_name,
+        "office_name_en": site.office_name_en,
+        "timezone": site.timezone,
+        "lookup_url": site.lookup_url,
+        "services": [{"id": s.id, "name": s.name, "name_en": s.name_en, "letter": s.letter,
+                      "digits": s.digits} for s in site.services],
+        "counters": [{"id": c.id, "name": c.label, "services": c.services}
+                     for c in site.counters],
+        "priority": {"label": site.priority.label, "label_en": site.priority.label_en,
+                     "categories": site.priority.categories},
+        "hours": {"open": site.hours.open.isoformat("minutes"),
+                  "close": site.hours.close.isoformat("minutes"), "days": site.hours.days},
+        "offline_bands": {uid: {sid: [b.first, b.last] for sid, b in u.offline_bands.items()}
+                          for uid, u in site.units.items() if u.offline_bands},
+    }

@@ -1,0 +1,58 @@
+"""Composition root of the hub: config → database → bus → service."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from appliance.bus import Bus
+from appliance.clock import Clock, SystemClock
+from appliance.config import UnitConfig
+from appliance.errors import ConfigError
+from appliance.hub.service import HubService
+from appliance.hub.store import HubStore
+from appliance.runtime import add_common_arguments, load_from_args, wait_for_signal
+
+log = logging.getLogger(__name__)
+
+
+class Hub:
+    def __init__(self, config: UnitConfig, clock: Clock) -> None:
+        if config.hub is None:
+            raise ConfigError([f"{config.source}: a hub needs a [hub] section"])
+        self.config = config
+        self.store = HubStore(config.data_path / "hub.sqlite3")
+        self.bus = Bus(site=config.site, unit=config.unit, role="hub", broker=config.broker,
+                       clock=clock, status_interval_s=config.status_interval_s)
+        self.service = HubService(config.hub, self.store, self.bus, clock)
+
+    def start(self) -> None:
+        self.service.start()
+        self.bus.start()
+
+    def stop(self) -> None:
+        self.service.stop()
+        self.bus.stop()
+        self.store.close()
+
+
+def build_hub(config: UnitConfig, *, clock: Clock | None = None) -> Hub:
+    tz = config.hub.tz if config.hub else None
+    return Hub(config, clock or (SystemClock(tz) if tz else SystemClock()))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_common_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_from_args(args)
+    if config.role != "hub":
+        raise ConfigError([f"{args.config}: role is {config.role!r}, not 'hub'"])
+    hub = build_hub(config)
+    hub.start()
+    log.info("hub for site %s on %s, data in %s", config.site, config.broker.url,
+             config.data_path)
+    wait_for_signal()
+    hub.stop()
+    return 0

@@ -1,0 +1,182 @@
+"""The hub: requests in from the bus, through the engine, onto disk, then out to the bus.
+
+One worker thread owns the engine and the database. It takes requests in batches so one
+fsync can cover several of them (group commit); every reply and event of a batch is
+published only after that batch has committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from appliance.bus import Bus, Message
+from appliance.clock import Clock
+from appliance.config.site import SiteConfig
+from appliance.contract import Topics, decode, error_reply, ok_reply
+from appliance.core.engine import QueueEngine
+from appliance.core.model import Outcome
+from appliance.core.snapshot import counter_state, queue_state, site_info
+from appliance.errors import ContractError, StorageError
+from appliance.hub.store import HubStore
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 64
+TICK_S = 5.0
+
+
+@dataclass
+class _Republish:
+    """A marker in the work queue: (re)publish every retained message."""
+
+
+class HubService:
+    def __init__(self, site: SiteConfig, store: HubStore, bus: Bus, clock: Clock) -> None:
+        self.site = site
+        self.store = store
+        self.bus = bus
+        self.clock = clock
+        self.topics: Topics = bus.topics
+        state, self._replies = store.load()
+        self.engine = QueueEngine(site, state)
+        self._inbox: queue.Queue[Message | _Republish | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="hub-worker", daemon=True)
+        self.processed = 0
+        bus.subscribe(self.topics.req_filter("hub"), self._inbox.put)
+        bus.on_connection(lambda up: self._inbox.put(_Republish()) if up else None)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._inbox.put(None)
+        self._thread.join(timeout=10)
+
+    # ---- worker ----------------------------------------------------------------------
+    def _run(self) -> None:
+        self._tick()
+        while True:
+            try:
+                first = self._inbox.get(timeout=TICK_S)
+            except queue.Empty:
+                self._tick()
+                continue
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._inbox.put(None)
+                    break
+                batch.append(item)
+            self._process(batch)
+
+    def _tick(self) -> None:
+        now = self.clock.now()
+        out = self.engine.tick(now)
+        if out.changed:
+            self._commit_and_publish([out], [], now)
+            self.store.prune(self.engine.state.day - timedelta(days=1))  # type: ignore[operator]
+
+    def _process(self, batch: list[Message | _Republish]) -> None:
+        now = self.clock.now()
+        outcomes: list[Outcome] = []
+        replies: list[tuple[Message, dict[str, Any]]] = []
+        to_store: list[tuple[str, str, dict[str, Any]]] = []
+        in_batch: dict[tuple[str, str], dict[str, Any]] = {}
+        republish = False
+        broken = False
+        for msg in batch:
+            if isinstance(msg, _Republish):
+                republish = True
+                continue
+            where = self.topics.unit_of(msg.topic)
+            if where is None:
+                continue
+            unit = where[0]
+            try:
+                body = decode(msg.payload)
+            except ContractError as exc:
+                log.warning("bad request from %s: %s", unit, exc)
+                replies.append((msg, error_reply(None, exc.code, exc.message)))
+                continue
+            req_id = body.get("id")
+            key = (unit, req_id) if isinstance(req_id, str) else None
+            if key is not None and (key in self._replies or key in in_batch):
+                # QoS 1 may deliver twice, and units retry with the same id: answer, act once.
+                replies.append((msg, self._replies.get(key) or in_batch[key]))
+                continue
+            try:
+                out = self.engine.handle(unit, body, now)
+            except Exception:  # noqa: BLE001 - a bug must cost one request, never the hub
+                log.exception("engine failed on %s from %s", body.get("op"), unit)
+                out, broken = Outcome(error=("internal", "engine error")), True
+            rid = req_id if isinstance(req_id, str) else None
+            if out.error:
+                reply = error_reply(rid, out.error[0], out.error[1])
+            else:
+                reply = ok_reply(rid or "", **out.reply)
+            outcomes.append(out)
+            replies.append((msg, reply))
+            if key is not None and not broken:
+                in_batch[key] = reply
+                to_store.append((unit, key[1], reply))
+        try:
+            if any(o.changed for o in outcomes) or to_store:
+                self._commit_and_publish(outcomes, to_store, now, force_state=republish)
+            elif republish:
+                self._publish_retained(now)
+        except StorageError as exc:
+            log.error("%s: answering 'internal' and reloading the last committed state", exc)
+            self.bus.set_status("alert", reasons=[f"database: {exc}"])
+            replies = [(m, error_reply(r.get("id"), "internal", "storage")) for m, r in replies]
+            broken = True
+        if broken:
+            state, self._replies = self.store.load()
+            self.engine = QueueEngine(self.site, state)
+        else:
+            self._replies.update(in_batch)
+        for msg, reply in replies:
+            self.bus.reply(msg, reply)
+        self.processed += len(replies)
+
+    def _commit_and_publish(self, outcomes: list[Outcome],
+                            to_store: list[tuple[str, str, dict[str, Any]]], now: datetime,
+                            force_state: bool = False) -> None:
+        self.store.commit(self.engine.state, outcomes, to_store)
+        for out in outcomes:
+            for ev in out.events:
+                self.bus.publish(self.topics.queue_events, ev)
+        changed_counters = {c.id for o in outcomes for c in o.counters}
+        if force_state:
+            self._publish_retained(now)
+            return
+        if any(o.changed for o in outcomes):
+            self.bus.publish(self.topics.queue_state, queue_state(self.engine, now), retain=True)
+        for cid in sorted(changed_counters):
+            self.bus.publish(self.topics.counter_state(cid), counter_state(self.engine, cid),
+                             retain=True)
+        self._status(now)
+
+    def _publish_retained(self, now: datetime) -> None:
+        self.bus.publish(self.topics.site_info, site_info(self.site), retain=True)
+        self.bus.publish(self.topics.queue_state, queue_state(self.engine, now), retain=True)
+        for cid in self.engine.state.counters:
+            self.bus.publish(self.topics.counter_state(cid), counter_state(self.engine, cid),
+                             retain=True)
+        self._status(now)
+
+    def _status(self, now: datetime) -> None:
+        st = self.engine.state
+        waiting = sum(1 for t in st.tickets.values() if t.state == "waiting")
+        self.bus.set_status("ready", reasons=[], day=st.day.isoformat() if st.day else None,
+                            seq=st.seq, waiting=waiting,
+                            open_counters=sum(1 for c in st.counters.values() if c.open))

@@ -1,0 +1,141 @@
+"""The hub's durable record: SQLite in WAL mode with synchronous=FULL.
+
+One transaction per batch of requests holds the changed tickets and counters, the events,
+the replies (for idempotency) and the sequence number. Nothing is replied or published
+before that transaction has committed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from appliance.core.model import Counter, Outcome, QueueState, Ticket
+from appliance.errors import StorageError
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tickets (
+    day TEXT NOT NULL, number TEXT NOT NULL, service TEXT NOT NULL, priority INTEGER NOT NULL,
+    issued_at TEXT NOT NULL, unit TEXT NOT NULL, origin TEXT NOT NULL, state TEXT NOT NULL,
+    order_at TEXT NOT NULL, counter TEXT, first_called_at TEXT, called_at TEXT,
+    finished_at TEXT, officer TEXT, calls INTEGER NOT NULL, rating TEXT,
+    PRIMARY KEY (day, number)
+);
+CREATE TABLE IF NOT EXISTS counters (
+    id TEXT PRIMARY KEY, open INTEGER NOT NULL, serving TEXT, since TEXT, officer TEXT,
+    priority_streak INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, day TEXT, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS replies (
+    unit TEXT NOT NULL, req_id TEXT NOT NULL, day TEXT, body TEXT NOT NULL,
+    PRIMARY KEY (unit, req_id)
+);
+"""
+_TICKET_COLS = ("day", "number", "service", "priority", "issued_at", "unit", "origin", "state",
+                "order_at", "counter", "first_called_at", "called_at", "finished_at", "officer",
+                "calls", "rating")
+
+
+def _ts(v: datetime | None) -> str | None:
+    return v.isoformat() if v else None
+
+
+def _dt(v: str | None) -> datetime | None:
+    return datetime.fromisoformat(v) if v else None
+
+
+class HubStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(_SCHEMA)
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)",
+                            (str(SCHEMA_VERSION),))
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open the hub database {path}: {exc}") from exc
+        self.path = path
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ---- loading ---------------------------------------------------------------------
+    def load(self) -> tuple[QueueState, dict[tuple[str, str], dict[str, Any]]]:
+        """The state as last committed, and the replies already given (for idempotency)."""
+        meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        st = QueueState(seq=int(meta.get("seq", "0")))
+        if meta.get("day"):
+            st.day = date.fromisoformat(meta["day"])
+            st.next_number = json.loads(meta.get("next_number", "{}"))
+            cur = self.db.execute(
+                f"SELECT {', '.join(_TICKET_COLS)} FROM tickets WHERE day = ?",
+                (meta["day"],))
+            for row in cur:
+                r = dict(zip(_TICKET_COLS, row, strict=True))
+                t = Ticket(
+                    day=date.fromisoformat(r["day"]), number=r["number"], service=r["service"],
+                    priority=bool(r["priority"]), issued_at=_dt(r["issued_at"]),  # type: ignore[arg-type]
+                    unit=r["unit"], origin=r["origin"], state=r["state"],
+                    order_at=_dt(r["order_at"]), counter=r["counter"],
+                    first_called_at=_dt(r["first_called_at"]), called_at=_dt(r["called_at"]),
+                    finished_at=_dt(r["finished_at"]), officer=r["officer"], calls=r["calls"],
+                    rating=r["rating"])
+                st.tickets[t.number] = t
+        for cid, is_open, serving, since, officer, streak in self.db.execute(
+            "SELECT id, open, serving, since, officer, priority_streak FROM counters"
+        ):
+            st.counters[cid] = Counter(id=cid, open=bool(is_open), serving=serving,
+                                       since=_dt(since), officer=officer,
+                                       priority_streak=streak)
+        replies = {(u, r): json.loads(b) for u, r, b in
+                   self.db.execute("SELECT unit, req_id, body FROM replies")}
+        return st, replies
+
+    # ---- committing ------------------------------------------------------------------
+    def commit(self, state: QueueState, outcomes: list[Outcome],
+               replies: list[tuple[str, str, dict[str, Any]]]) -> None:
+        """Write a batch in one transaction; raises StorageError if it did not commit."""
+        day = state.day.isoformat() if state.day else None
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            for out in outcomes:
+                for t in out.tickets:
+                    self.db.execute(
+                        f"INSERT OR REPLACE INTO tickets ({', '.join(_TICKET_COLS)}) "
+                        f"VALUES ({', '.join('?' * len(_TICKET_COLS))})",
+                        (t.day.isoformat(), t.number, t.service, int(t.priority),
+                         _ts(t.issued_at), t.unit, t.origin, t.state, _ts(t.order_at),
+                         t.counter, _ts(t.first_called_at), _ts(t.called_at),
+                         _ts(t.finished_at), t.officer, t.calls, t.rating))
+                for c in out.counters:
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO counters VALUES (?, ?, ?, ?, ?, ?)",
+                        (c.id, int(c.open), c.serving, _ts(c.since), c.officer,
+                         c.priority_streak))
+                for ev in out.events:
+                    self.db.execute("INSERT INTO events VALUES (?, ?, ?)",
+                                    (ev["seq"], day, json.dumps(ev, ensure_ascii=False)))
+            for unit, req_id, body in replies:
+                self.db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?)",
+                                (unit, req_id, day, json.dumps(body, ensure_ascii=False)))
+            self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
+                ("seq", str(state.seq)), ("day", day or ""),
+                ("next_number", json.dumps(state.next_number)),
+            ])
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise StorageError(f"hub database write failed: {exc}") from exc
+
+    def prune(self, keep_from: date) -> None:
+        """Forget replies and events older than ``keep_from`` (tickets stay for statistics)."""
+        self.db.execute("DELETE FROM replies WHERE day < ?", (keep_from.isoformat(),))
+        self.db.execute("DELETE FROM events WHERE day < ?", (keep_from.isoformat(),))
