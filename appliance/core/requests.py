@@ -15,7 +15,7 @@ Officer = Annotated[str, Field(min_length=1, max_length=40)]
 
 class _Req(BaseModel):
     # "v", "id" and "op" are checked before; other unknown keys are refused to catch typos.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
     v: int
     id: str
     op: str
@@ -57,7 +57,7 @@ class CounterResume(CounterOp):
 
 
 class SyncEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
     action: Literal["call", "finish", "no_show"]
     number: Number
     at: str
