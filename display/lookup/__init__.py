@@ -1,0 +1,79 @@
+"""The lookup kiosk's screens as pure functions of (state, now) → pygame Surface.
+
+``render(state, now, view)`` draws; ``hit(state, view, x, y)`` resolves a touch with the
+same layout; ``max_scroll(state, view)`` bounds a drag on the detail page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from appliance.lookup.state import LookupState, Screen
+from display.lookup.layout import Button, Rect, hit, layout
+from display.lookup.theme import View
+
+if TYPE_CHECKING:
+    import pygame
+
+__all__ = ["Button", "Rect", "View", "hit", "layout", "max_scroll", "render", "render_into"]
+
+TITLES = {
+    Screen.PROCEDURES: "Thủ tục hành chính",
+    Screen.SEARCH: "Tìm thủ tục",
+    Screen.DETAIL: "Chi tiết thủ tục",
+    Screen.DOSSIER_ENTRY: "Tra cứu hồ sơ",
+    Screen.DOSSIER_WAIT: "Tra cứu hồ sơ",
+    Screen.DOSSIER_RESULT: "Kết quả tra cứu hồ sơ",
+    Screen.ERROR: "Thông báo",
+}
+
+
+def max_scroll(state: LookupState, view: View) -> int:
+    from display.lookup import detail
+
+    proc = state.catalogue.get(state.procedure or "")
+    return detail.max_scroll(proc, view) if proc else 0
+
+
+def render(state: LookupState, now: datetime, view: View, title: str = "") -> pygame.Surface:
+    """A new surface of the whole screen."""
+    import pygame
+
+    surface = pygame.Surface((view.width, view.height))
+    render_into(surface, state, now, view, title)
+    return surface
+
+
+def render_into(surface: pygame.Surface, state: LookupState, now: datetime, view: View,
+                title: str = "") -> None:
+    """Draw the whole screen onto ``surface`` (the display, or an off-screen one)."""
+    from display.lookup import detail, dossier, screens, widgets
+    from display.lookup.theme import BG
+
+    surface.fill(BG)
+    if state.screen is Screen.HOME:
+        widgets.header(surface, view, title, now, centered=True)
+    else:
+        widgets.header(surface, view, "" if state.screen is Screen.SEARCH
+                       else TITLES[state.screen], now)
+    if state.screen is Screen.HOME:
+        screens.draw_home(surface, view, state)
+    elif state.screen is Screen.PROCEDURES:
+        screens.draw_procedures(surface, view, state)
+    elif state.screen is Screen.SEARCH:
+        screens.draw_search(surface, view, state)
+    elif state.screen is Screen.DETAIL:
+        proc = state.catalogue.get(state.procedure or "")
+        if proc is not None:
+            detail.draw(surface, view, proc, state.scroll)
+    elif state.screen is Screen.DOSSIER_ENTRY:
+        dossier.draw_entry(surface, view, state)
+    elif state.screen is Screen.DOSSIER_WAIT:
+        dossier.draw_wait(surface, view, state)
+    elif state.screen is Screen.DOSSIER_RESULT:
+        dossier.draw_result(surface, view, state)
+    elif state.screen is Screen.ERROR:
+        screens.draw_error(surface, view, state)
+    for b in layout(state, view):
+        widgets.button(surface, view, b)
