@@ -2,8 +2,73 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field, field_validator
+
 from appliance.config.base import StrictModel
+from appliance.core.dossier_code import DEFAULT_CODE_FORMAT
+
+Hhmm = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
 class StoreSection(StrictModel):
-    """Settings of the store role; its hardware and behaviour keys live here."""
+    """Settings of the dossier store: database, dossier codes, calendar, HTTP API, limits."""
+
+    # SQLAlchemy URL; None = SQLite file ``store.sqlite3`` in the unit's data folder.
+    database_url: str | None = None
+    # The agency's electronic identifier code (mã định danh điện tử của cơ quan).
+    agency_code: str = Field(default="000.00.06.G04", pattern=r"^[0-9A-Z][0-9A-Z.]{1,29}$")
+    agency_name: str = "UBND phường Mẫu"
+    office_name: str = "Trung tâm Phục vụ hành chính công phường Mẫu"
+    code_format: str = DEFAULT_CODE_FORMAT
+    # A TOML calendar of public holidays (relative to this file); None = the shipped one.
+    calendar_file: str | None = None
+    # Weekdays on which dossiers are processed (Mon=0); Saturday opening does not count.
+    working_weekdays: list[int] = Field(default=[0, 1, 2, 3, 4], min_length=1, max_length=7)
+    # Dossiers received after this time count from the next working day.
+    cutoff: Hhmm = "16:30"
+    # The public lookup page printed in the receipt's QR code (None = "<code>/<secret>").
+    lookup_url: str | None = None
+    # Load the shipped sample catalogue when the catalogue is empty.
+    seed_sample_catalogue: bool = True
+    http_enabled: bool = True
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8470, ge=1, le=65535)
+    # Lookups per unit (MQTT) or per client address (HTTP): a token bucket.
+    lookup_rate_per_s: float = Field(default=2.0, gt=0, le=100000)
+    lookup_burst: int = Field(default=10, ge=1, le=1000000)
+    # Failed lookups per unit per 10 minutes before it is refused (secret guessing).
+    max_failed_lookups: int = Field(default=30, ge=1, le=1000000)
+    # Staff accounts: TOML with [[users]] name, role, password_hash (bcrypt).
+    users_file: str | None = None
+    # First start with no users: create this admin from a file holding its password.
+    admin_user: str = "admin"
+    admin_password_file: str | None = None
+    token_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 24 * 3600)
+    max_import_rows: int = Field(default=200_000, ge=1, le=10_000_000)
+    board_ready_limit: int = Field(default=30, ge=1, le=500)
+    workers: int = Field(default=2, ge=1, le=16)
+
+    @field_validator("code_format")
+    @classmethod
+    def _check_format(cls, value: str) -> str:
+        from datetime import date
+
+        try:
+            sample = value.format(agency="000.00.06.G04", date=date(2026, 11, 30), seq=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"bad code format ({exc}); use {{agency}}, {{date:%y%m%d}}, "
+                             "{seq:04d}") from None
+        if "{seq" not in value:
+            raise ValueError("the code format needs {seq...} (the daily sequence)")
+        if sample == value:
+            raise ValueError("the code format has no fields")
+        return value
+
+    @field_validator("working_weekdays")
+    @classmethod
+    def _check_weekdays(cls, value: list[int]) -> list[int]:
+        if any(d < 0 or d > 6 for d in value) or len(set(value)) != len(value):
+            raise ValueError("weekdays are distinct numbers 0 (Monday) to 6 (Sunday)")
+        return sorted(value)

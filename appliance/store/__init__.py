@@ -1,0 +1,1 @@
+"""The dossier store: procedure catalogue, dossiers and stages, lookups over MQTT and HTTP."""

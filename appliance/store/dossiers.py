@@ -1,0 +1,306 @@
+"""Dossiers: receive (code + secret), move stages, update, look up, and the board figures."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine, RowMapping
+
+from appliance.clock import Clock, rfc3339
+from appliance.core.dossier_code import new_secret
+from appliance.store.calendar import WorkCalendar, timing
+from appliance.store.errors import StoreError
+from appliance.store.models import DossierIn, DossierUpdate, StageMove
+from appliance.store.schema import dossiers, history, procedures, sequences
+from appliance.store.stages import LABELS, OPEN, Progress, completed_at, move
+from appliance.store.text import mask_name
+
+_DUMMY_SECRET = "ZZZZZZ"
+
+
+def ep(when: datetime) -> int:
+    return int(when.timestamp())
+
+
+@dataclass
+class DossierSettings:
+    agency: str
+    code_format: str
+
+
+class Dossiers:
+    def __init__(self, engine: Engine, cal: WorkCalendar, clock: Clock,
+                 settings: DossierSettings) -> None:
+        self.engine = engine
+        self.cal = cal
+        self.clock = clock
+        self.settings = settings
+        # one writer at a time in this process: SQLite has one write lock anyway, and the
+        # daily sequence must never hand out the same number twice
+        self.write_lock = threading.Lock()
+        self.listeners: list[Any] = []
+
+    def _dt(self, t: int | None) -> datetime | None:
+        return None if t is None else datetime.fromtimestamp(t, self.cal.tz)  # type: ignore[arg-type]
+
+    def _changed(self) -> None:
+        for listener in self.listeners:
+            listener()
+
+    # ---- writes --------------------------------------------------------------------
+    def _next_seq(self, conn: Connection, day: date) -> int:
+        ins = (postgresql.insert(sequences) if conn.dialect.name == "postgresql"
+               else sqlite.insert(sequences))
+        stmt = ins.values(agency=self.settings.agency, day=day.strftime("%Y%m%d"), last=1)
+        stmt = stmt.on_conflict_do_update(index_elements=["agency", "day"],
+                                          set_={"last": sequences.c.last + 1})
+        return int(conn.execute(stmt.returning(sequences.c.last)).scalar_one())
+
+    def _procedure(self, conn: Connection, code: str) -> RowMapping:
+        row = conn.execute(select(procedures.c.code, procedures.c.name,
+                                  procedures.c.processing_days)
+                           .where(procedures.c.code == code)).mappings().first()
+        if row is None:
+            raise StoreError("bad_request", f"procedure_code: no procedure {code!r}")
+        return row
+
+    def create(self, d: DossierIn, by_user: str) -> dict[str, Any]:
+        now = self.clock.now()
+        received = d.received_at or now
+        if received.tzinfo is None:
+            raise StoreError("bad_request", "received_at: needs a UTC offset")
+        with self.write_lock, self.engine.begin() as conn:
+            proc = self._procedure(conn, d.procedure_code)
+            due = self.cal.due_at(received, int(proc["processing_days"]))
+            day = self.cal.local(received).date()
+            for _ in range(100):
+                code = self.settings.code_format.format(agency=self.settings.agency, date=day,
+                                                        seq=self._next_seq(conn, day))
+                taken = conn.execute(select(dossiers.c.id).where(dossiers.c.code == code)).first()
+                if taken is None:
+                    break
+            else:
+                raise StoreError("conflict", "no free dossier code for today")
+            did = conn.execute(insert(dossiers).values(
+                code=code, secret=new_secret(), procedure_code=proc["code"],
+                applicant_name=d.applicant_name, applicant_phone=d.applicant_phone,
+                applicant_address=d.applicant_address, received_at=ep(received),
+                due_at=ep(due), stage="received", missing=json.dumps(d.missing,
+                                                                   ensure_ascii=False),
+                received_by=by_user, note=d.note, updated_at=ep(now),
+            ).returning(dossiers.c.id)).scalar_one()
+            conn.execute(insert(history).values(
+                dossier_id=did, at=ep(received), from_stage=None, stage="received",
+                by_user=by_user, due_at=ep(due), note=d.note))
+        self._changed()
+        result = self.get(code)
+        assert result is not None
+        return result
+
+    def _locked_row(self, conn: Connection, code: str) -> RowMapping:
+        q = select(dossiers).where(dossiers.c.code == code)
+        if conn.dialect.name == "postgresql":
+            q = q.with_for_update()
+        row = conn.execute(q).mappings().first()
+        if row is None:
+            raise StoreError("not_found", f"no dossier {code!r}")
+        return row
+
+    def move_stage(self, code: str, m: StageMove, by_user: str) -> dict[str, Any]:
+        now = self.clock.now()
+        with self.write_lock, self.engine.begin() as conn:
+            row = self._locked_row(conn, code)
+            before = self._progress(row)
+            after = move(before, m.stage, now, self.cal)
+            result = None
+            done = completed_at(after)
+            if m.stage == "ready" and done is not None:
+                result = timing(after.due_at, done, now, self.cal)
+            values: dict[str, Any] = {
+                "stage": after.stage, "due_at": ep(after.due_at),
+                "paused_since": ep(after.paused_since) if after.paused_since else None,
+                "ready_at": ep(after.ready_at) if after.ready_at else None,
+                "finished_at": ep(after.finished_at) if after.finished_at else None,
+                "updated_at": ep(now),
+            }
+            if m.missing is not None:
+                values["missing"] = json.dumps(m.missing, ensure_ascii=False)
+            elif m.stage == "processing" and before.stage == "awaiting_supplement":
+                values["missing"] = "[]"
+            if m.pickup_counter is not None:
+                values["pickup_counter"] = m.pickup_counter
+            conn.execute(update(dossiers).where(dossiers.c.id == row["id"]).values(**values))
+            conn.execute(insert(history).values(
+                dossier_id=row["id"], at=ep(now), from_stage=before.stage, stage=after.stage,
+                by_user=by_user, to_user=m.to_user, due_at=ep(after.due_at), result=result,
+                note=m.note))
+        self._changed()
+        out = self.get(code)
+        assert out is not None
+        return out
+
+    def update(self, code: str, u: DossierUpdate, by_user: str) -> dict[str, Any]:
+        values = {k: v for k, v in u.model_dump(exclude_unset=True).items() if v is not None}
+        if "missing" in values:
+            values["missing"] = json.dumps(values["missing"], ensure_ascii=False)
+        with self.write_lock, self.engine.begin() as conn:
+            row = self._locked_row(conn, code)
+            if values:
+                values["updated_at"] = ep(self.clock.now())
+                conn.execute(update(dossiers).where(dossiers.c.id == row["id"]).values(**values))
+        self._changed()
+        out = self.get(code)
+        assert out is not None
+        return out
+
+    # ---- reads ---------------------------------------------------------------------
+    def _progress(self, row: RowMapping) -> Progress:
+        due = self._dt(row["due_at"])
+        assert due is not None
+        return Progress(stage=row["stage"], due_at=due, paused_since=self._dt(row["paused_since"]),
+                        ready_at=self._dt(row["ready_at"]),
+                        finished_at=self._dt(row["finished_at"]))
+
+    def _status(self, row: RowMapping, now: datetime) -> tuple[str | None, str | None]:
+        p = self._progress(row)
+        if p.stage in ("refused", "withdrawn"):
+            return None, None
+        t = timing(p.due_at, completed_at(p), now, self.cal)
+        return ("on_time" if t == "not_yet_due" else t), t
+
+    def _history(self, conn: Connection, did: int, *, private: bool) -> list[dict[str, Any]]:
+        rows = conn.execute(select(history).where(history.c.dossier_id == did)
+                            .order_by(history.c.id)).mappings().all()
+        out = []
+        for h in rows:
+            item: dict[str, Any] = {"at": rfc3339(self._dt(h["at"])),  # type: ignore[arg-type]
+                                    "stage": h["stage"], "stage_label": LABELS[h["stage"]],
+                                    "note": h["note"]}
+            if private:
+                item.update(from_stage=h["from_stage"], by=h["by_user"], to=h["to_user"],
+                            due_at=rfc3339(self._dt(h["due_at"])) if h["due_at"] else None,
+                            result=h["result"])
+            out.append(item)
+        return out
+
+    def _view(self, conn: Connection, row: RowMapping, *, private: bool) -> dict[str, Any]:
+        now = self.clock.now()
+        status, when = self._status(row, now)
+        view: dict[str, Any] = {
+            "code": row["code"],
+            "procedure": {"code": row["procedure_code"], "name": row["procedure_name"]},
+            "applicant": mask_name(row["applicant_name"]),
+            "stage": row["stage"],
+            "stage_label": LABELS[row["stage"]],
+            "received_at": rfc3339(self._dt(row["received_at"])),  # type: ignore[arg-type]
+            "due_at": rfc3339(self._dt(row["due_at"])),  # type: ignore[arg-type]
+            "status": status,
+            "timing": when,
+            "missing": json.loads(row["missing"]),
+            "ready": row["stage"] == "ready",
+            "pickup_counter": row["pickup_counter"],
+            "history": self._history(conn, row["id"], private=private),
+        }
+        if private:
+            view.update(secret=row["secret"], applicant_name=row["applicant_name"],
+                        applicant_phone=row["applicant_phone"],
+                        applicant_address=row["applicant_address"],
+                        received_by=row["received_by"], note=row["note"],
+                        ready_at=rfc3339(self._dt(row["ready_at"])) if row["ready_at"] else None,
+                        finished_at=(rfc3339(self._dt(row["finished_at"]))  # type: ignore[arg-type]
+                                     if row["finished_at"] else None))
+        return view
+
+    def _select(self) -> Any:
+        return select(dossiers, procedures.c.name.label("procedure_name")).join(
+            procedures, procedures.c.code == dossiers.c.procedure_code)
+
+    def get(self, code: str) -> dict[str, Any] | None:
+        """The whole dossier, personal data included: staff only."""
+        with self.engine.connect() as conn:
+            row = conn.execute(self._select().where(dossiers.c.code == code)).mappings().first()
+            return self._view(conn, row, private=True) if row else None
+
+    def lookup(self, code: str, secret: str) -> dict[str, Any] | None:
+        """The public, masked view; None for an unknown code and a wrong secret alike."""
+        code, secret = code.strip().upper()[:80], secret.strip().upper()[:20]
+        with self.engine.connect() as conn:
+            row = conn.execute(self._select().where(dossiers.c.code == code)).mappings().first()
+            stored = row["secret"] if row is not None else _DUMMY_SECRET
+            # compare in constant time whether or not the code exists
+            same = hmac.compare_digest(stored.encode(), secret.encode())
+            if row is None or not same:
+                return None
+            return self._view(conn, row, private=False)
+
+    def export(self) -> Iterator[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=2000).execute(
+                select(dossiers).order_by(dossiers.c.id)).mappings()
+            for r in result:
+                yield {
+                    "code": r["code"], "secret": r["secret"],
+                    "procedure_code": r["procedure_code"],
+                    "applicant_name": r["applicant_name"],
+                    "applicant_phone": r["applicant_phone"],
+                    "applicant_address": r["applicant_address"],
+                    "received_at": rfc3339(self._dt(r["received_at"])),  # type: ignore[arg-type]
+                    "due_at": rfc3339(self._dt(r["due_at"])),  # type: ignore[arg-type]
+                    "stage": r["stage"],
+                    "ready_at": rfc3339(self._dt(r["ready_at"])) if r["ready_at"] else None,
+                    "finished_at": (rfc3339(self._dt(r["finished_at"]))  # type: ignore[arg-type]
+                                    if r["finished_at"] else None),
+                    "pickup_counter": r["pickup_counter"],
+                    "missing": json.loads(r["missing"]), "note": r["note"],
+                }
+
+    # ---- the lobby board -----------------------------------------------------------
+    def _figures(self, conn: Connection, t0: int, t1: int, now: int) -> dict[str, int]:
+        d = dossiers.c
+        received = conn.execute(select(func.count()).where(
+            d.received_at >= t0, d.received_at < t1)).scalar_one()
+        in_progress = conn.execute(select(func.count()).where(
+            d.stage.in_(sorted(OPEN)), d.received_at < t1)).scalar_one()
+        overdue = conn.execute(select(func.count()).where(
+            d.stage.in_(sorted(OPEN)), d.due_at < now, d.received_at < t1)).scalar_one()
+        rows = conn.execute(select(d.ready_at, d.due_at).where(
+            and_(d.stage.in_(["ready", "returned"]), d.ready_at >= t0, d.ready_at < t1)))
+        counts = {"early": 0, "on_time": 0, "late": 0}
+        for ready_at, due_at in rows:
+            due = self._dt(due_at)
+            assert due is not None
+            counts[timing(due, self._dt(ready_at), due, self.cal)] += 1
+        early, on_time, late = counts["early"], counts["on_time"], counts["late"]
+        return {"received": int(received), "in_progress": int(in_progress),
+                "returned_early": early, "returned_on_time": on_time, "returned_late": late,
+                "overdue": int(overdue)}
+
+    def board(self, ready_limit: int = 30) -> dict[str, Any]:
+        now = self.clock.now()
+        local = self.cal.local(now)
+        day0 = datetime.combine(local.date(), datetime.min.time(), self.cal.tz)  # type: ignore[arg-type]
+        month0 = day0.replace(day=1)
+        month1 = (month0 + timedelta(days=32)).replace(day=1)
+        with self.engine.connect() as conn:
+            ready = conn.execute(
+                select(dossiers.c.code, dossiers.c.applicant_name, dossiers.c.pickup_counter,
+                       procedures.c.name)
+                .join(procedures, procedures.c.code == dossiers.c.procedure_code)
+                .where(dossiers.c.stage == "ready")
+                .order_by(dossiers.c.ready_at.desc()).limit(ready_limit)).all()
+            today = self._figures(conn, ep(day0), ep(day0 + timedelta(days=1)), ep(now))
+            month = self._figures(conn, ep(month0), ep(month1), ep(now))
+        return {
+            "v": 1, "at": rfc3339(now),
+            "ready": [{"code": c, "applicant": mask_name(n), "procedure": p, "counter": k}
+                      for c, n, k, p in ready],
+            "today": today, "month": month,
+        }
