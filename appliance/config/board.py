@@ -28,12 +28,11 @@ class VoiceSection(StrictModel):
     # {counter} is the counter id read as a number, {counter_name} its display name.
     template: str = "Mời công dân có số {number} đến quầy số {counter}"
     template_en: str | None = None
-    engine: Literal["espeak", "clips"] = "espeak"
+    engine: Literal["espeak"] = "espeak"
     espeak_voice: str = "vi"
     espeak_speed: int = Field(default=140, ge=80, le=300)
     # "number": 23 → "hai mươi ba"; "digits": "không hai ba" (clearer in a noisy room)
     number_style: Literal["number", "digits"] = "number"
-    clips_dir: str | None = None
     chime: bool = True
     volume: float = Field(default=0.8, ge=0.0, le=1.0)
     repeat: int = Field(default=1, ge=1, le=3)
@@ -45,8 +44,6 @@ class VoiceSection(StrictModel):
     def _check(self) -> VoiceSection:
         if "{number}" not in self.template:
             raise ValueError("template must contain {number}")
-        if self.engine == "clips" and not self.clips_dir:
-            raise ValueError('engine = "clips" needs clips_dir (a folder of recorded WAVs)')
         return self
 
 
