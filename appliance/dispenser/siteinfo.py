@@ -1,0 +1,79 @@
+"""The hub's retained site/info, read strictly, as the dispenser needs it offline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from appliance.errors import ContractError
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    id: str
+    name: str
+    letter: str
+    digits: int = 3
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    office_name: str
+    lookup_url: str | None
+    services: dict[str, ServiceInfo]
+    counters: dict[str, tuple[str, tuple[str, ...]]]  # id -> (name, service ids)
+    priority_label: str
+    bands: dict[str, tuple[int, int]] = field(default_factory=dict)  # this unit's bands
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def counter_names(self, ids: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(self.counters.get(c, (f"Quầy {c}", ()))[0] for c in ids)
+
+    def counters_for(self, service: str) -> tuple[str, ...]:
+        return tuple(c for c, (_, svcs) in self.counters.items() if service in svcs)
+
+    def digits_for(self, service: str) -> int:
+        svc = self.services.get(service)
+        band = self.bands.get(service)
+        digits = svc.digits if svc else 3
+        # the band must fit: a 4-digit band on a 3-digit service would otherwise misprint
+        return max(digits, len(str(band[1]))) if band else digits
+
+
+def parse_site_info(body: dict[str, Any], unit: str) -> SiteInfo:
+    """ContractError("bad_request", ...) naming the field if the hub's site info is malformed."""
+    try:
+        services = {}
+        for s in body["services"]:
+            sid = str(s["id"])
+            services[sid] = ServiceInfo(
+                id=sid, name=str(s["name"]), letter=str(s.get("letter") or sid),
+                digits=int(s.get("digits", 3)),
+            )
+        counters = {
+            str(c["id"]): (str(c.get("name") or f"Quầy {c['id']}"),
+                           tuple(str(x) for x in c.get("services", [])))
+            for c in body.get("counters", [])
+        }
+        mine = (body.get("offline_bands") or {}).get(unit) or {}
+        bands: dict[str, tuple[int, int]] = {}
+        for sid, band in mine.items():
+            if isinstance(band, dict):
+                first, last = int(band["first"]), int(band["last"])
+            else:
+                first, last = int(band[0]), int(band[1])
+            if last < first:
+                raise ValueError(f"offline band of {sid} ends before it starts")
+            bands[str(sid)] = (first, last)
+        priority = body.get("priority") or {}
+        return SiteInfo(
+            office_name=str(body.get("office_name") or ""),
+            lookup_url=body.get("lookup_url") or None,
+            services=services,
+            counters=counters,
+            priority_label=str(priority.get("label") or "Ưu tiên"),
+            bands=bands,
+            raw=body,
+        )
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ContractError("bad_request", f"site/info is malformed: {exc!r}") from None

@@ -1,0 +1,160 @@
+"""Catching up with the hub: voids, unanswered issue requests, then offline tickets in order.
+
+Every message carries a request id stored with the record, so a retry after a lost reply
+never makes the hub act twice. A failure to reach the hub stops the round (order matters
+for imports); a refusal is recorded and the round goes on, so one bad record cannot block
+the rest forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from appliance.clock import rfc3339
+from appliance.errors import NotConnected, RequestTimeout
+
+if TYPE_CHECKING:
+    from appliance.dispenser.service import Dispenser
+
+log = logging.getLogger(__name__)
+
+RETRY_CODES = frozenset({"internal", "unknown_op", "rate_limited", "unsupported_version"})
+
+
+class HubAway(Exception):
+    """Internal: stop this round, the hub did not answer."""
+
+
+class Syncer:
+    def __init__(self, dispenser: Dispenser, *, interval_s: float, poll_interval_s: float
+                 ) -> None:
+        self.d = dispenser
+        self.interval_s = interval_s
+        self.poll_interval_s = poll_interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_poll = -1e9
+        self.rounds = 0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="dispenser-sync", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.d.wake_sync.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.d.wake_sync.wait(self.interval_s)
+            self.d.wake_sync.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.run_once()
+            except Exception:  # the loop must outlive one bad round; logged
+                log.exception("sync round failed")
+            if time.monotonic() - self._last_poll >= self.poll_interval_s:
+                self._last_poll = time.monotonic()
+                self.d.check_printer()
+
+    def _ask(self, body: dict[str, Any], req_id: str) -> dict[str, Any]:
+        timeout = max(self.d.conf.hub_timeout_s, 2.0)
+        try:
+            reply = self.d.bus.request("hub", body, timeout=timeout, req_id=req_id)
+        except (RequestTimeout, NotConnected) as exc:
+            log.info("hub away during sync: %s", exc)
+            self.d.hub_failed()
+            raise HubAway from None
+        self.d.health.set(hub="online")
+        return reply
+
+    def run_once(self) -> int:
+        """One catch-up round; returns how many records the hub settled."""
+        self.rounds += 1
+        done = 0
+        state = self.d.hub_state
+        hub_says_down = state is not None and state[0] in ("lost", "stopped")
+        if self.d.bus.connected and not hub_says_down and self._has_work():
+            try:
+                done += self._voids()
+                done += self._orphans()
+                done += self._imports()
+            except HubAway:
+                pass
+        self._update_counts()
+        return done
+
+    def _has_work(self) -> bool:
+        # with work waiting, ask even inside the back-off window: the hub may be back
+        ob = self.d.outbox
+        return bool(ob.backlog() or ob.pending_voids() or ob.orphans())
+
+    def _update_counts(self) -> None:
+        self.d.health.set(backlog=self.d.outbox.backlog(),
+                          pending_voids=len(self.d.outbox.pending_voids()))
+
+    def _voids(self) -> int:
+        n = 0
+        for v in self.d.outbox.pending_voids():
+            reply = self._ask({"op": "ticket.void", "number": v.number, "reason": v.reason},
+                              v.req_id)
+            code = _code(reply)
+            if code in RETRY_CODES:
+                raise HubAway
+            if code is not None:
+                log.warning("hub would not void %s: %s", v.number, code)
+            self.d.outbox.void_done(v.id, code)
+            n += 1
+        return n
+
+    def _orphans(self) -> int:
+        n = 0
+        for req_id, service, priority in self.d.outbox.orphans():
+            # Same id: the hub answers with the number it gave then, or issues one now.
+            # Either way nobody holds that paper, so it is voided.
+            reply = self._ask({"op": "ticket.issue", "service": service, "priority": priority},
+                              req_id)
+            code = _code(reply)
+            if code in RETRY_CODES:
+                raise HubAway
+            ticket = reply.get("ticket") if code is None else None
+            if isinstance(ticket, dict) and isinstance(ticket.get("number"), str):
+                self.d.outbox.add_void(number=ticket["number"], reason="not_printed",
+                                       req_id=f"{req_id}-void",
+                                       created_at=rfc3339(self.d.clock.now()))
+            self.d.outbox.orphan_done(req_id)
+            n += 1
+        if n:
+            n += self._voids()
+        return n
+
+    def _imports(self) -> int:
+        n = 0
+        for t in self.d.outbox.pending_imports():
+            body = {"op": "ticket.import", "number": t.number, "service": t.service,
+                    "priority": t.priority, "issued_at": t.issued_at}
+            reply = self._ask(body, f"{self.d.unit}-{t.req_id_suffix}")
+            code = _code(reply)
+            if code in RETRY_CODES:
+                raise HubAway
+            if code is None:
+                self.d.outbox.set_offline_state(t.seq, "imported")
+            else:
+                log.error("hub refused offline ticket %s: %s", t.number, code)
+                self.d.outbox.set_offline_state(t.seq, "rejected", code)
+                self.d.health.fault("import_rejected")
+            n += 1
+        return n
+
+
+def _code(reply: dict[str, Any]) -> str | None:
+    if reply.get("ok"):
+        return None
+    err = reply.get("error")
+    return str(err.get("code", "internal")) if isinstance(err, dict) else "internal"
