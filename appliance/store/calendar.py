@@ -52,8 +52,8 @@ class _Holiday(StrictModel):
 
 
 class _CalendarFile(StrictModel):
-    holidays: list[_Holiday] = []
-    workdays: list[date] = []
+    holidays: list[_Holiday] = Field(default_factory=list)
+    workdays: list[date] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ class Catalogue:
                offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         """Procedures whose folded code/name/sector contain every word of ``q``."""
         words = fold(q).split()[:8]
-        cond = []
+        cond: list[Any] = []
         for w in words:
             escaped = w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             cond.append(procedures.c.search_text.like(f"%{escaped}%", escape="\\"))

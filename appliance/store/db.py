@@ -65,7 +65,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     try:
         with engine.begin() as conn:
             command.upgrade(_alembic_config(conn), revision)
-    except Exception as exc:  # noqa: BLE001 - any driver/Alembic fault becomes one clear error
+    except Exception as exc:  # any driver/Alembic fault becomes one clear error
         raise StorageError(f"database migration to {revision} failed: {exc}") from exc
 
 

@@ -48,8 +48,14 @@ class Dossiers:
         self.write_lock = threading.Lock()
         self.listeners: list[Any] = []
 
-    def _dt(self, t: int | None) -> datetime | None:
-        return None if t is None else datetime.fromtimestamp(t, self.cal.tz)  # type: ignore[arg-type]
+    def _dt(self, t: int) -> datetime:
+        return datetime.fromtimestamp(t, self.cal.tz)  # type: ignore[arg-type]
+
+    def _dto(self, t: int | None) -> datetime | None:
+        return None if t is None else self._dt(t)
+
+    def _iso(self, t: int | None) -> str | None:
+        return None if t is None else rfc3339(self._dt(t))
 
     def _changed(self) -> None:
         for listener in self.listeners:
@@ -163,11 +169,10 @@ class Dossiers:
 
     # ---- reads ---------------------------------------------------------------------
     def _progress(self, row: RowMapping) -> Progress:
-        due = self._dt(row["due_at"])
-        assert due is not None
-        return Progress(stage=row["stage"], due_at=due, paused_since=self._dt(row["paused_since"]),
-                        ready_at=self._dt(row["ready_at"]),
-                        finished_at=self._dt(row["finished_at"]))
+        return Progress(stage=row["stage"], due_at=self._dt(row["due_at"]),
+                        paused_since=self._dto(row["paused_since"]),
+                        ready_at=self._dto(row["ready_at"]),
+                        finished_at=self._dto(row["finished_at"]))
 
     def _status(self, row: RowMapping, now: datetime) -> tuple[str | None, str | None]:
         p = self._progress(row)
@@ -181,12 +186,12 @@ class Dossiers:
                             .order_by(history.c.id)).mappings().all()
         out = []
         for h in rows:
-            item: dict[str, Any] = {"at": rfc3339(self._dt(h["at"])),  # type: ignore[arg-type]
+            item: dict[str, Any] = {"at": rfc3339(self._dt(h["at"])),
                                     "stage": h["stage"], "stage_label": LABELS[h["stage"]],
                                     "note": h["note"]}
             if private:
                 item.update(from_stage=h["from_stage"], by=h["by_user"], to=h["to_user"],
-                            due_at=rfc3339(self._dt(h["due_at"])) if h["due_at"] else None,
+                            due_at=self._iso(h["due_at"]),
                             result=h["result"])
             out.append(item)
         return out
@@ -200,8 +205,8 @@ class Dossiers:
             "applicant": mask_name(row["applicant_name"]),
             "stage": row["stage"],
             "stage_label": LABELS[row["stage"]],
-            "received_at": rfc3339(self._dt(row["received_at"])),  # type: ignore[arg-type]
-            "due_at": rfc3339(self._dt(row["due_at"])),  # type: ignore[arg-type]
+            "received_at": rfc3339(self._dt(row["received_at"])),
+            "due_at": rfc3339(self._dt(row["due_at"])),
             "status": status,
             "timing": when,
             "missing": json.loads(row["missing"]),
@@ -214,9 +219,8 @@ class Dossiers:
                         applicant_phone=row["applicant_phone"],
                         applicant_address=row["applicant_address"],
                         received_by=row["received_by"], note=row["note"],
-                        ready_at=rfc3339(self._dt(row["ready_at"])) if row["ready_at"] else None,
-                        finished_at=(rfc3339(self._dt(row["finished_at"]))  # type: ignore[arg-type]
-                                     if row["finished_at"] else None))
+                        ready_at=self._iso(row["ready_at"]),
+                        finished_at=self._iso(row["finished_at"]))
         return view
 
     def _select(self) -> Any:
@@ -252,12 +256,11 @@ class Dossiers:
                     "applicant_name": r["applicant_name"],
                     "applicant_phone": r["applicant_phone"],
                     "applicant_address": r["applicant_address"],
-                    "received_at": rfc3339(self._dt(r["received_at"])),  # type: ignore[arg-type]
-                    "due_at": rfc3339(self._dt(r["due_at"])),  # type: ignore[arg-type]
+                    "received_at": rfc3339(self._dt(r["received_at"])),
+                    "due_at": rfc3339(self._dt(r["due_at"])),
                     "stage": r["stage"],
-                    "ready_at": rfc3339(self._dt(r["ready_at"])) if r["ready_at"] else None,
-                    "finished_at": (rfc3339(self._dt(r["finished_at"]))  # type: ignore[arg-type]
-                                    if r["finished_at"] else None),
+                    "ready_at": self._iso(r["ready_at"]),
+                    "finished_at": self._iso(r["finished_at"]),
                     "pickup_counter": r["pickup_counter"],
                     "missing": json.loads(r["missing"]), "note": r["note"],
                 }
@@ -276,7 +279,6 @@ class Dossiers:
         counts = {"early": 0, "on_time": 0, "late": 0}
         for ready_at, due_at in rows:
             due = self._dt(due_at)
-            assert due is not None
             counts[timing(due, self._dt(ready_at), due, self.cal)] += 1
         early, on_time, late = counts["early"], counts["on_time"], counts["late"]
         return {"received": int(received), "in_progress": int(in_progress),

@@ -1,0 +1,215 @@
+"""The store on MQTT: requests routed through a table, the retained catalogue and board.
+
+paho's thread only queues a request; worker threads run the database work and reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from appliance.bus import Bus, Message
+from appliance.clock import rfc3339
+from appliance.contract import VERSION, decode, encode, error_reply, ok_reply
+from appliance.core.dossier_code import parse_scan
+from appliance.errors import ContractError
+from appliance.store.core import Store
+from appliance.store.errors import StoreError
+from appliance.store.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+MAX_REPLY = 60 * 1024
+# The shared not_found sentence speaks of tickets; the store's speak of dossiers.
+STORE_MESSAGES = {
+    "dossier.lookup": "Không tìm thấy hồ sơ với mã số và mã tra cứu này.",
+    "procedure.get": "Không tìm thấy thủ tục này.",
+}
+_STOP = object()
+
+
+def _str(req: dict[str, Any], key: str, max_len: int, *, required: bool = True) -> str | None:
+    value = req.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or len(value) > max_len:
+        raise ContractError("bad_request", f"{key}: a string of at most {max_len} characters")
+    return value
+
+
+def _int(req: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
+    value = req.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ContractError("bad_request", f"{key}: a whole number from {lo} to {hi}")
+    return value
+
+
+class StoreService:
+    def __init__(self, bus: Bus, store: Store, limiter: RateLimiter | None = None) -> None:
+        self.bus = bus
+        self.store = store
+        s = store.settings
+        self.limiter = limiter or RateLimiter(s.lookup_rate_per_s, s.lookup_burst,
+                                              s.max_failed_lookups)
+        self.topic_catalogue = f"{bus.topics.base}/store/catalogue"
+        self.topic_board = f"{bus.topics.base}/store/board"
+        self.ops: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
+            "dossier.lookup": self._lookup,
+            "dossier.board": self._board,
+            "procedure.search": self._search,
+            "procedure.get": self._get,
+            "procedure.catalogue": self._catalogue,
+        }
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=10000)
+        self._workers: list[threading.Thread] = []
+        self._board_dirty = threading.Event()
+        self._stopping = threading.Event()
+        self._board_thread: threading.Thread | None = None
+
+    # ---- lifecycle -----------------------------------------------------------------
+    def start(self) -> None:
+        self.store.dossiers.listeners.append(self._board_dirty.set)
+        self.bus.subscribe(self.bus.topics.req_filter("store"), self._enqueue)
+        self.bus.on_connection(self._on_connection)
+        for i in range(self.store.settings.workers):
+            t = threading.Thread(target=self._work, name=f"store-worker-{i}", daemon=True)
+            t.start()
+            self._workers.append(t)
+        self._board_thread = threading.Thread(target=self._board_loop, name="store-board",
+                                              daemon=True)
+        self._board_thread.start()
+        self.bus.set_status("ready", procedures=self.store.catalogue.count,
+                            catalogue=self.store.catalogue.version)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._board_dirty.set()
+        for _ in self._workers:
+            self._queue.put(_STOP)
+        for t in self._workers:
+            t.join(timeout=5)
+        if self._board_thread:
+            self._board_thread.join(timeout=5)
+
+    def _on_connection(self, up: bool) -> None:
+        if up:
+            self._board_dirty.set()
+            self.publish_catalogue()
+
+    # ---- retained topics -------------------------------------------------------------
+    def publish_catalogue(self) -> None:
+        self.store.catalogue.invalidate()
+        cat = self.store.catalogue
+        self.bus.publish(self.topic_catalogue, {
+            "v": VERSION, "version": cat.version, "count": cat.count,
+            "at": rfc3339(self.store.dossiers.clock.now())}, retain=True)
+
+    def publish_board(self) -> None:
+        body = self.store.dossiers.board(self.store.settings.board_ready_limit)
+        self.bus.publish(self.topic_board, body, retain=True)
+
+    def _board_loop(self) -> None:
+        # at most one board a second, and one a minute regardless (the day turns, dossiers
+        # become overdue without any write)
+        while not self._stopping.is_set():
+            self._board_dirty.wait(60.0)
+            if self._stopping.is_set():
+                return
+            self._board_dirty.clear()
+            if self.bus.connected:
+                try:
+                    self.publish_board()
+                except Exception:  # a database hiccup must not end the loop
+                    log.exception("could not publish the board")
+            self._stopping.wait(1.0)
+
+    # ---- requests ----------------------------------------------------------------------
+    def _enqueue(self, msg: Message) -> None:
+        try:
+            self._queue.put_nowait(msg)
+        except queue.Full:
+            self.bus.reply(msg, error_reply(None, "rate_limited", "the store is overloaded"))
+
+    def _work(self) -> None:
+        while True:
+            msg = self._queue.get()
+            if msg is _STOP:
+                return
+            self.bus.reply(msg, self.handle(msg.topic, msg.payload))
+
+    def handle(self, topic: str, payload: bytes) -> dict[str, Any]:
+        """The reply to one request (also used by tests and the benchmark)."""
+        req_id: str | None = None
+        op: object = None
+        try:
+            req = decode(payload)
+            rid = req.get("id")
+            req_id = rid if isinstance(rid, str) and len(rid) <= 100 else None
+            if req_id is None:
+                raise ContractError("bad_request", "id: a string of at most 100 characters")
+            where = self.bus.topics.unit_of(topic)
+            unit = where[0] if where else "?"
+            op = req.get("op")
+            handler = self.ops.get(op) if isinstance(op, str) else None
+            if handler is None:
+                raise ContractError("unknown_op", f"op {op!r} is not one of {sorted(self.ops)}")
+            return ok_reply(req_id, **handler(unit, req))
+        except (ContractError, StoreError) as exc:
+            reply = error_reply(req_id, exc.code, exc.message)
+            if exc.code == "not_found" and isinstance(op, str) and op in STORE_MESSAGES:
+                reply["error"]["message"] = STORE_MESSAGES[op]
+            return reply
+        except Exception:  # one bad request must not kill a worker
+            log.exception("store request failed")
+            return error_reply(req_id, "internal")
+
+    def _lookup(self, unit: str, req: dict[str, Any]) -> dict[str, Any]:
+        scan = _str(req, "scan", 200, required=False)
+        if scan is not None:
+            parsed = parse_scan(scan)
+            code, secret = (parsed.code, parsed.secret) if parsed else ("", "")
+        else:
+            code = _str(req, "code", 80) or ""
+            secret = _str(req, "secret", 20) or ""
+        if not self.limiter.allow(unit):
+            raise ContractError("rate_limited", "too many lookups from this unit")
+        found = self.store.dossiers.lookup(code, secret)
+        if found is None:
+            self.limiter.failed(unit)
+            # one answer for an unknown code and a wrong secret
+            raise ContractError("not_found", "no dossier with this code and secret")
+        return {"dossier": found}
+
+    def _board(self, unit: str, req: dict[str, Any]) -> dict[str, Any]:
+        body = self.store.dossiers.board(self.store.settings.board_ready_limit)
+        body.pop("v", None)
+        return body
+
+    def _search(self, unit: str, req: dict[str, Any]) -> dict[str, Any]:
+        q = _str(req, "q", 200) or ""
+        sector = _str(req, "sector", 200, required=False)
+        limit = _int(req, "limit", 20, 1, 100)
+        offset = _int(req, "offset", 0, 0, 1_000_000)
+        found, total = self.store.catalogue.search(q, sector, limit, offset)
+        return {"procedures": found, "total": total}
+
+    def _get(self, unit: str, req: dict[str, Any]) -> dict[str, Any]:
+        code = _str(req, "code", 40) or ""
+        proc = self.store.catalogue.get(code.strip())
+        if proc is None:
+            raise StoreError("not_found", f"no procedure {code!r}")
+        return {"procedure": proc}
+
+    def _catalogue(self, unit: str, req: dict[str, Any]) -> dict[str, Any]:
+        offset = _int(req, "offset", 0, 0, 1_000_000)
+        limit = _int(req, "limit", 50, 1, 100)
+        page = self.store.catalogue.page(offset, limit)
+        # keep each reply under the contract's payload limit
+        while len(page) > 1 and len(encode({"procedures": page})) > MAX_REPLY:
+            page = page[: len(page) // 2]
+        cat = self.store.catalogue
+        nxt = offset + len(page)
+        return {"version": cat.version, "total": cat.count, "offset": offset,
+                "next_offset": nxt if nxt < cat.count else None, "procedures": page}
