@@ -68,7 +68,7 @@ class MosquittoBroker:
 
     def start(self, timeout: float = 10.0) -> MosquittoBroker:
         conf = self._write_config()
-        log = open(self.workdir / "mosquitto.log", "ab")  # noqa: SIM115 - owned by the process
+        log = open(self.workdir / "mosquitto.log", "ab")  # the child keeps it open
         self.proc = subprocess.Popen(
             [self.binary, "-c", str(conf)], stdout=log, stderr=log, start_new_session=True
         )

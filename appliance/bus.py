@@ -286,7 +286,7 @@ class Bus:
         for handler in handlers:
             try:
                 handler(msg)
-            except Exception:  # noqa: BLE001 - one bad handler must not kill the network thread
+            except Exception:  # one bad handler must not kill the network thread
                 log.exception("handler for %s failed", msg.topic)
 
     def _on_reply(self, msg: Message) -> None:

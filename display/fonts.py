@@ -7,6 +7,7 @@ citizen cannot read, so every font we use is checked against the whole alphabet.
 from __future__ import annotations
 
 import os
+import string
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,7 @@ from appliance.errors import MissingDependency, MotcuaError
 _BASES = "aăâeêioôơuưy"
 _TONES = ("", "\u0301", "\u0300", "\u0309", "\u0303", "\u0323")  # sắc huyền hỏi ngã nặng
 _lower = "".join(unicodedata.normalize("NFC", b + t) for b in _BASES for t in _TONES) + "đ"
-VIETNAMESE_LETTERS = _lower + _lower.upper() + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+VIETNAMESE_LETTERS = _lower + _lower.upper() + string.ascii_letters
 
 # First match wins. Debian: fonts-noto-core, fonts-dejavu-core.
 _CANDIDATES: dict[bool, tuple[str, ...]] = {

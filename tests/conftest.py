@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import datetime
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -15,12 +15,12 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from appliance.broker import MosquittoBroker  # noqa: E402
-from appliance.bus import Bus  # noqa: E402
-from appliance.clock import VN_TZ, OffsetClock  # noqa: E402
-from appliance.config import load_unit_config  # noqa: E402
-from appliance.config.base import BrokerConfig  # noqa: E402
-from appliance.hub.bootstrap import Hub, build_hub  # noqa: E402
+from appliance.broker import MosquittoBroker
+from appliance.bus import Bus
+from appliance.clock import VN_TZ, OffsetClock
+from appliance.config import load_unit_config
+from appliance.config.base import BrokerConfig
+from appliance.hub.bootstrap import Hub, build_hub
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "firmware_config" / "examples" / "demo-site"

@@ -58,7 +58,7 @@ def test_issue_call_finish_round_trip(hub, make_bus):
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "seq must rise by one"
 
     # the retained state says what happened
-    states, wait_state = _collect(make_bus("board-2", role="board"), watch.topics.queue_state)
+    _states, wait_state = _collect(make_bus("board-2", role="board"), watch.topics.queue_state)
     s = wait_state(lambda s: True)
     assert s["services"]["A"]["waiting"] == ["A002"]
     assert s["counters"]["1"]["serving"] is None and s["seq"] == seqs[-1]

@@ -91,7 +91,9 @@ class UnitEntry(StrictModel):
 class Hours(StrictModel):
     open: time = time(7, 30)
     close: time = time(17, 0)
-    days: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    days: list[Weekday] = Field(
+        default_factory=lambda: list[Weekday](["mon", "tue", "wed", "thu", "fri"])
+    )
     enforce: bool = True
 
 
@@ -140,16 +142,16 @@ class SiteConfig(StrictModel):
         cids = [c.id for c in self.counters]
         if len(set(cids)) != len(cids):
             problems.append("counters: two counters share an id")
-        for c in self.counters:
-            for s in c.services:
-                if s not in ids:
-                    problems.append(f"counters.{c.id}.services: unknown service {s!r}")
+        for ctr in self.counters:
+            for sid in ctr.services:
+                if sid not in ids:
+                    problems.append(f"counters.{ctr.id}.services: unknown service {sid!r}")
         by_id = {s.id: s for s in self.services}
         taken: dict[str, list[tuple[int, int, str]]] = {}
         for uid, unit in self.units.items():
-            for c in unit.counters:
-                if c not in cids:
-                    problems.append(f"units.{uid}.counters: unknown counter {c!r}")
+            for cid in unit.counters:
+                if cid not in cids:
+                    problems.append(f"units.{uid}.counters: unknown counter {cid!r}")
             for sid, band in unit.offline_bands.items():
                 svc = by_id.get(sid)
                 if svc is None:

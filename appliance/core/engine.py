@@ -32,6 +32,7 @@ class QueueEngine:
         self.state = state or QueueState()
         for c in site.counters:
             self.state.counters.setdefault(c.id, Counter(id=c.id))
+        self.state.rebuild_caches()
         self._names = {s.id: s.name for s in site.services}
         self._by_letter = {s.letter: s for s in site.services}
         self._ops: dict[str, Callable[[str, Any, datetime, Outcome], None]] = {
@@ -85,14 +86,16 @@ class QueueEngine:
             for t in st.tickets.values():
                 if t.state in OPEN_STATES:
                     t.state = "expired"
-                    out.tickets.append(t.copy())
+                    out.tickets.append(t)
             for c in st.counters.values():
-                c.serving, c.since, c.open, c.priority_streak, c.officer = None, None, False, 0, None
-                out.counters.append(c.copy())
+                c.serving, c.since, c.open, c.officer = None, None, False, None
+                c.priority_streak = 0
+                out.counters.append(c)
             self._event(out, "day.reset", now, day=today.isoformat(), previous=st.day.isoformat())
         st.day = today
         st.tickets = {}
         st.next_number = {}
+        st.recent_service_s, st.active, st.last_issued = {}, {}, {}
         return out
 
     # ---- helpers ---------------------------------------------------------------------
@@ -115,9 +118,10 @@ class QueueEngine:
     def _save(self, out: Outcome, *items: Ticket | Counter) -> None:
         for item in items:
             if isinstance(item, Ticket):
-                out.tickets.append(item.copy())
+                self.state.track(item)
+                out.tickets.append(item)
             else:
-                out.counters.append(item.copy())
+                out.counters.append(item)
 
     def _counter_reply(self, out: Outcome, c: Counter, ticket: Ticket | None) -> None:
         out.reply = {"ticket": self._ticket_reply(ticket) if ticket else None,
@@ -160,6 +164,7 @@ class QueueEngine:
     def _end(self, out: Outcome, c: Counter, t: Ticket, state: str, now: datetime) -> None:
         t.state, t.finished_at = state, now
         c.serving, c.since = None, None
+        self.state.note_service_time(t)
         kind = "ticket.finished" if state == "finished" else "ticket.no_show"
         self._ticket_event(out, kind, t, now)
         self._save(out, t, c)
@@ -195,8 +200,7 @@ class QueueEngine:
         if self.site.hours.enforce and not self._open_hours(now):
             raise ContractError("office_closed", "outside opening hours")
         n = self.state.next_number.get(svc.id, svc.first)
-        issued = sum(1 for t in self.state.tickets.values()
-                     if t.service == svc.id and t.origin == "hub")
+        issued = n - svc.first  # hub numbers are handed out in order, never reused
         if n > svc.last or (svc.daily_cap is not None and issued >= svc.daily_cap):
             raise ContractError("service_full", f"service {svc.id} has no numbers left today")
         self.state.next_number[svc.id] = n + 1
@@ -268,7 +272,8 @@ class QueueEngine:
         waiting = self.state.waiting(cfg.services)
         normal = next((t for t in waiting if not t.priority), None)
         prio = next((t for t in waiting if t.priority), None)
-        if prio is not None and (normal is None or c.priority_streak < self.site.priority.max_in_row):
+        limit = self.site.priority.max_in_row
+        if prio is not None and (normal is None or c.priority_streak < limit):
             c.priority_streak = c.priority_streak + 1 if normal is not None else 0
             return prio
         c.priority_streak = 0
@@ -316,7 +321,7 @@ class QueueEngine:
         if c.serving:
             raise ContractError("busy", f"counter {c.id} is serving {c.serving}")
         parked = sorted((t for t in self.state.tickets.values()
-                         if t.state == "parked" and t.counter == c.id), key=lambda t: t.order_at)
+                         if t.state == "parked" and t.counter == c.id), key=lambda t: t.issued_at)
         if req.number is not None:
             parked = [t for t in parked if t.number == req.number]
         if not parked:

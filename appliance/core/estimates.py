@@ -9,19 +9,12 @@ if TYPE_CHECKING:
     from appliance.config.site import SiteConfig
     from appliance.core.model import QueueState
 
-RECENT = 20  # service times that count: the office's pace changes through the day
-
-
 def average_service_s(site: SiteConfig, state: QueueState, service: str) -> float:
-    times = sorted(
-        ((t.finished_at, (t.finished_at - t.called_at).total_seconds())
-         for t in state.tickets.values()
-         if t.service == service and t.state == "finished" and t.called_at and t.finished_at),
-        key=lambda pair: pair[0],
-    )[-RECENT:]
+    """Mean of the day's latest service times (the office's pace changes through the day)."""
+    times = state.recent_service_s.get(service)
     if not times:
         return float(site.default_service_time_s)
-    return sum(s for _, s in times) / len(times)
+    return sum(times) / len(times)
 
 
 def open_counters(site: SiteConfig, state: QueueState, service: str) -> int:

@@ -16,8 +16,7 @@ def queue_state(engine: QueueEngine, now: datetime) -> dict[str, Any]:
     services: dict[str, Any] = {}
     for svc in site.services:
         waiting = st.waiting([svc.id])
-        issued = [t for t in st.tickets.values() if t.service == svc.id]
-        last = max(issued, key=lambda t: (t.issued_at, t.number), default=None)
+        last = st.last_issued.get(svc.id)
         services[svc.id] = {
             "name": svc.name,
             "name_en": svc.name_en,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from appliance.bus import Bus
 from appliance.clock import Clock, SystemClock
@@ -49,6 +50,9 @@ def run(args: argparse.Namespace) -> int:
     config = load_from_args(args)
     if config.role != "hub":
         raise ConfigError([f"{args.config}: role is {config.role!r}, not 'hub'"])
+    # The worker releases the GIL for every fsync; with the default 5 ms switch interval it
+    # then waits behind paho's busy network thread for up to 5 ms per commit (convoy effect).
+    sys.setswitchinterval(0.0005)
     hub = build_hub(config)
     hub.start()
     log.info("hub for site %s on %s, data in %s", config.site, config.broker.url,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,12 +59,14 @@ class HubService:
 
     # ---- worker ----------------------------------------------------------------------
     def _run(self) -> None:
-        self._tick()
+        next_tick = 0.0
         while True:
+            if time.monotonic() >= next_tick:
+                self._tick()
+                next_tick = time.monotonic() + TICK_S
             try:
                 first = self._inbox.get(timeout=TICK_S)
             except queue.Empty:
-                self._tick()
                 continue
             if first is None:
                 return
@@ -84,7 +87,10 @@ class HubService:
         out = self.engine.tick(now)
         if out.changed:
             self._commit_and_publish([out], [], now)
-            self.store.prune(self.engine.state.day - timedelta(days=1))  # type: ignore[operator]
+            if self.engine.state.day is not None:
+                self.store.prune(self.engine.state.day - timedelta(days=1))
+        # status is refreshed here, not per request: it is for people, a few seconds is fresh
+        self._status(now)
 
     def _process(self, batch: list[Message | _Republish]) -> None:
         now = self.clock.now()
@@ -116,7 +122,7 @@ class HubService:
                 continue
             try:
                 out = self.engine.handle(unit, body, now)
-            except Exception:  # noqa: BLE001 - a bug must cost one request, never the hub
+            except Exception:  # a bug must cost one request, never the hub
                 log.exception("engine failed on %s from %s", body.get("op"), unit)
                 out, broken = Outcome(error=("internal", "engine error")), True
             rid = req_id if isinstance(req_id, str) else None
@@ -164,7 +170,6 @@ class HubService:
         for cid in sorted(changed_counters):
             self.bus.publish(self.topics.counter_state(cid), counter_state(self.engine, cid),
                              retain=True)
-        self._status(now)
 
     def _publish_retained(self, now: datetime) -> None:
         self.bus.publish(self.topics.site_info, site_info(self.site), retain=True)

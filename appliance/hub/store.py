@@ -103,28 +103,30 @@ class HubStore:
                replies: list[tuple[str, str, dict[str, Any]]]) -> None:
         """Write a batch in one transaction; raises StorageError if it did not commit."""
         day = state.day.isoformat() if state.day else None
+        # the last version of each row wins: a ticket changed twice in a batch is written once
+        tickets = {(t.day, t.number): t for out in outcomes for t in out.tickets}
+        counters = {c.id: c for out in outcomes for c in out.counters}
         try:
             self.db.execute("BEGIN IMMEDIATE")
-            for out in outcomes:
-                for t in out.tickets:
-                    self.db.execute(
-                        f"INSERT OR REPLACE INTO tickets ({', '.join(_TICKET_COLS)}) "
-                        f"VALUES ({', '.join('?' * len(_TICKET_COLS))})",
-                        (t.day.isoformat(), t.number, t.service, int(t.priority),
-                         _ts(t.issued_at), t.unit, t.origin, t.state, _ts(t.order_at),
-                         t.counter, _ts(t.first_called_at), _ts(t.called_at),
-                         _ts(t.finished_at), t.officer, t.calls, t.rating))
-                for c in out.counters:
-                    self.db.execute(
-                        "INSERT OR REPLACE INTO counters VALUES (?, ?, ?, ?, ?, ?)",
-                        (c.id, int(c.open), c.serving, _ts(c.since), c.officer,
-                         c.priority_streak))
-                for ev in out.events:
-                    self.db.execute("INSERT INTO events VALUES (?, ?, ?)",
-                                    (ev["seq"], day, json.dumps(ev, ensure_ascii=False)))
-            for unit, req_id, body in replies:
-                self.db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?)",
-                                (unit, req_id, day, json.dumps(body, ensure_ascii=False)))
+            self.db.executemany(
+                f"INSERT OR REPLACE INTO tickets ({', '.join(_TICKET_COLS)}) "
+                f"VALUES ({', '.join('?' * len(_TICKET_COLS))})",
+                [(t.day.isoformat(), t.number, t.service, int(t.priority), _ts(t.issued_at),
+                  t.unit, t.origin, t.state, _ts(t.order_at), t.counter,
+                  _ts(t.first_called_at), _ts(t.called_at), _ts(t.finished_at), t.officer,
+                  t.calls, t.rating) for t in tickets.values()])
+            self.db.executemany(
+                "INSERT OR REPLACE INTO counters VALUES (?, ?, ?, ?, ?, ?)",
+                [(c.id, int(c.open), c.serving, _ts(c.since), c.officer, c.priority_streak)
+                 for c in counters.values()])
+            self.db.executemany(
+                "INSERT INTO events VALUES (?, ?, ?)",
+                [(ev["seq"], day, json.dumps(ev, ensure_ascii=False))
+                 for out in outcomes for ev in out.events])
+            self.db.executemany(
+                "INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?)",
+                [(unit, req_id, day, json.dumps(body, ensure_ascii=False))
+                 for unit, req_id, body in replies])
             self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
                 ("seq", str(state.seq)), ("day", day or ""),
                 ("next_number", json.dumps(state.next_number)),

@@ -1,0 +1,101 @@
+"""Shared helpers for the benchmarks: percentiles, a broker, the bare round-trip baseline."""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from appliance.broker import MosquittoBroker
+from appliance.bus import Bus, Message
+from appliance.config.base import BrokerConfig
+from appliance.contract import decode
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_SITE = ROOT / "firmware_config" / "examples" / "demo-site"
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def ms(v: float) -> str:
+    return f"{v * 1000:.2f} ms"
+
+
+def summary(label: str, samples: list[float]) -> dict[str, float]:
+    out = {"p50": pct(samples, 50), "p99": pct(samples, 99), "mean": statistics.fmean(samples)}
+    print(f"{label:<44} p50 {ms(out['p50']):>10}  p99 {ms(out['p99']):>10}  (n={len(samples)})")
+    return out
+
+
+def make_bus(url: str, unit: str, role: str = "bench") -> Bus:
+    bus = Bus(site="demo", unit=unit, role=role, broker=BrokerConfig(url=url),
+              status_interval_s=3600)
+    bus.start()
+    if not bus.wait_connected(10):
+        raise SystemExit("benchmark client could not connect")
+    return bus
+
+
+def bare_round_trip(url: str, n: int = 500) -> list[float]:
+    """publish → an echo client → back, on mosquitto alone: the floor of any request."""
+    echo = make_bus(url, "echo")
+    client = make_bus(url, "client")
+    got = threading.Event()
+    client.subscribe("bench/pong", lambda m: got.set())
+    echo.subscribe("bench/ping", lambda m: echo.publish("bench/pong", decode(m.payload)))
+    time.sleep(0.2)
+    samples = []
+    for i in range(n + 20):
+        got.clear()
+        t0 = time.perf_counter()
+        client.publish("bench/ping", {"v": 1, "i": i})
+        if not got.wait(5):
+            raise SystemExit("echo lost a message")
+        if i >= 20:
+            samples.append(time.perf_counter() - t0)
+    echo.stop()
+    client.stop()
+    return samples
+
+
+def temp_site(enforce_hours: bool = False) -> Path:
+    """A copy of the demo site in a folder on the project's disk (bench/out)."""
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    dest = Path(tempfile.mkdtemp(prefix="site-", dir=out))
+    shutil.copytree(DEMO_SITE, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("data"))
+    if not enforce_hours:
+        hub = dest / "hub.toml"
+        hub.write_text(hub.read_text().replace("enforce = true", "enforce = false"))
+    return dest
+
+
+def start_hub_process(site: Path, url: str) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-m", "appliance.cli", "hub", "--config",
+                             str(site / "hub.toml"), "--broker", url])
+    watcher = make_bus(url, "hub-watch")
+    ready = threading.Event()
+
+    def on(m: Message) -> None:
+        if decode(m.payload).get("state") == "ready":
+            ready.set()
+
+    watcher.subscribe(watcher.topics.status("hub"), on)
+    if not ready.wait(20):
+        proc.kill()
+        raise SystemExit("hub did not start")
+    watcher.stop()
+    return proc
+
+
+__all__ = ["MosquittoBroker", "bare_round_trip", "make_bus", "ms", "pct", "start_hub_process",
+           "summary", "temp_site"]
