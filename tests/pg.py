@@ -13,11 +13,13 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from appliance.broker import free_port
+from appliance.clock import VN_TZ
 
 
 def _pg_bin() -> Path:
@@ -93,3 +95,24 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'store.sqlite3'}"
     server: PgServer = request.getfixturevalue("pg_server")
     return server.new_database()
+
+
+@pytest.fixture
+def store_clock() -> object:
+    from appliance.clock import ManualClock
+
+    return ManualClock(datetime(2026, 11, 30, 9, 0, tzinfo=VN_TZ))
+
+
+@pytest.fixture
+def store(db_url: str, tmp_path: Path, store_clock: object) -> Iterator[object]:
+    """A migrated store with the sample catalogue, on each database, with a manual clock."""
+    from appliance.config.store import StoreSection
+    from appliance.store.core import open_store
+
+    s = open_store(StoreSection(), data_path=tmp_path / "data", base_dir=tmp_path,
+                   clock=store_clock, url=db_url)  # type: ignore[arg-type]
+    try:
+        yield s
+    finally:
+        s.close()

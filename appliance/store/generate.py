@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -32,7 +32,7 @@ def generate(n: int, proc_days: Sequence[tuple[str, int]], end: datetime, cal: W
     rng = random.Random(seed)
     days_needed = n // per_day + 1
     day = cal.local(end).date()
-    days = []
+    days: list[date] = []
     while len(days) < days_needed:
         if cal.is_working(day):
             days.append(day)
@@ -101,9 +101,9 @@ def fill(store: Dossiers, n: int, *, seed: int = 1, batch: int = 20000,
         last: dict[str, int] = {}
         drows: list[dict[str, Any]] = []
         hrows: list[dict[str, Any]] = []
-        for row, seq in generate(n, proc_days, end, store.cal, store.settings.agency,
+        for row, day_seq in generate(n, proc_days, end, store.cal, store.settings.agency,
                                  store.settings.code_format, start_id=start + 1, seed=seed):
-            last.update(seq)
+            last.update(day_seq)
             drows.append(row)
             if with_history:
                 hrows.append({"dossier_id": row["id"], "at": row["received_at"],
