@@ -166,15 +166,17 @@ def step(state: LookupState, action: Action, now: datetime) -> tuple[LookupState
         return _with_results(replace(state, catalogue=action.catalogue)), []
     if isinstance(action, DossierAnswer):
         return _answer(state, action), []
-    state = replace(state, last_input=now)
     if isinstance(action, Scan):
-        return _scan(state, action.text, now)
-    if isinstance(action, Scroll):
+        state, effects = _scan(state, action.text, now)
+    elif isinstance(action, Scroll):
         top = max(0, min(action.max_scroll, state.scroll - action.dy))
-        return replace(state, scroll=top), []
-    if isinstance(action, TypeText):
-        return _type(state, action.text, now)
-    return _tap(state, action.target, now)
+        state, effects = replace(state, scroll=top), []
+    elif isinstance(action, TypeText):
+        state, effects = _type(state, action.text, now)
+    else:
+        state, effects = _tap(state, action.target, now)
+    # a person is here: the idle timer starts again (also after wiping for a new person)
+    return replace(state, last_input=now), effects
 
 
 def _tick(state: LookupState, now: datetime) -> LookupState:

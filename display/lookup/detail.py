@@ -138,7 +138,7 @@ def draw(surface: pygame.Surface, view: View, proc: Mapping[str, Any], scroll: i
     # a scroll bar shows there is more below (and how much)
     total = content_height(proc, view)
     if total > area.h:
-        track = pygame.Rect(area.right + m // 4, top, max(6, m // 2), area.h)
+        track = pygame.Rect(area.right - m + m // 4, top, max(6, m // 2), area.h)
         pygame.draw.rect(surface, BG, track)
         thumb_h = max(view.target // 2, area.h * area.h // total)
         thumb_y = top + (area.h - thumb_h) * scroll // max(1, total - area.h)

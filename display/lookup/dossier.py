@@ -24,7 +24,7 @@ from display.lookup.theme import (
     box,
     paragraph,
 )
-from display.text import draw_text
+from display.text import draw_text, wrap
 
 if TYPE_CHECKING:
     import pygame
@@ -155,7 +155,9 @@ def draw_result(surface: pygame.Surface, view: View, state: LookupState) -> None
     else:
         text, bg, ink = f"{label or 'Đang giải quyết'}.", SOFT_WARN, INK
     avail = view.height - y - view.row_h - 3 * m
-    rect = pygame.Rect(m, y, w, max(view.row_h, min(avail, int(view.title * 3.2))))
+    lines = len(wrap(text, view.title, w - 2 * m, True))
+    rect = pygame.Rect(m, y, w, max(view.row_h, min(avail, int(view.title * 1.25 * lines)
+                                                    + m)))
     box(surface, rect, bg, border=ink, width=3)
     paragraph(surface, text, rect.x + m, rect.y + m // 2, rect.w - 2 * m, view.title, ink,
               bold=True, gap=1.25)

@@ -57,7 +57,7 @@ class View:
 
     @property
     def header_h(self) -> int:
-        return max(self.target, self.height // 9)
+        return max(self.target + self.margin, self.height // 9)
 
     @property
     def row_h(self) -> int:
