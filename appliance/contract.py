@@ -24,7 +24,6 @@ ERROR_MESSAGES: dict[str, str] = {
     "unknown_counter": "Không có quầy này.",
     "service_full": "Đã hết số thứ tự của dịch vụ trong ngày.",
     "office_closed": "Ngoài giờ làm việc.",
-    "counter_closed": "Quầy đang đóng.",
     "nothing_serving": "Quầy chưa gọi số nào.",
     "busy": "Quầy đang phục vụ một số khác.",
     "not_found": "Không tìm thấy số thứ tự này.",
