@@ -96,7 +96,7 @@ def test_every_drawn_text_has_its_glyphs(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(text_mod, "render_text", spy)
     monkeypatch.setattr(board_parts, "render_text", spy)
     for make, page in SCENES.values():
-        for size in SIZES + [(1080, 1920)]:
+        for size in [*SIZES, (1080, 1920)]:
             for english in (True, False):
                 render(make(), NOW, BoardOptions(size=size, english=english), page)
     render(replace(samples.empty_office(), online=False, ever_synced=False), NOW)
