@@ -105,7 +105,8 @@ class ModbusServerThread:
         """Holding registers 0..n-1 as the simulated board holds them."""
         got = asyncio.run_coroutine_threadsafe(
             self.server.context.async_getValues(self.unit, 3, 0, n), self.loop).result(5)
-        return list(got)
+        assert isinstance(got, list), got
+        return [int(v) for v in got]
 
     def power_cycle(self) -> None:
         """The board lost power: it comes back blank."""

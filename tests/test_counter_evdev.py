@@ -106,7 +106,8 @@ def test_unplug_closes_the_device_polls_without_spinning_and_replug_resumes() ->
             port.tap(ecodes.KEY_KP2)  # nothing to press while it is out
         port.plug()
         assert reader.wait_present(2)
-        assert port.device is not old and port.device.grabbed and reader.opens == 2
+        new = port.device
+        assert new is not None and new is not old and new.grabbed and reader.opens == 2
         port.tap(ecodes.KEY_KP2)
         assert _keys(got, 2) == [(ecodes.KEY_KP2, 1), (ecodes.KEY_KP2, 0)]
         assert presence == [True, False, True]
