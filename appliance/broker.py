@@ -34,12 +34,13 @@ class MosquittoBroker:
     """A mosquitto process in the foreground of a temp folder; ``url`` to connect to it."""
 
     def __init__(self, port: int | None = None, *, workdir: Path | None = None,
-                 extra_config: str = "") -> None:
+                 extra_config: str = "", anonymous: bool = True) -> None:
         self.binary = find_mosquitto()
         self.port = port or free_port()
         self._own_dir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="motcua-mosquitto-"))
         self.extra_config = extra_config
+        self.anonymous = anonymous
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -51,7 +52,7 @@ class MosquittoBroker:
         conf = self.workdir / "mosquitto.conf"
         lines = [
             f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
+            f"allow_anonymous {'true' if self.anonymous else 'false'}",
             "persistence true",
             f"persistence_location {self.workdir}/",
             # running as root, mosquitto would drop to a user that cannot write our folder

@@ -26,7 +26,8 @@ ROLE_OPS: dict[str, frozenset[str]] = {
     "board": frozenset(),
     "lookup": frozenset(),
     "store": frozenset(),
-    "admin": frozenset({"notice.push"}),
+    # e.g. an office PC that writes the boards' notice line (the broker ACL allows that)
+    "admin": frozenset(),
 }
 
 

@@ -72,10 +72,6 @@ class RatingSubmit(CounterOp):
     rating: Literal["very_satisfied", "satisfied", "unsatisfied"]
 
 
-class NoticePush(_Req):
-    text: str = Field(max_length=500)
-
-
 MODELS: dict[str, type[_Req]] = {
     "ticket.issue": TicketIssue,
     "ticket.void": TicketVoid,
@@ -92,7 +88,6 @@ MODELS: dict[str, type[_Req]] = {
     "counter.close": CounterOp,
     "counter.sync": CounterSync,
     "rating.submit": RatingSubmit,
-    "notice.push": NoticePush,
 }
 
 
