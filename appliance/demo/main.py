@@ -44,6 +44,9 @@ def opening_time(site: SiteConfig, today: date) -> datetime:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.headless and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print("motcua demo: no display here, running headless (PNG frames instead of windows)")
+        args.headless = True
     if args.headless:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
