@@ -271,8 +271,10 @@ class Announcer:
                         time.sleep(self.voice.gap_s)
                     started = time.monotonic()
                     played = self.output.play(path, self.voice.volume) if path else 0.0
-                    if path is not None and played == 0.0:
+                    if played == 0.0:
+                        # no device or no speech engine: counted and shown in status
                         self.failed += 1
+                        break
                     self.history.append(Played(call.number, call.counter, text, path,
                                                started, time.monotonic(), self.clock.now()))
                 time.sleep(self.voice.gap_s)
