@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import array
+import itertools
 import threading
 import wave
 from datetime import datetime, time
@@ -141,7 +142,7 @@ def test_calls_arriving_together_never_overlap(tmp_path: Path, mixer: PygameAudi
         ann.stop()
     played = ann.history
     assert {p.number for p in played} >= {"A001", "B002", "C003"}
-    for a, b in zip(played, played[1:], strict=False):
+    for a, b in itertools.pairwise(played):
         assert b.started >= a.ended, f"{b.number} started before {a.number} ended"
     # the mixer really played them for their length, not instantly
     first = played[0]
