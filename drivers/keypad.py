@@ -158,7 +158,10 @@ class KeypadDecoder:
             self._reset()
             self._out.append(KeyResult("transfer", service=letter))
             return
-        if self.mode == "login":
+        if self.mode == "login":  # officer codes may hold letters ("CB01")
+            if len(self.digits) < 12:
+                self.digits += letter
+                self._echo()
             return
         self.mode = "number"
         self.service = letter

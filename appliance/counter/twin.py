@@ -149,7 +149,8 @@ class CounterTwin:
             return keys + (["KEY_KPENTER"] if action == "call" else ["KEY_F4"]), self.keypad
         if action == "login":
             code = str(extra.get("officer") or "")
-            return ["KEY_NUMLOCK", *[f"KEY_KP{d}" for d in code], "KEY_KPENTER"], self.keypad
+            keys = [f"KEY_KP{c}" if c.isdigit() else f"KEY_{c.upper()}" for c in code]
+            return ["KEY_NUMLOCK", *keys, "KEY_KPENTER"], self.keypad
         raise ValueError(f"no keys for action {action!r}")
 
     def do(self, action: str, timeout: float = 10.0, **extra: Any) -> Result:
