@@ -145,6 +145,7 @@ class BoardModel:
             self._changed()
 
     def apply_site_info(self, obj: dict[str, Any]) -> None:
+        _require(obj, "site/info", office_name=str, services=list, counters=list)
         self.office_name = str(obj.get("office_name") or "")
         self.office_name_en = obj.get("office_name_en")
         self._names = {
@@ -172,6 +173,7 @@ class BoardModel:
         self._changed()
 
     def apply_store_board(self, obj: dict[str, Any]) -> None:
+        _require(obj, "store/board", ready=list, today=dict, month=dict)
         def figures(d: dict[str, Any] | None) -> Figures:
             d = d or {}
             return Figures(**{k: int(d.get(k) or 0) for k in Figures.__dataclass_fields__})
@@ -188,6 +190,7 @@ class BoardModel:
         self._changed()
 
     def apply_state(self, obj: dict[str, Any], now: datetime) -> list[Call]:
+        _require(obj, "queue/state", seq=int, services=dict, counters=dict)
         seq = int(obj["seq"])
         at = parse_rfc3339(obj["at"]) if obj.get("at") else None
         newer = self.seq is None or seq >= self.seq
@@ -236,8 +239,8 @@ class BoardModel:
         return calls
 
     def apply_event(self, obj: dict[str, Any], now: datetime) -> list[Call]:
+        _require(obj, "queue/events", seq=int, type=str)
         seq = int(obj["seq"])
-        str(obj["type"])  # required: a typeless event is malformed
         if self.seq is not None and seq <= self.seq:
             return []  # already in the state we hold (or a duplicate delivery)
         self._buffer[seq] = obj
@@ -408,6 +411,13 @@ class BoardModel:
                 calls.append(call)
         self._calls = self._calls[:MAX_CALLS]
         return calls
+
+
+def _require(obj: dict[str, Any], what: str, **types: type) -> None:
+    """Check the fields a message must carry before any of it is believed."""
+    for key, kind in types.items():
+        if not isinstance(obj.get(key), kind) or isinstance(obj.get(key), bool):
+            raise ValueError(f"{what} needs {key!r} as {kind.__name__}")
 
 
 def _natural(cid: str) -> tuple[int, str]:
