@@ -261,13 +261,19 @@ class CounterService:
             finished = ticket.get("number")
         elif action in ("next", "call", "close") and previous and previous != serving:
             finished = previous
-        if finished:
-            self._finished(str(finished))
-        self._set_serving(serving)
+        # The board first (the officer is waiting for it), then one commit for both facts.
         if serving:
             self.board.show(serving, blink=action in ("next", "call", "resume", "recall"))
         else:
             self.board.show("")
+        facts: dict[str, Any] = {}
+        if finished:
+            facts["last_finished"] = self._finished_fact(str(finished))
+        if serving != self.serving:
+            self.serving = serving
+            facts["serving"] = serving
+        if facts:
+            self.store.put_many(facts)
         if action == "next" and ticket is None:
             self.board.notice(notice_for("empty"))
             self._beep(False)
@@ -337,10 +343,11 @@ class CounterService:
                       reply=reply)
 
     # ---- ratings -------------------------------------------------------------------------------
+    def _finished_fact(self, number: str) -> dict[str, Any]:
+        return {"number": number, "at": self.clock.now().isoformat(), "officer": self.officer}
+
     def _finished(self, number: str) -> None:
-        self.store.put("last_finished", {"number": number,
-                                         "at": self.clock.now().isoformat(),
-                                         "officer": self.officer})
+        self.store.put("last_finished", self._finished_fact(number))
 
     def _rate(self, rating: str) -> Result:
         last = self.store.get("last_finished")

@@ -149,6 +149,18 @@ class CounterStore:
         return json.loads(row[0]) if row else None
 
     def put(self, key: str, value: Any) -> None:
-        self._write("INSERT INTO kv (key, value) VALUES (?, ?) "
+        self.put_many({key: value})
+
+    def put_many(self, values: dict[str, Any]) -> None:
+        """Set several keys in one transaction (one fsync)."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(
+                    "INSERT INTO kv (key, value) VALUES (?, ?) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (key, json.dumps(value, ensure_ascii=False)))
+                    [(k, json.dumps(v, ensure_ascii=False)) for k, v in values.items()])
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise StorageError(f"counter database {self.path}: {exc}") from exc
