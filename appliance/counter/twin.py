@@ -26,6 +26,7 @@ from appliance.counter.bootstrap import CounterUnit, build_counter
 from appliance.counter.service import Result
 from drivers.evdev_fake import FakeUsbPort
 from drivers.ledboard.ascii import AsciiBoard, decode_frames
+from drivers.ledboard.base import LedBoard
 
 ACTION_KEYS = {
     "next": "KEY_KPPLUS", "recall": "KEY_KPASTERISK", "no_show": "KEY_KPMINUS",
@@ -100,17 +101,20 @@ class PtyBoardTap:
 
 class CounterTwin:
     def __init__(self, config: UnitConfig, *, clock: Clock | None = None,
-                 on_frame: Callable[[int, str], None] | None = None) -> None:
+                 on_frame: Callable[[int, str], None] | None = None,
+                 board: LedBoard | None = None, pin_factory: Any = None) -> None:
         assert config.counter is not None
         self.keypad = FakeUsbPort(name=f"{config.unit} keypad")
         self.rating_keys = FakeUsbPort(name=f"{config.unit} rating keys", product=0x0002)
         self.tap = PtyBoardTap(on_frame)
         b = config.counter.board
-        board = AsciiBoard(self.tap.path, baud=b.baud, address=b.address if b.address <= 99
-                           else 1, digits=b.digits)
+        if board is None:  # the default: an ASCII board whose frames the tap decodes
+            board = AsciiBoard(self.tap.path, baud=b.baud, address=min(b.address, 99),
+                               digits=b.digits)
         self.unit: CounterUnit = build_counter(config, clock=clock, board=board,
                                                keypad_opener=self.keypad.open,
-                                               rating_opener=self.rating_keys.open)
+                                               rating_opener=self.rating_keys.open,
+                                               pin_factory=pin_factory)
         self.results: queue.Queue[Result] = queue.Queue()
         self.unit.service.add_listener(self.results.put)
         self._lock = threading.Lock()
@@ -155,9 +159,13 @@ class CounterTwin:
 
     def do(self, action: str, timeout: float = 10.0, **extra: Any) -> Result:
         """Press the keys for ``action`` and return the unit's Result for it."""
+        keys, port = self.keys_for(action, **extra)
+        return self.then(lambda: self.press(*keys, port=port), timeout)
+
+    def then(self, trigger: Callable[[], object], timeout: float = 10.0) -> Result:
+        """Run ``trigger`` (a key press, a GPIO button...) and return the next Result."""
         with self._lock:
             while not self.results.empty():
                 self.results.get_nowait()
-            keys, port = self.keys_for(action, **extra)
-            self.press(*keys, port=port)
+            trigger()
             return self.results.get(timeout=timeout)
