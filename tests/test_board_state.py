@@ -132,7 +132,7 @@ def test_freshness_needs_broker_hub_and_a_state_since_reconnect(model: BoardMode
 
 @pytest.mark.parametrize("payload", [
     b"not json", b"[]", b'{"v": 2, "seq": 1}', b'{"v": 1}', b'{"v": 1, "seq": "x"}',
-    "{\"v\": 1, \"seq\": 11}".encode(), b"\xff\xfe",
+    b"{\"v\": 1, \"seq\": 11}", b"\xff\xfe",
 ])
 def test_bad_messages_are_counted_and_change_nothing(model: BoardModel,
                                                      payload: bytes) -> None:
