@@ -22,9 +22,9 @@ def load_from_args(args: argparse.Namespace) -> UnitConfig:
     )
 
 
-def wait_for_signal() -> None:
-    """Block until SIGTERM or SIGINT (systemd stop, Ctrl-C)."""
-    done = threading.Event()
+def wait_for_signal(done: threading.Event | None = None) -> None:
+    """Block until SIGTERM or SIGINT (systemd stop, Ctrl-C), or until ``done`` is set."""
+    done = done or threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
     done.wait()

@@ -132,3 +132,27 @@ def test_malformed_and_oversized_payloads_get_errors_and_hub_survives(hub, make_
     # and the hub still works
     r = disp.request("hub", {"op": "ticket.issue", "service": "A"}, timeout=5)
     assert r["ok"] is True
+
+
+def test_storage_failure_answers_internal_and_says_alert(hub, make_bus):
+    disp = make_bus("dispenser-1")
+    assert disp.request("hub", {"op": "ticket.issue", "service": "A"}, timeout=5)["ok"]
+    statuses: list[dict] = []
+    alert = threading.Event()
+
+    def on_status(msg: Message) -> None:
+        body = decode(msg.payload)
+        statuses.append(body)
+        if body["state"] == "alert":
+            alert.set()
+
+    watch = make_bus("board-1", role="board")
+    watch.subscribe(watch.topics.status("hub"), on_status)
+    hub.store.db.close()  # the disk is gone from under the hub
+    r = disp.request("hub", {"op": "ticket.issue", "service": "A"}, timeout=5)
+    assert r["ok"] is False and r["error"]["code"] == "internal"
+    assert alert.wait(5), statuses
+    assert any("database" in reason for reason in statuses[-1]["reasons"])
+    # it does not pretend: later requests are refused too, not answered from memory
+    r = disp.request("hub", {"op": "ticket.issue", "service": "B"}, timeout=5)
+    assert r["error"]["code"] == "internal"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
+from collections.abc import Callable
 
 from appliance.bus import Bus
 from appliance.clock import Clock, SystemClock
@@ -18,14 +20,15 @@ log = logging.getLogger(__name__)
 
 
 class Hub:
-    def __init__(self, config: UnitConfig, clock: Clock) -> None:
+    def __init__(self, config: UnitConfig, clock: Clock,
+                 on_fatal: Callable[[str], None] | None = None) -> None:
         if config.hub is None:
             raise ConfigError([f"{config.source}: a hub needs a [hub] section"])
         self.config = config
         self.store = HubStore(config.data_path / "hub.sqlite3")
         self.bus = Bus(site=config.site, unit=config.unit, role="hub", broker=config.broker,
                        clock=clock, status_interval_s=config.status_interval_s)
-        self.service = HubService(config.hub, self.store, self.bus, clock)
+        self.service = HubService(config.hub, self.store, self.bus, clock, on_fatal)
 
     def start(self) -> None:
         self.service.start()
@@ -37,9 +40,10 @@ class Hub:
         self.store.close()
 
 
-def build_hub(config: UnitConfig, *, clock: Clock | None = None) -> Hub:
+def build_hub(config: UnitConfig, *, clock: Clock | None = None,
+              on_fatal: Callable[[str], None] | None = None) -> Hub:
     tz = config.hub.tz if config.hub else None
-    return Hub(config, clock or (SystemClock(tz) if tz else SystemClock()))
+    return Hub(config, clock or (SystemClock(tz) if tz else SystemClock()), on_fatal)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,10 +57,18 @@ def run(args: argparse.Namespace) -> int:
     # The worker releases the GIL for every fsync; with the default 5 ms switch interval it
     # then waits behind paho's busy network thread for up to 5 ms per commit (convoy effect).
     sys.setswitchinterval(0.0005)
-    hub = build_hub(config)
+    fatal: list[str] = []
+    stop = threading.Event()
+
+    def on_fatal(reason: str) -> None:
+        fatal.append(reason)
+        stop.set()
+
+    hub = build_hub(config, on_fatal=on_fatal)
     hub.start()
     log.info("hub for site %s on %s, data in %s", config.site, config.broker.url,
              config.data_path)
-    wait_for_signal()
+    wait_for_signal(stop)
     hub.stop()
-    return 0
+    # EX_SOFTWARE: systemd restarts the hub, which starts again from what is on disk
+    return 70 if fatal else 0

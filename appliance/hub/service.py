@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import logging
 import queue
+import shutil
+import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +31,7 @@ from appliance.hub.store import HubStore
 log = logging.getLogger(__name__)
 MAX_BATCH = 64
 TICK_S = 5.0
+LOW_DISK_MB = 50
 
 
 @dataclass
@@ -36,7 +40,8 @@ class _Republish:
 
 
 class HubService:
-    def __init__(self, site: SiteConfig, store: HubStore, bus: Bus, clock: Clock) -> None:
+    def __init__(self, site: SiteConfig, store: HubStore, bus: Bus, clock: Clock,
+                 on_fatal: Callable[[str], None] | None = None) -> None:
         self.site = site
         self.store = store
         self.bus = bus
@@ -47,6 +52,9 @@ class HubService:
         self._inbox: queue.Queue[Message | _Republish | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="hub-worker", daemon=True)
         self.processed = 0
+        self._storage_error: str | None = None
+        self._fatal: str | None = None
+        self._on_fatal = on_fatal
         bus.subscribe(self.topics.req_filter("hub"), self._inbox.put)
         bus.on_connection(lambda up: self._inbox.put(_Republish()) if up else None)
 
@@ -86,14 +94,25 @@ class HubService:
         now = self.clock.now()
         out = self.engine.tick(now)
         if out.changed:
-            self._commit_and_publish([out], [], now)
+            try:
+                self._commit_and_publish([out], [], now)
+            except StorageError as exc:
+                self._storage_failed(exc)
+                return
             if self.engine.state.day is not None:
+                # a new day: forget replies older than yesterday, on disk and in memory
                 self.store.prune(self.engine.state.day - timedelta(days=1))
+                _, self._replies = self.store.load()
         # status is refreshed here, not per request: it is for people, a few seconds is fresh
         self._status(now)
 
     def _process(self, batch: list[Message | _Republish]) -> None:
         now = self.clock.now()
+        if self._fatal:
+            for msg in batch:
+                if isinstance(msg, Message):
+                    self.bus.reply(msg, error_reply(None, "internal", "hub storage failed"))
+            return
         outcomes: list[Outcome] = []
         replies: list[tuple[Message, dict[str, Any]]] = []
         to_store: list[tuple[str, str, dict[str, Any]]] = []
@@ -141,11 +160,11 @@ class HubService:
             elif republish:
                 self._publish_retained(now)
         except StorageError as exc:
-            log.error("%s: answering 'internal' and reloading the last committed state", exc)
-            self.bus.set_status("alert", reasons=[f"database: {exc}"])
+            self._storage_failed(exc)
             replies = [(m, error_reply(r.get("id"), "internal", "storage")) for m, r in replies]
             broken = True
-        if broken:
+        if broken and self._storage_error is None:
+            # an engine bug may have half-changed the state: go back to what is on disk
             state, self._replies = self.store.load()
             self.engine = QueueEngine(self.site, state)
         else:
@@ -154,10 +173,26 @@ class HubService:
             self.bus.reply(msg, reply)
         self.processed += len(replies)
 
+    def _storage_failed(self, exc: StorageError) -> None:
+        log.error("%s: answering 'internal' and reloading the last committed state", exc)
+        self._storage_error = str(exc)
+        try:
+            state, self._replies = self.store.load()
+            self.engine = QueueEngine(self.site, state)
+        except sqlite3.Error as load_exc:
+            # The memory may hold changes the disk does not: acting on them would lie.
+            # Stop answering with data; a restart (systemd) starts again from the disk.
+            self._fatal = f"cannot reload the hub database: {load_exc}"
+            log.critical(self._fatal)
+            if self._on_fatal is not None:
+                self._on_fatal(self._fatal)
+        self._status(self.clock.now())
+
     def _commit_and_publish(self, outcomes: list[Outcome],
                             to_store: list[tuple[str, str, dict[str, Any]]], now: datetime,
                             force_state: bool = False) -> None:
         self.store.commit(self.engine.state, outcomes, to_store)
+        self._storage_error = None
         for out in outcomes:
             for ev in out.events:
                 self.bus.publish(self.topics.queue_events, ev)
@@ -181,7 +216,20 @@ class HubService:
 
     def _status(self, now: datetime) -> None:
         st = self.engine.state
-        waiting = sum(1 for t in st.tickets.values() if t.state == "waiting")
-        self.bus.set_status("ready", reasons=[], day=st.day.isoformat() if st.day else None,
-                            seq=st.seq, waiting=waiting,
+        reasons = []
+        if self._fatal:
+            reasons.append(self._fatal)
+        if self._storage_error:
+            reasons.append(f"database: {self._storage_error}")
+        try:
+            free_mb = shutil.disk_usage(self.store.path.parent).free // 2**20
+        except OSError as exc:
+            free_mb = None
+            reasons.append(f"disk: cannot read free space: {exc}")
+        if free_mb is not None and free_mb < LOW_DISK_MB:
+            reasons.append(f"disk: only {free_mb} MB free")
+        waiting = sum(1 for t in st.active.values() if t.state == "waiting")
+        self.bus.set_status("alert" if reasons else "ready", reasons=reasons,
+                            day=st.day.isoformat() if st.day else None, seq=st.seq,
+                            waiting=waiting, disk_free_mb=free_mb,
                             open_counters=sum(1 for c in st.counters.values() if c.open))

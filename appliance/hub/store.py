@@ -133,8 +133,11 @@ class HubStore:
             ])
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
+            try:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the connection itself is gone; nothing was committed either way
             raise StorageError(f"hub database write failed: {exc}") from exc
 
     def prune(self, keep_from: date) -> None:
