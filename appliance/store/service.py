@@ -65,6 +65,7 @@ class StoreService:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=10000)
         self._workers: list[threading.Thread] = []
         self._board_dirty = threading.Event()
+        self._catalogue_dirty = threading.Event()
         self._stopping = threading.Event()
         self._board_thread: threading.Thread | None = None
 
@@ -94,9 +95,10 @@ class StoreService:
             self._board_thread.join(timeout=5)
 
     def _on_connection(self, up: bool) -> None:
+        # runs on paho's thread: leave the database work to the board thread
         if up:
+            self._catalogue_dirty.set()
             self._board_dirty.set()
-            self.publish_catalogue()
 
     # ---- retained topics -------------------------------------------------------------
     def publish_catalogue(self) -> None:
@@ -120,6 +122,9 @@ class StoreService:
             self._board_dirty.clear()
             if self.bus.connected:
                 try:
+                    if self._catalogue_dirty.is_set():
+                        self._catalogue_dirty.clear()
+                        self.publish_catalogue()
                     self.publish_board()
                 except Exception:  # a database hiccup must not end the loop
                     log.exception("could not publish the board")
