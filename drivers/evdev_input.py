@@ -133,7 +133,8 @@ class EvdevInput:
     ``on_event(event)`` runs on the reader thread for every event (``EV_SYN``
     included) unless filtered by ``event_types``; with ``ignore_repeat`` the
     ``EV_KEY`` auto-repeat events (value 2) are dropped. ``on_presence(bool)`` is
-    called when the device appears or disappears (also on the reader thread).
+    called when the device appears or disappears, and once with False when it is not
+    there at start (so "not looked yet" never lasts); it runs on the reader thread.
     ``grab`` takes the device for this process only (``EVIOCGRAB``); a device
     another program holds is reported and retried, never read half-shared.
     """
@@ -163,6 +164,7 @@ class EvdevInput:
         self._thread: threading.Thread | None = None
         self._device: InputSource | None = None
         self._present = threading.Event()
+        self._reported: bool | None = None
         self._last_problem: str | None = None
         self.opens = 0  # how many times the device was (re)opened: for status and tests
 
@@ -243,8 +245,7 @@ class EvdevInput:
         self._last_problem = None
         self._present.set()
         log.info("%s: device open", self.name)
-        if self._on_presence is not None:
-            self._on_presence(True)
+        self._report(True)
         return device
 
     def _read_until_gone(self, device: InputSource) -> None:
@@ -285,7 +286,6 @@ class EvdevInput:
 
     def _release(self, device: InputSource) -> None:
         self._device = None
-        was = self._present.is_set()
         self._present.clear()
         if self._grab:
             try:
@@ -293,8 +293,13 @@ class EvdevInput:
             except OSError:
                 pass  # an unplugged device cannot be ungrabbed; closing frees it anyway
         self._close_quietly(device)
-        if was and self._on_presence is not None:
-            self._on_presence(False)
+        self._report(False)
+
+    def _report(self, present: bool) -> None:
+        if present != self._reported:
+            self._reported = present
+            if self._on_presence is not None:
+                self._on_presence(present)
 
     @staticmethod
     def _close_quietly(device: InputSource) -> None:
@@ -304,6 +309,8 @@ class EvdevInput:
             pass  # already gone
 
     def _problem(self, text: str) -> None:
+        if not self._present.is_set():
+            self._report(False)
         if text != self._last_problem:
             log.warning("%s", text)
         self._last_problem = text

@@ -225,3 +225,22 @@ def test_real_opener_finds_nothing_when_the_by_id_path_is_absent(tmp_path) -> No
     assert EvdevOpener(vendor=0x1234, product=0x5678, input_dir=str(tmp_path))() is None
     with pytest.raises(ValueError):
         EvdevOpener()
+
+
+def test_an_absent_device_is_reported_absent_at_start_not_left_unknown() -> None:
+    port = FakeUsbPort(plugged=False)
+    presence: list[bool] = []
+    reader = EvdevInput(port.open, lambda e: None, name="kp", poll_interval_s=0.05,
+                        on_presence=presence.append)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 2
+        while not presence and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # several polls: still one report
+        assert presence == [False] and reader.problem == "kp: not plugged in"
+        port.plug()
+        assert reader.wait_present(2)
+        assert presence == [False, True]
+    finally:
+        reader.stop()

@@ -141,6 +141,9 @@ def test_rating_target(last, age_s, expected) -> None:
     ({"hub_reachable": False, "events_backlog": 2, "backlog": 2}, "alert",
      ["hub_unreachable", "offline_backlog"]),
     ({"backlog": 1}, "alert", ["ratings_pending"]),
+    ({"rating_keys": False}, "alert", ["rating_keys_missing"]),
+    ({"keypad": None, "rating_keys": None, "board_ok": None, "hub_reachable": None},
+     "ready", []),
 ])
 def test_status_state(parts, state, reasons) -> None:
     args = {"keypad": True, "board_ok": True, "board_answers": True, "hub_reachable": True,

@@ -152,5 +152,6 @@ class CounterSection(StrictModel):
     rating: RatingConfig = RatingConfig()
     board: BoardConfig = BoardConfig()
     buzzer: BuzzerConfig = BuzzerConfig()
+    hub_unit: Ident = "hub"  # the hub's unit id: its retained status tells if it is up
     request_timeout_s: float = Field(default=3.0, gt=0, le=60)
     sync_interval_s: float = Field(default=5.0, gt=0, le=600)

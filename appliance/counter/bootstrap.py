@@ -113,7 +113,7 @@ class CounterUnit:
         self.service = CounterService(
             unit=config.unit, counter=section.counter, bus=self.bus, store=self.store,
             clock=clock, board=self.keeper, beeper=self.beeper,
-            request_timeout_s=section.request_timeout_s,
+            request_timeout_s=section.request_timeout_s, hub_unit=section.hub_unit,
             rating_window_s=section.rating.window_s, sync_interval_s=section.sync_interval_s)
         self.service.board_answers = board.answers
         self.inputs: list[EvdevInput] = []
@@ -132,7 +132,8 @@ class CounterUnit:
             keys = resolve_keymap(r.keys or DEFAULT_RATING_KEYS)
             self.inputs.append(EvdevInput(
                 rating_opener, _key_handler(KeypadDecoder(keys), self.service),
-                name="rating-keys", event_types={EV_KEY}))
+                name="rating-keys", event_types={EV_KEY},
+                on_presence=self.service.set_rating_keys_present))
         elif r.source == "gpio":
             from drivers.gpio import ButtonPanel
 

@@ -103,15 +103,17 @@ def rating_target(last_finished: dict[str, Any] | None, now: datetime,
 
 
 def status_state(*, keypad: bool | None, board_ok: bool | None, board_answers: bool,
-                 hub_reachable: bool, events_backlog: int,
-                 backlog: int) -> tuple[str, list[str]]:
-    """ready/alert and why, from the unit's parts."""
+                 hub_reachable: bool | None, events_backlog: int, backlog: int,
+                 rating_keys: bool | None = None) -> tuple[str, list[str]]:
+    """ready/alert and why, from the unit's parts (None = not known yet: no alert)."""
     reasons = []
     if keypad is False:
         reasons.append("keypad_missing")
+    if rating_keys is False:
+        reasons.append("rating_keys_missing")
     if board_ok is False:
         reasons.append("board_fault" if board_answers else "board_port_error")
-    if not hub_reachable:
+    if hub_reachable is False:
         reasons.append("hub_unreachable")
     if events_backlog:
         reasons.append("offline_backlog")

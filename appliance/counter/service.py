@@ -45,6 +45,8 @@ class Board(Protocol):
 
     def notice(self, text: str, seconds: float | None = None) -> None: ...
 
+    def echo(self, text: str) -> None: ...
+
 
 class Beeper(Protocol):
     def ok(self) -> None: ...
@@ -69,7 +71,7 @@ class CounterService:
     def __init__(self, *, unit: str, counter: str, bus: Bus, store: CounterStore, clock: Clock,
                  board: Board, beeper: Beeper | None = None, request_timeout_s: float = 3.0,
                  retries: int = 1, rating_window_s: float = 120.0,
-                 sync_interval_s: float = 5.0) -> None:
+                 sync_interval_s: float = 5.0, hub_unit: str = "hub") -> None:
         self.unit = unit
         self.counter = counter
         self.bus = bus
@@ -90,8 +92,10 @@ class CounterService:
         self.officer: str | None = store.get("officer")
         self.site_info: dict[str, Any] | None = store.get("site_info")
         self.queue_state: dict[str, Any] | None = None
-        self.hub_reachable = True
+        self.hub_unit = hub_unit
+        self.hub_reachable: bool | None = None  # unknown until the hub's status or a reply
         self.keypad_present: bool | None = None
+        self.rating_keys_present: bool | None = None
         self.board_ok: bool | None = None
         self.board_answers = False
 
@@ -101,6 +105,7 @@ class CounterService:
         self.bus.subscribe(t.counter_state(self.counter), lambda m: self._post("state", m))
         self.bus.subscribe(t.site_info, lambda m: self._post("site_info", m))
         self.bus.subscribe(t.queue_state, lambda m: self._post("queue_state", m))
+        self.bus.subscribe(t.status(self.hub_unit), lambda m: self._post("hub_status", m))
         self.bus.on_connection(lambda up: self._post("flush", None) if up else None)
         self.board.show(self.serving or "")
         self._thread = threading.Thread(target=self._run, name=f"counter-{self.counter}",
@@ -136,6 +141,10 @@ class CounterService:
 
     def set_keypad_present(self, present: bool) -> None:
         self.keypad_present = present
+        self._post("status", None)
+
+    def set_rating_keys_present(self, present: bool) -> None:
+        self.rating_keys_present = present
         self._post("status", None)
 
     def set_board_health(self, ok: bool, problem: str | None) -> None:
@@ -176,10 +185,7 @@ class CounterService:
         if kind == "rate":
             return self._rate(str(payload))
         if kind == "entry":
-            if payload:
-                self.board.notice(str(payload), 30.0)
-            else:
-                self.board.notice("", 0.001)
+            self.board.echo(str(payload))
             return None
         if kind == "state":
             self._on_counter_state(payload)
@@ -189,6 +195,14 @@ class CounterService:
                 self.store.put("site_info", self.site_info)
         elif kind == "queue_state":
             self.queue_state = self._decode(payload)
+        elif kind == "hub_status":
+            hub = self._decode(payload) or {}
+            # The hub's retained status (its last will says "lost") tells us before any
+            # key press whether calls will be answered.
+            up = hub.get("state") not in ("lost", "stopped", None)
+            self._reachable(up)
+            if up:
+                self._flush_quietly()
         elif kind == "flush":
             self._flush_quietly()
         self._status()
@@ -388,8 +402,8 @@ class CounterService:
 
     def _reachable(self, ok: bool) -> None:
         if ok != self.hub_reachable:
-            self.hub_reachable = ok
-            if not ok:
+            was, self.hub_reachable = self.hub_reachable, ok
+            if not ok and was is not None:
                 self.board.notice(notice_for("hub_offline"))
             self._status()
 
@@ -400,11 +414,13 @@ class CounterService:
     def _status(self) -> None:
         events, backlog = self.store.events_backlog(), self.store.backlog()
         state, reasons = status_state(
-            keypad=self.keypad_present, board_ok=self.board_ok,
+            keypad=self.keypad_present, rating_keys=self.rating_keys_present,
+            board_ok=self.board_ok,
             board_answers=self.board_answers, hub_reachable=self.hub_reachable,
             events_backlog=events, backlog=backlog)
         self.bus.set_status(
             state, reasons=reasons, counter=self.counter, keypad_present=self.keypad_present,
             board_answering=self.board_ok if self.board_answers else None,
             board_written=self.board_ok, offline_backlog=events, ratings_pending=backlog - events,
-            officer=self.officer, serving=self.serving, hub_reachable=self.hub_reachable)
+            officer=self.officer, serving=self.serving, hub_reachable=self.hub_reachable,
+            rating_keys_present=self.rating_keys_present)

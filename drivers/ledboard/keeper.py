@@ -102,6 +102,19 @@ class BoardKeeper:
             self._dirty = True
             self._cond.notify_all()
 
+    def echo(self, text: str) -> None:
+        """Show what the officer is typing (until the action or ``""``); a number board
+        that cannot show letters keeps its number instead of blinking for every digit."""
+        if not self.board.can_show_text:
+            return
+        if text:
+            self.notice(text, 30.0)
+        else:
+            with self._cond:
+                self._display = replace(self._display, notice=None, notice_until=0.0)
+                self._dirty = True
+                self._cond.notify_all()
+
     @property
     def text(self) -> str:
         return self._display.text
