@@ -77,7 +77,7 @@ def test_kiosk_environment_picks_kmsdrm_only_without_a_desktop() -> None:
 def test_a_screen_that_cannot_open_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
     pygame.display.quit()
     monkeypatch.setenv("SDL_VIDEODRIVER", "no_such_video_driver")
-    with pytest.raises(DeviceError, match="SDL_VIDEODRIVER=no_such_video_driver.*kmsdrm"):
+    with pytest.raises(DeviceError, match=r"SDL_VIDEODRIVER=no_such_video_driver.*kmsdrm"):
         PygameScreen((1280, 720), fullscreen=True)
     pygame.display.quit()
 
