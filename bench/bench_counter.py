@@ -31,7 +31,7 @@ from appliance.clock import VN_TZ, OffsetClock  # noqa: E402
 from appliance.config import load_unit_config  # noqa: E402
 from appliance.config.base import BrokerConfig  # noqa: E402
 from appliance.contract import ok_reply  # noqa: E402
-from appliance.counter.service import Result  # noqa: E402
+from appliance.counter.model import Result  # noqa: E402
 from appliance.counter.twin import CounterTwin  # noqa: E402
 from appliance.hub.bootstrap import build_hub  # noqa: E402
 

@@ -20,13 +20,13 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from appliance.bus import Bus, Message
 from appliance.clock import Clock, rfc3339
 from appliance.contract import decode
 from appliance.counter.logic import LocalError, full_number, notice_for, rating_target, status_state
+from appliance.counter.model import Beeper, Board, Result
 from appliance.counter.outbox import Offline, OutboxSender
 from appliance.counter.store import CounterStore
 from appliance.errors import ContractError, NotConnected, RequestTimeout
@@ -36,35 +36,6 @@ log = logging.getLogger(__name__)
 HUB_ACTIONS = ("next", "recall", "no_show", "finish", "transfer", "park", "resume", "call",
                "open", "close")
 OFFLINE_EVENTS = ("call", "finish", "no_show")
-
-
-class Board(Protocol):
-    """What the service needs from the board keeper."""
-
-    def show(self, text: str, *, blink: bool = False) -> None: ...
-
-    def notice(self, text: str, seconds: float | None = None) -> None: ...
-
-    def echo(self, text: str) -> None: ...
-
-
-class Beeper(Protocol):
-    def ok(self) -> None: ...
-
-    def error(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class Result:
-    """What one action did. ``code`` is the error code when ``ok`` is False."""
-
-    action: str
-    ok: bool
-    shown: str = ""
-    code: str | None = None
-    offline: bool = False
-    reply: dict[str, Any] | None = None
-    number: str | None = None
 
 
 class CounterService:

@@ -23,7 +23,7 @@ from typing import Any
 from appliance.clock import Clock
 from appliance.config import UnitConfig
 from appliance.counter.bootstrap import CounterUnit, build_counter
-from appliance.counter.service import Result
+from appliance.counter.model import Result
 from drivers.evdev_fake import FakeUsbPort
 from drivers.ledboard.ascii import AsciiBoard, decode_frames
 from drivers.ledboard.base import LedBoard
