@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +34,7 @@ from appliance.lookup.state import (
     initial,
     step,
 )
-from display.lookup import View, hit, max_scroll, render_into
+from display.lookup import View, hit, max_scroll, render_into, warm_up
 from drivers.touch import Pointer, from_sdl
 
 if TYPE_CHECKING:
@@ -74,6 +74,8 @@ class LookupApp:
         self._minute = ""
         self._drawn = threading.Condition()
         self.quit = threading.Event()
+        self._warm: Iterator[None] | None = None
+        self._warm_for: Catalogue | None = None
 
     # ---- inputs (any thread) ---------------------------------------------------------
     def post(self, item: Action | Pointer) -> None:
@@ -105,7 +107,18 @@ class LookupApp:
             self._minute = minute
             self.draw()
             return True
+        if not items:
+            self._warm_step(now)
         return False
+
+    def _warm_step(self, now: Any) -> None:
+        """One small piece of off-screen drawing while nobody touches the kiosk."""
+        if self._warm_for is not self.state.catalogue:
+            self._warm_for = self.state.catalogue
+            self._warm = warm_up(initial(self.state.settings, self.state.catalogue), self.view,
+                                 now, self.title)
+        if self._warm is not None and next(self._warm, StopIteration) is StopIteration:
+            self._warm = None
 
     def run(self, stop: threading.Event | None = None, poll_s: float = 0.05) -> None:
         stop = stop or self.quit

@@ -6,6 +6,7 @@ same layout; ``max_scroll(state, view)`` bounds a drag on the detail page.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,8 @@ from display.lookup.theme import View
 if TYPE_CHECKING:
     import pygame
 
-__all__ = ["Button", "Rect", "View", "hit", "layout", "max_scroll", "render", "render_into"]
+__all__ = ["Button", "Rect", "View", "hit", "layout", "max_scroll", "render", "render_into",
+           "warm_up"]
 
 TITLES = {
     Screen.PROCEDURES: "Thủ tục hành chính",
@@ -77,3 +79,35 @@ def render_into(surface: pygame.Surface, state: LookupState, now: datetime, view
         screens.draw_error(surface, view, state)
     for b in layout(state, view):
         widgets.button(surface, view, b)
+
+
+def warm_up(state: LookupState, view: View, now: datetime, title: str = "") -> Iterator[None]:
+    """Draw, off screen, what a person is likely to open next, one piece per step.
+
+    The first time a label or a procedure page is measured costs tens of milliseconds
+    (freetype); the loop runs these steps while nobody is touching the kiosk, so a real
+    touch finds everything measured and the next screen is drawn in a few milliseconds.
+    """
+    import pygame
+
+    from appliance.lookup.state import Tap, Target, TypeText, step
+    from display.lookup import detail
+
+    scratch = pygame.Surface((view.width, view.height))
+    base = state
+    journeys: list[list[object]] = [
+        [], [Tap(Target("procedures"))], [Tap(Target("search"))],
+        [Tap(Target("search")), TypeText("a"), Tap(Target("submit"))],
+        [Tap(Target("dossier"))], [Tap(Target("dossier")), TypeText("0\n")],
+    ]
+    journeys += [[Tap(Target("procedures")), Tap(Target("sector", name))]
+                 for name in state.sector_list]
+    for actions in journeys:
+        s = base
+        for a in actions:
+            s, _ = step(s, a, now)  # type: ignore[arg-type]
+        render_into(scratch, s, now, view, title)
+        yield
+    for proc in state.catalogue.procedures:
+        detail.lines_for(proc, view)
+        yield

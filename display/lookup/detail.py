@@ -8,8 +8,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from display.lookup.layout import days_text
-from display.lookup.theme import BG, HEADER, INK, LINE, MUTED, View
-from display.text import draw_text, wrap
+from display.lookup.theme import BG, HEADER, INK, LINE, MUTED, View, draw_text, wrap
 
 if TYPE_CHECKING:
     import pygame
@@ -90,7 +89,7 @@ def _text_width(view: View) -> int:
     return view.width - 4 * view.margin - view.target
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=512)
 def _cached(width: int, height: int, target: int, blob: str) -> list[Line]:
     view = View(width, height, target)
     return _lines(json.loads(blob), view, _text_width(view))

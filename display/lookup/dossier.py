@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from appliance.lookup.state import LookupState
+from display.lookup.layout import CODE_ROWS, keyboard_height
 from display.lookup.theme import (
     BAD,
     BG,
@@ -22,9 +23,10 @@ from display.lookup.theme import (
     WARN,
     View,
     box,
+    draw_text,
     paragraph,
+    wrap,
 )
-from display.text import draw_text, wrap
 
 if TYPE_CHECKING:
     import pygame
@@ -58,10 +60,11 @@ def draw_entry(surface: pygame.Surface, view: View, state: LookupState) -> None:
     draw_text(surface, "Mã bí mật (6 ký tự)",
               pygame.Rect(2 * m + fw, top, fw, int(view.body * 1.5)), INK, size=view.body,
               bold=True)
-    hint_y = top + int(view.body * 1.6) + view.row_h + m // 2
+    hint_y = top + int(view.body * 1.6) + view.row_h + m // 4
+    kb_top = view.height - m - keyboard_height(view, len(CODE_ROWS) + 1)
+    room = min(int(view.body * 1.4), kb_top - hint_y - m // 4)
     draw_text(surface, "Có thể quét mã QR trên giấy tiếp nhận hồ sơ thay cho việc nhập.",
-              pygame.Rect(m, hint_y, view.width - 2 * m, int(view.body * 1.4)), MUTED,
-              size=view.body)
+              pygame.Rect(m, hint_y, view.width - 2 * m, room), MUTED, size=view.body)
 
 
 def draw_wait(surface: pygame.Surface, view: View, state: LookupState) -> None:

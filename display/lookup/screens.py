@@ -17,9 +17,9 @@ from display.lookup.theme import (
     SOFT_WARN,
     View,
     box,
+    draw_text,
     paragraph,
 )
-from display.text import draw_text
 
 if TYPE_CHECKING:
     import pygame

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, Literal
 
-from display.text import draw_text, wrap
+from display import text as shared
 
 if TYPE_CHECKING:
     import pygame
@@ -75,6 +76,89 @@ class View:
     @property
     def big(self) -> int:
         return max(48, self.height // 13)
+
+
+# Measuring text with freetype costs ~0.25 ms a call and a screen has ~40 labels: sizes
+# and rendered labels are cached, so a redraw is mostly blits (touch → screen < 50 ms).
+@lru_cache(maxsize=4096)
+def _fit(text: str, w: int, h: int, size: int, bold: bool, shrink: bool,
+         min_size: int) -> tuple[str, int]:
+    text = shared.nfc(text)
+    if shrink:
+        size = shared.fit_size(text, w, h, bold=bold, max_size=size, min_size=min_size)
+    if shared.text_size(text, size, bold)[0] > w:
+        text = shared.ellipsize(text, size, w, bold)
+    return text, size
+
+
+@lru_cache(maxsize=384)
+def _label(text: str, size: int, color: Color, bold: bool) -> pygame.Surface:
+    return shared.render_text(text, size, color, bold)
+
+
+@lru_cache(maxsize=16384)
+def _word_w(word: str, size: int, bold: bool) -> int:
+    """The advance of ``word`` (ink width alone would undercount side bearings).
+
+    Vietnamese words are syllables from a small set: this cache is nearly always hit.
+    """
+    return (shared.text_size(f"a{word}a", size, bold)[0]
+            - shared.text_size("aa", size, bold)[0])
+
+
+@lru_cache(maxsize=1024)
+def _wrap(text: str, size: int, width: int, bold: bool) -> tuple[str, ...]:
+    """Greedy wrap summing cached word widths (one measure per new word, not per line)."""
+    space = _word_w(" ", size, bold)
+    limit = width - max(2, size // 4)  # kerning across words is ignored: keep some slack
+    lines: list[str] = []
+    line: list[str] = []
+    used = 0
+    for word in shared.nfc(text).split():
+        w = _word_w(word, size, bold)
+        if line and used + space + w <= limit:
+            line.append(word)
+            used += space + w
+            continue
+        if line:
+            lines.append(" ".join(line))
+        if w > limit:
+            word = shared.ellipsize(word, size, limit, bold)
+            w = limit
+        line, used = [word], w
+    if line:
+        lines.append(" ".join(line))
+    return tuple(lines)
+
+
+def wrap(text: str, size: int, width: int, bold: bool = False) -> list[str]:
+    return list(_wrap(text, size, width, bold))
+
+
+def draw_text(surface: pygame.Surface, text: str, box: pygame.Rect, color: Color, *,
+              size: int | None = None, bold: bool = False,
+              align: Literal["left", "center", "right"] = "left",
+              valign: Literal["top", "middle", "bottom"] = "middle", shrink: bool = True,
+              min_size: int = 10) -> pygame.Rect:
+    """Like display.text.draw_text (fit, shrink or cut with "…"), with cached labels."""
+    fitted, want = _fit(text, box.width, box.height, size or box.height, bold, shrink,
+                        min_size)
+    label = _label(fitted, want, color, bold)
+    rect = label.get_rect()
+    if align == "left":
+        rect.left = box.left
+    elif align == "right":
+        rect.right = box.right
+    else:
+        rect.centerx = box.centerx
+    if valign == "top":
+        rect.top = box.top
+    elif valign == "bottom":
+        rect.bottom = box.bottom
+    else:
+        rect.centery = box.centery
+    surface.blit(label, rect)
+    return rect
 
 
 def box(surface: pygame.Surface, rect: pygame.Rect, color: Color, *, radius: int = 12,

@@ -6,8 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from display.lookup.layout import Button, Rect
-from display.lookup.theme import HEADER, HEADER_INK, LINE, STYLES, View, box
-from display.text import draw_text
+from display.lookup.theme import HEADER, HEADER_INK, LINE, STYLES, View, box, draw_text
 
 if TYPE_CHECKING:
     import pygame
