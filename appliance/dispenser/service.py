@@ -120,7 +120,9 @@ class Dispenser:
             return
         state = (str(body.get("state")), body.get("boot"), body.get("session"))
         self._hub_state = state
-        if state[0] in ("ready", "alert") and state != self._hub_down_state:
+        if state[0] in ("lost", "stopped"):
+            self.health.set(hub="offline")
+        elif state[0] in ("ready", "alert") and state != self._hub_down_state:
             self._hub_down_until = 0.0  # a hub that (re)started deserves a fresh try
             self.wake_sync.set()
 
@@ -178,6 +180,8 @@ class Dispenser:
                     return Outcome("refused", service=service, error=code)
                 ticket = reply.get("ticket")
                 self.health.set(hub="online")
+        else:
+            self.health.set(hub="offline")
         t_hub = time.perf_counter()
         if ticket is not None:
             return self._print_hub_ticket(ticket, service, priority, t0, t_hub)
@@ -212,7 +216,9 @@ class Dispenser:
             t = self.outbox.allocate_offline(
                 day=now.date().isoformat(), service=service, letter=site.services[service].letter,
                 digits=site.digits_for(service), first=band[0], last=band[1],
-                priority=priority, issued_at=rfc3339(now),
+                # milliseconds: the hub orders its queue by issue time, and a whole-second
+                # stamp could put this ticket ahead of one issued earlier in that second
+                priority=priority, issued_at=now.isoformat(timespec="milliseconds"),
             )
         except BandExhausted as exc:
             log.error("%s", exc)

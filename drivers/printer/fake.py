@@ -31,6 +31,7 @@ class FakePrinter:
         self.paper: Paper = paper
         self.plugged = True
         self.mute = False
+        self.job_seconds = 0.0  # how long a raster job takes to go through (a slow link)
         self.received = bytearray()
         self.commands: list[Command] = []
         self.printed: list[Command] = []  # raster blocks that reached paper
@@ -91,6 +92,8 @@ class FakeLink:
 
     def write(self, data: bytes) -> None:
         self._check()
+        if self.printer.job_seconds and len(data) > 64:
+            time.sleep(self.printer.job_seconds)
         self._inbox += self.printer.feed(data)
 
     def read(self, size: int, timeout: float) -> bytes:
