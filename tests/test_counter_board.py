@@ -283,3 +283,35 @@ def test_keeper_reports_a_dead_modbus_board_and_its_return() -> None:
         keeper.stop()
         server.stop()
         modem.close()
+
+
+class _DeadBoard:
+    answers = True
+    can_show_text = True
+    digits = 4
+
+    def __init__(self) -> None:
+        self.tries = 0
+
+    def show(self, text: str) -> None:
+        self.tries += 1
+        raise BoardError("LED board 1 did not answer")
+
+    def close(self) -> None:
+        pass
+
+
+def test_keeper_retries_a_dead_board_without_spinning() -> None:
+    board = _DeadBoard()
+    keeper = BoardKeeper(board, resend_s=10, retry_s=0.1)
+    keeper.start()
+    try:
+        cpu0 = time.process_time()
+        time.sleep(0.55)
+        keeper.show("A001")  # a change is still tried at once
+        time.sleep(0.05)
+        assert 4 <= board.tries <= 9, board.tries
+        assert time.process_time() - cpu0 < 0.2
+        assert keeper.ok is False
+    finally:
+        keeper.stop()

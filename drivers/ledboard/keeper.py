@@ -164,9 +164,11 @@ class BoardKeeper:
                     self._cond.wait(max(0.005, wake - now))
                     continue
                 self._dirty = False
-            ok = self._write(want)
+            self._write(want)
+            # a failed write is retried after retry_s (the interval when not ok), not at
+            # once: a board that is gone must not make this loop spin
             last_write = time.monotonic()
-            shown = want if ok else None
+            shown = want
 
     def _write(self, text: str) -> bool:
         try:
