@@ -62,12 +62,33 @@ class UserIn(_Body):
     password: Annotated[str, Field(min_length=8, max_length=72)]
 
 
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def _who(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal:
+    store: Store = request.app.state.store
+    p = store.users.principal(token) if token else None
+    if p is None:
+        raise HTTPException(401, "log in first", headers={"WWW-Authenticate": "Bearer"})
+    return p
+
+
+def _admin(p: Annotated[Principal, Depends(_who)]) -> Principal:
+    if p.role != "admin":
+        raise HTTPException(403, "admins only")
+    return p
+
+
+Staff = Annotated[Principal, Depends(_who)]
+Admin = Annotated[Principal, Depends(_admin)]
+
+
 def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
     s = store.settings
     limiter = limiter or RateLimiter(s.lookup_rate_per_s, s.lookup_burst, s.max_failed_lookups)
     app = FastAPI(title="motcua dossier store", version="1",
                   description="Procedure catalogue and dossiers of a one-stop office.")
-    bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+    app.state.store = store
 
     @app.exception_handler(StoreError)
     async def _store_error(request: Request, exc: StoreError) -> JSONResponse:
@@ -75,20 +96,6 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
         if isinstance(exc, ImportError_):
             body["error"]["problems"] = exc.problems
         return JSONResponse(body, status_code=STATUS.get(exc.code, 400))
-
-    def who(token: Annotated[str | None, Depends(bearer)]) -> Principal:
-        p = store.users.principal(token) if token else None
-        if p is None:
-            raise HTTPException(401, "log in first", headers={"WWW-Authenticate": "Bearer"})
-        return p
-
-    def admin(p: Annotated[Principal, Depends(who)]) -> Principal:
-        if p.role != "admin":
-            raise HTTPException(403, "admins only")
-        return p
-
-    Staff = Annotated[Principal, Depends(who)]
-    Admin = Annotated[Principal, Depends(admin)]
 
     @app.post("/api/v1/auth/token", tags=["auth"])
     def login(form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, str]:
