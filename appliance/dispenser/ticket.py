@@ -100,6 +100,15 @@ def _sizes(layout: TicketLayout, width: int) -> dict[str, int]:
     }
 
 
+def _fit(text: str, px: int, width: int) -> ImageFont.FreeTypeFont:
+    """Bold font at ``px``, or down to 80 % of it if that keeps the text on one line."""
+    for size in range(px, max(8, int(px * 0.8)) - 1, -1):
+        font = _font(True, size)
+        if font.getlength(text) <= width:
+            return font
+    return _font(True, px)  # too long for one line anyway: wrap at full size
+
+
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
     out: list[str] = []
     line = ""
@@ -198,7 +207,7 @@ def render_ticket(view: TicketView, layout: TicketLayout, width: int) -> Image.I
     info_top: int | None = None
     for name in wanted:
         if name == "header":
-            pen.text(texts[name], _font(True, size["header"]))
+            pen.text(texts[name], _fit(texts[name], size["header"], width - 2 * layout.margin))
             pen.rule()
         elif name == "label":
             pen.text(texts[name], f_text)
