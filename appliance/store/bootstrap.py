@@ -24,8 +24,11 @@ class StoreUnit:
     """The running store: database, MQTT service and (optionally) the HTTP API."""
 
     def __init__(self, config: UnitConfig, *, clock: Clock | None = None,
-                 database_url: str | None = None, http: bool | None = None) -> None:
+                 database_url: str | None = None, http: bool | None = None,
+                 http_port: int | None = None) -> None:
         settings = config.store or StoreSection()
+        if http_port is not None:
+            settings = settings.model_copy(update={"http_port": http_port})
         self.clock = clock or SystemClock()
         self.store: Store = open_store(settings, data_path=config.data_path,
                                        base_dir=config.base_dir, clock=self.clock,
@@ -68,10 +71,12 @@ class StoreUnit:
 
 
 def build_store(config: UnitConfig, *, clock: Clock | None = None,
-                database_url: str | None = None, http: bool | None = None) -> StoreUnit:
+                database_url: str | None = None, http: bool | None = None,
+                http_port: int | None = None) -> StoreUnit:
     if config.role != "store":
         raise ConfigError([f"{config.source}: role is {config.role!r}, not 'store'"])
-    return StoreUnit(config, clock=clock, database_url=database_url, http=http)
+    return StoreUnit(config, clock=clock, database_url=database_url, http=http,
+                     http_port=http_port)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         store.close()
         print(f"account {name!r} ({role or 'staff'}) saved")
         return 0
-    unit = build_store(config, database_url=args.database, http=not args.no_http and None)
+    unit = build_store(config, database_url=args.database, http=False if args.no_http else None)
     unit.start()
     try:
         wait_for_signal()
