@@ -149,3 +149,18 @@ def test_status_state(parts, state, reasons) -> None:
     args = {"keypad": True, "board_ok": True, "board_answers": True, "hub_reachable": True,
             "events_backlog": 0, "backlog": 0, **parts}
     assert status_state(**args) == (state, reasons)
+
+
+def test_a_counter_file_without_its_section_is_a_clear_error(tmp_path) -> None:
+    from appliance.config import load_unit_config
+    from appliance.counter.bootstrap import build_counter
+
+    path = tmp_path / "counter-9.toml"
+    path.write_text('site = "demo"\nrole = "counter"\n')
+    with pytest.raises(ConfigError, match=r"needs a \[counter\] section"):
+        build_counter(load_unit_config(path))
+    path.write_text('site = "demo"\nrole = "counter"\n[counter]\ncounter = "1"\n'
+                    '[counter.keypad]\nby_id = "/dev/input/by-id/x"\n'
+                    '[counter.keypad.keys]\nKEY_NOPE = "next"\n')
+    with pytest.raises(ConfigError, match="KEY_NOPE is not a key evdev knows"):
+        build_counter(load_unit_config(path))

@@ -100,6 +100,10 @@ class CounterUnit:
                  rating_opener: Opener | None, pin_factory: Any = None) -> None:
         self.config = config
         self.section = section
+        kp, r = section.keypad, section.rating
+        # key names are checked before anything is opened: a bad map leaves nothing behind
+        keys = resolve_keymap({**DEFAULT_KEYS, **(kp.keys if kp else {})})
+        rating_keys = resolve_keymap(r.keys or DEFAULT_RATING_KEYS)
         self.store = CounterStore(config.data_path / "counter.sqlite3")
         self.bus = Bus(site=config.site, unit=config.unit, role="counter",
                        broker=config.broker, clock=clock,
@@ -118,20 +122,16 @@ class CounterUnit:
         self.service.board_answers = board.answers
         self.inputs: list[EvdevInput] = []
         self.buttons: Any = None
-        kp = section.keypad
         if keypad_opener is not None:
-            keys = resolve_keymap({**DEFAULT_KEYS, **(kp.keys if kp else {})})
             decoder = KeypadDecoder(keys, entry_timeout_s=kp.entry_timeout_s if kp else 20.0)
             self.inputs.append(EvdevInput(
                 keypad_opener, _key_handler(decoder, self.service), name="keypad",
                 grab=kp.grab if kp else True, ignore_repeat=True, event_types={EV_KEY},
                 on_presence=self.service.set_keypad_present,
                 poll_interval_s=kp.poll_interval_s if kp else 1.0))
-        r = section.rating
         if r.source == "keypad" and rating_opener is not None:
-            keys = resolve_keymap(r.keys or DEFAULT_RATING_KEYS)
             self.inputs.append(EvdevInput(
-                rating_opener, _key_handler(KeypadDecoder(keys), self.service),
+                rating_opener, _key_handler(KeypadDecoder(rating_keys), self.service),
                 name="rating-keys", event_types={EV_KEY},
                 on_presence=self.service.set_rating_keys_present))
         elif r.source == "gpio":
