@@ -315,3 +315,51 @@ def test_keeper_retries_a_dead_board_without_spinning() -> None:
         assert keeper.ok is False
     finally:
         keeper.stop()
+
+
+# ---- HDMI screen instead of an LED board ------------------------------------------------
+def test_screen_board_draws_the_number_with_a_vietnamese_font(tmp_path) -> None:
+    import pygame
+
+    from display.fonts import missing_glyphs
+    from display.text import get_font
+    from drivers.ledboard.screen import BACKGROUND, NUMBER, ScreenBoard
+
+    shot = tmp_path / "screen.png"
+    board = ScreenBoard(label="Quầy 1", size=(320, 200), fullscreen=False, snapshot=shot)
+    try:
+        board.show("A015")
+        first = pygame.image.load(str(shot))
+        number_box = pygame.Rect(16, 40, 288, 140)
+
+        def number_pixels(img: pygame.Surface) -> int:
+            return sum(1 for x in range(number_box.left, number_box.right, 2)
+                       for y in range(number_box.top, number_box.bottom, 2)
+                       if img.get_at((x, y))[:3] == NUMBER)
+
+        assert number_pixels(first) > 100
+        board.show("A016")
+        second = pygame.image.load(str(shot))
+        assert pygame.image.tobytes(first, "RGB") != pygame.image.tobytes(second, "RGB")
+        board.show("")
+        blank = pygame.image.load(str(shot))
+        assert number_pixels(blank) == 0 and blank.get_at((160, 110))[:3] == BACKGROUND
+        # the label's face has every letter it needs (no tofu boxes)
+        assert not missing_glyphs(get_font(20).path, "Quầy 1 · Đang phục vụ")
+    finally:
+        board.close()
+
+
+def test_open_board_picks_the_driver_from_config() -> None:
+    from appliance.config.counter import BoardConfig
+    from appliance.counter.bootstrap import NoBoard, open_board
+    from drivers.ledboard.screen import ScreenBoard
+
+    assert isinstance(open_board(BoardConfig(protocol="ascii", port="loop://")), AsciiBoard)
+    assert isinstance(open_board(BoardConfig(protocol="modbus", port="/dev/null")), ModbusBoard)
+    screen = open_board(BoardConfig(protocol="screen"), "2")
+    assert isinstance(screen, ScreenBoard) and screen.label == "Quầy 2"
+    assert isinstance(open_board(BoardConfig()), NoBoard)
+    loop = open_board(BoardConfig(protocol="ascii", port="loop://", address=4))
+    loop.show("B12")  # pyserial's loop:// takes the frame like a port would
+    loop.close()

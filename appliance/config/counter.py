@@ -117,9 +117,10 @@ class RatingConfig(_KeyMapped):
 
 
 class BoardConfig(StrictModel):
-    """The counter's LED number board on a serial line (RS-485 adapter)."""
+    """The counter's LED number board on a serial line (RS-485 adapter), or its number on
+    a small HDMI screen (``protocol = "screen"``)."""
 
-    protocol: Literal["modbus", "ascii", "none"] = "none"
+    protocol: Literal["modbus", "ascii", "screen", "none"] = "none"
     port: str = "/dev/ttyUSB0"
     baud: int = Field(default=9600, ge=1200, le=921600)
     address: int = Field(default=1, ge=0, le=247)
@@ -130,6 +131,8 @@ class BoardConfig(StrictModel):
     resend_s: float = Field(default=10.0, gt=0, le=3600)
     blink_s: float = Field(default=3.0, ge=0, le=30)
     notice_s: float = Field(default=2.0, ge=0, le=30)
+    screen_size: tuple[int, int] = (800, 480)
+    fullscreen: bool = True
 
     @model_validator(mode="after")
     def _address_fits(self) -> BoardConfig:

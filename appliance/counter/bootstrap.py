@@ -44,7 +44,7 @@ class NoBoard:
         pass  # nothing open
 
 
-def open_board(cfg: BoardConfig) -> LedBoard:
+def open_board(cfg: BoardConfig, counter: str = "") -> LedBoard:
     if cfg.protocol == "ascii":
         from drivers.ledboard.ascii import AsciiBoard
 
@@ -56,6 +56,11 @@ def open_board(cfg: BoardConfig) -> LedBoard:
         return ModbusBoard(cfg.port, baud=cfg.baud, address=cfg.address, digits=cfg.digits,
                            register=cfg.number_register, letter_register=cfg.letter_register,
                            timeout_s=cfg.timeout_s)
+    if cfg.protocol == "screen":
+        from drivers.ledboard.screen import ScreenBoard
+
+        return ScreenBoard(label=f"Quầy {counter}", size=cfg.screen_size, digits=cfg.digits,
+                           fullscreen=cfg.fullscreen)
     return NoBoard()
 
 
@@ -184,8 +189,9 @@ def build_counter(config: UnitConfig, *, clock: Clock | None = None,
     if rating_opener is None and r.source == "keypad":
         rating_opener = EvdevOpener(by_id=r.by_id, vendor=r.vendor, product=r.product)
     return CounterUnit(config, section, clock=clock or SystemClock(),
-                       board=board or open_board(section.board), keypad_opener=keypad_opener,
-                       rating_opener=rating_opener, pin_factory=pin_factory)
+                       board=board or open_board(section.board, section.counter),
+                       keypad_opener=keypad_opener, rating_opener=rating_opener,
+                       pin_factory=pin_factory)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
