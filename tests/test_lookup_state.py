@@ -176,3 +176,27 @@ def test_without_a_catalogue_procedures_say_so(home: LookupState) -> None:
     empty = initial(Settings(), Catalogue())
     s, _ = run(empty, Tap(Target("procedures")))
     assert (s.screen, s.error) == (Screen.ERROR, NO_CATALOGUE)
+
+
+def test_many_sectors_page_through(home: LookupState) -> None:
+    from appliance.lookup.catalogue import Catalogue as Cat
+    from display.lookup import layout
+
+    procs = [{**p, "code": f"9.{i:06d}", "sector": f"Lĩnh vực {i:02d}"}
+             for i, p in enumerate(sample.PROCEDURES * 2)]
+    s = initial(Settings(), Cat.build("many", procs))
+    s, _ = run(s, Tap(Target("procedures")))
+    view = View(1280, 800, 89)
+
+    def shown() -> list[str]:
+        return [b.target.value for b in layout(s, view) if b.target.kind == "sector"]
+
+    first = shown()
+    assert 1 < len(first) < 16 and first[0] == "Lĩnh vực 00"
+    kinds = {(b.target.kind, b.target.value) for b in layout(s, view)}
+    assert ("sector_page", "1") in kinds and ("sector_page", "-1") not in kinds
+    seen = list(first)
+    while ("sector_page", "1") in {(b.target.kind, b.target.value) for b in layout(s, view)}:
+        s, _ = run(s, Tap(Target("sector_page", "1")))
+        seen += shown()
+    assert seen == [f"Lĩnh vực {i:02d}" for i in range(16)]

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 EXAMPLE_SITE = Path(__file__).resolve().parents[2] / "firmware_config" / "examples" / "demo-site"
 
 # Roles whose virtual units the demo starts, in start order (the store first: others ask it).
-PLUGINS: list[str] = ["store", "counter", "board", "dispenser"]
+PLUGINS: list[str] = ["store", "counter", "board", "dispenser", "lookup"]
 
 COUNTER_OPS = {"open": "counter.open", "next": "counter.next", "finish": "counter.finish",
                "no_show": "counter.no_show", "recall": "counter.recall",

@@ -33,12 +33,16 @@ class Catalogue:
     procedures: tuple[Mapping[str, Any], ...] = ()
     fetched_at: str | None = None
     by_code: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False)
+    sectors: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def build(cls, version: str, procedures: list[Mapping[str, Any]],
               fetched_at: str | None = None) -> Catalogue:
+        from appliance.lookup.search import sectors
+
         clean = tuple(_clean(p) for p in procedures)
-        return cls(version, clean, fetched_at, {str(p["code"]): p for p in clean})
+        return cls(version, clean, fetched_at, {str(p["code"]): p for p in clean},
+                   tuple(sectors(clean)))
 
     @property
     def empty(self) -> bool:

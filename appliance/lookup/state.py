@@ -15,7 +15,7 @@ from typing import Any
 from appliance.contract import ERROR_MESSAGES
 from appliance.core.dossier_code import parse_scan, valid_code, valid_secret
 from appliance.lookup.catalogue import Catalogue
-from appliance.lookup.search import search, sectors, telex
+from appliance.lookup.search import search, telex
 
 UNAVAILABLE = "Tra cứu hiện không khả dụng, vui lòng hỏi tại quầy."
 NOT_FOUND = ("Không tìm thấy hồ sơ. Vui lòng kiểm tra lại mã hồ sơ và mã bí mật "
@@ -117,6 +117,7 @@ class LookupState:
     last_input: datetime | None = None
     # procedures
     sector: str | None = None
+    sector_page: int = 0
     page: int = 0
     keys: str = ""  # raw key strokes in the search box (Telex composed for display)
     telex: bool = True
@@ -142,7 +143,7 @@ class LookupState:
 
     @property
     def sector_list(self) -> list[str]:
-        return sectors(self.catalogue.procedures)
+        return list(self.catalogue.sectors)
 
     def in_sector(self) -> list[Mapping[str, Any]]:
         sector = self.sector or next(iter(self.sector_list), None)
@@ -291,6 +292,8 @@ def _tap(state: LookupState, target: Target, now: datetime) -> tuple[LookupState
         return replace(state, screen=Screen.SEARCH, keyboard=True, page=0), []
     if kind == "sector":
         return replace(state, screen=Screen.PROCEDURES, sector=target.value, page=0), []
+    if kind == "sector_page":
+        return replace(state, sector_page=max(0, state.sector_page + int(target.value or "0"))), []
     if kind == "page":
         return replace(state, page=max(0, state.page + int(target.value or "0"))), []
     if kind == "procedure":

@@ -156,7 +156,8 @@ def draw_result(surface: pygame.Surface, view: View, state: LookupState) -> None
     elif stage == "returned":
         text, bg, ink = "Hồ sơ đã được trả kết quả.", SOFT_OK, OK
     else:
-        text, bg, ink = f"{label or 'Đang giải quyết'}.", SOFT_WARN, INK
+        text, bg, ink = (f"{label or 'Đang giải quyết'}. Ngày hẹn trả kết quả: "
+                         f"{day_text(d.get('due_at'))}.", SOFT_WARN, INK)
     avail = view.height - y - view.row_h - 3 * m
     lines = len(wrap(text, view.title, w - 2 * m, True))
     rect = pygame.Rect(m, y, w, max(view.row_h, min(avail, int(view.title * 1.25 * lines)

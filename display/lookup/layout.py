@@ -157,10 +157,26 @@ def layout(state: LookupState, view: View) -> list[Button]:
     if state.screen is Screen.PROCEDURES:
         out = header_buttons(view)
         col = max(3 * view.target, w * 3 // 10)
-        sector = state.sector or (state.sector_list or [""])[0]
-        y = top
+        names = state.sector_list
+        sector = state.sector or (names or [""])[0]
         sec_h = view.row_h
-        for name in state.sector_list[: max(1, (h - top - view.row_h - 2 * m) // (sec_h + m))]:
+        per_page = max(1, (h - top - view.row_h - 2 * m) // (sec_h + m))
+        if len(names) > per_page:  # a row of ▲ ▼ under the sectors pages through them
+            per_page = max(1, (h - top - 2 * view.row_h - 3 * m) // (sec_h + m))
+            pages = -(-len(names) // per_page)
+            page = min(state.sector_page, pages - 1)
+            py = h - 2 * (m + view.row_h)
+            half = (col - m) // 2
+            if page > 0:
+                out.append(Button(Rect(m, py, half, view.row_h), Target("sector_page", "-1"),
+                                  "▲"))
+            if page < pages - 1:
+                out.append(Button(Rect(2 * m + half, py, half, view.row_h),
+                                  Target("sector_page", "1"), "▼"))
+        else:
+            page = 0
+        y = top
+        for name in names[page * per_page:(page + 1) * per_page]:
             style = "selected" if name == sector else "secondary"
             out.append(Button(Rect(m, y, col, sec_h), Target("sector", name), name, style))
             y += sec_h + m

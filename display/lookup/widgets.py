@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from display.lookup.layout import Button, Rect
-from display.lookup.theme import HEADER, HEADER_INK, LINE, STYLES, View, box, draw_text
+from display.lookup.theme import HEADER, HEADER_INK, LINE, STYLES, View, box, draw_text, wrap
 
 if TYPE_CHECKING:
     import pygame
@@ -91,4 +91,18 @@ def button(surface: pygame.Surface, view: View, b: Button) -> None:
         draw_text(surface, b.label, prect(inner), ink, size=view.title, bold=True)
         return
     size = view.title if b.style == "key" and len(b.label) == 1 else view.body
+    if b.style != "key" and len(wrap(b.label, size, inner.w, True)) > 1:
+        # a long sector name: two lines of readable text rather than one line of tiny text
+        small = min(size, (b.rect.h - view.margin // 2) * 10 // 24)
+        lines = wrap(b.label, small, inner.w, True)
+        while len(lines) > 2 and small > size * 2 // 3:
+            small -= 1
+            lines = wrap(b.label, small, inner.w, True)
+        if len(lines) == 2:
+            half = small * 12 // 10
+            y0 = b.rect.y + (b.rect.h - 2 * half) // 2
+            for i, part in enumerate(lines):
+                draw_text(surface, part, prect(Rect(inner.x, y0 + i * half, inner.w, half)),
+                          ink, size=small, bold=True, align="center")
+            return
     draw_text(surface, b.label, prect(inner), ink, size=size, bold=True, align="center")
