@@ -17,8 +17,8 @@ from appliance.errors import MotcuaError, NotConnected, RequestTimeout
 log = logging.getLogger(__name__)
 MAX_EVENTS = 200
 # Answers that will never change on retry: the row is done (and the answer logged).
-FINAL_RATING_ERRORS = ("already_rated", "not_found", "bad_request", "forbidden",
-                       "unknown_counter", "unknown_unit")
+FINAL_ERRORS = ("bad_request", "forbidden", "unknown_counter", "unknown_unit", "unknown_op")
+FINAL_RATING_ERRORS = ("already_rated", "not_found", *FINAL_ERRORS)
 
 
 class Offline(MotcuaError):
@@ -84,10 +84,13 @@ class OutboxSender:
             self.store.done(ids, f"applied {reply.get('applied')}; skipped {len(skipped)}")
         else:
             err = reply.get("error") or {}
+            code = str(err.get("code"))
+            if code not in FINAL_ERRORS:  # e.g. "internal": the hub may take it later
+                raise Offline(f"hub could not take the offline events now ({code})")
             # Kept on the unit with the reason; sending it again would be refused again.
             log.error("hub refused offline events %s: %s", req_id, err)
-            self.rejected.append(str(err.get("code")))
-            self.store.done(ids, f"refused: {err.get('code')}: {err.get('message')}")
+            self.rejected.append(code)
+            self.store.done(ids, f"refused: {code}: {err.get('message')}")
 
     def _send_rating(self, row: OutboxRow) -> None:
         req_id = row.req_id or f"{self.unit}-rating-{row.id}"

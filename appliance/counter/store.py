@@ -58,6 +58,13 @@ class CounterStore:
         self.path = path
         self._lock = threading.Lock()
 
+    def db_mode(self) -> tuple[str, int]:
+        """(journal_mode, synchronous) as SQLite reports them: ("wal", 2) = WAL + FULL."""
+        with self._lock:
+            journal = self._db.execute("PRAGMA journal_mode").fetchone()[0]
+            sync = self._db.execute("PRAGMA synchronous").fetchone()[0]
+        return str(journal), int(sync)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
