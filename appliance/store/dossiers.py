@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, RowMapping
 
@@ -47,6 +47,17 @@ class Dossiers:
         # daily sequence must never hand out the same number twice
         self.write_lock = threading.Lock()
         self.listeners: list[Any] = []
+        d = dossiers.c
+        self._lookup_query = (
+            select(d.code, d.secret, d.procedure_code, d.applicant_name, d.received_at,
+                   d.due_at, d.stage, d.ready_at, d.finished_at, d.missing, d.pickup_counter,
+                   procedures.c.name.label("procedure_name"), history.c.at.label("h_at"),
+                   history.c.stage.label("h_stage"), history.c.note.label("h_note"))
+            .join(procedures, procedures.c.code == d.procedure_code)
+            .outerjoin(history, history.c.dossier_id == d.id)
+            .where(d.code == bindparam("code"))
+            .order_by(history.c.id)
+        )
 
     def _dt(self, t: int) -> datetime:
         return datetime.fromtimestamp(t, self.cal.tz)  # type: ignore[arg-type]
@@ -234,16 +245,45 @@ class Dossiers:
             return self._view(conn, row, private=True) if row else None
 
     def lookup(self, code: str, secret: str) -> dict[str, Any] | None:
-        """The public, masked view; None for an unknown code and a wrong secret alike."""
+        """The public, masked view; None for an unknown code and a wrong secret alike.
+
+        The hot path of the lookup terminal: one prepared query (dossier, procedure name and
+        history rows joined) whether or not the code exists.
+        """
         code, secret = code.strip().upper()[:80], secret.strip().upper()[:20]
         with self.engine.connect() as conn:
-            row = conn.execute(self._select().where(dossiers.c.code == code)).mappings().first()
-            stored = row["secret"] if row is not None else _DUMMY_SECRET
-            # compare in constant time whether or not the code exists
-            same = hmac.compare_digest(stored.encode(), secret.encode())
-            if row is None or not same:
-                return None
-            return self._view(conn, row, private=False)
+            rows = conn.execute(self._lookup_query, {"code": code}).all()
+        stored = rows[0].secret if rows else _DUMMY_SECRET
+        # compare in constant time whether or not the code exists
+        same = hmac.compare_digest(stored.encode(), secret.encode())
+        if not rows or not same:
+            return None
+        r = rows[0]
+        now = self.clock.now()
+        due = self._dt(r.due_at)
+        p = Progress(stage=r.stage, due_at=due, ready_at=self._dto(r.ready_at),
+                     finished_at=self._dto(r.finished_at))
+        status = when = None
+        if p.stage not in ("refused", "withdrawn"):
+            when = timing(due, completed_at(p), now, self.cal)
+            status = "on_time" if when == "not_yet_due" else when
+        return {
+            "code": r.code,
+            "procedure": {"code": r.procedure_code, "name": r.procedure_name},
+            "applicant": mask_name(r.applicant_name),
+            "stage": r.stage,
+            "stage_label": LABELS[r.stage],
+            "received_at": rfc3339(self._dt(r.received_at)),
+            "due_at": rfc3339(due),
+            "status": status,
+            "timing": when,
+            "missing": json.loads(r.missing),
+            "ready": r.stage == "ready",
+            "pickup_counter": r.pickup_counter,
+            "history": [{"at": rfc3339(self._dt(h.h_at)), "stage": h.h_stage,
+                         "stage_label": LABELS[h.h_stage], "note": h.h_note}
+                        for h in rows if h.h_at is not None],
+        }
 
     def export(self) -> Iterator[dict[str, Any]]:
         with self.engine.connect() as conn:
