@@ -37,6 +37,7 @@ class Syncer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_poll = -1e9
+        self._round = threading.Lock()  # one round at a time, whoever starts it
         self.rounds = 0
 
     def start(self) -> None:
@@ -76,6 +77,10 @@ class Syncer:
 
     def run_once(self) -> int:
         """One catch-up round; returns how many records the hub settled."""
+        with self._round:
+            return self._run_once()
+
+    def _run_once(self) -> int:
         self.rounds += 1
         done = 0
         state = self.d.hub_state

@@ -169,7 +169,10 @@ class _Pen:
 def _qr_matrix(text: str) -> list[list[bool]]:
     import qrcode
 
-    code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    # A fixed mask: trying all eight (the default) costs ~12 ms of a ~25 ms render, and
+    # for short codes printed this large any mask scans.
+    code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M,
+                         mask_pattern=0)
     code.add_data(text)
     code.make(fit=True)
     return [list(row) for row in code.get_matrix()]
