@@ -250,6 +250,17 @@ def test_file_device_missing_is_not_created(tmp_path):
     assert not os.path.exists("/dev/usb/lp9")
 
 
+def test_usb_printer_absent_is_loud():
+    from appliance.config.dispenser import UsbConnector
+    from appliance.errors import MissingDependency
+
+    conf = PrinterConfig(connector=UsbConnector(type="usb", vendor_id=0x0416,
+                                                product_id=0x5011))
+    # no such device here, and on this machine possibly no libusb: either way it says which
+    with pytest.raises((PrinterUnreachable, MissingDependency), match="usb|libusb"):
+        TicketPrinter(lambda: make_link(conf)).paper_status()
+
+
 def test_write_to_unplugged_midway_fails_loudly():
     fake = FakePrinter()
     link = FakeLink(fake)

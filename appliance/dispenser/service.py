@@ -143,6 +143,10 @@ class Dispenser:
             return False
         return time.monotonic() >= self._hub_down_until
 
+    def hub_answered(self) -> None:
+        self._hub_down_until = 0.0
+        self.health.set(hub="online")
+
     def hub_failed(self) -> None:
         self._hub_down_until = time.monotonic() + HUB_RETRY_S
         self._hub_down_state = self._hub_state
@@ -158,7 +162,6 @@ class Dispenser:
 
     def _press(self, service: str, priority: bool) -> Outcome:
         t0 = time.perf_counter()
-        ticket: dict[str, Any] | None = None
         if self.hub_usable():
             req_id = uuid.uuid4().hex
             try:
@@ -174,21 +177,22 @@ class Dispenser:
             except NotConnected:
                 self.hub_failed()
             else:
+                self.hub_answered()
                 if not reply.get("ok"):
-                    code = str((reply.get("error") or {}).get("code", "internal"))
+                    error = reply.get("error")
+                    code = str(error.get("code", "internal")) if isinstance(error, dict) \
+                        else "internal"
                     log.info("hub refused a %s ticket: %s", service, code)
                     return Outcome("refused", service=service, error=code)
-                ticket = reply.get("ticket")
-                self.health.set(hub="online")
+                # the hub gave a number: never fall back to the band for this press
+                return self._print_hub_ticket(reply.get("ticket"), service, t0,
+                                              time.perf_counter())
         else:
             self.health.set(hub="offline")
-        t_hub = time.perf_counter()
-        if ticket is not None:
-            return self._print_hub_ticket(ticket, service, priority, t0, t_hub)
-        return self._print_offline(service, priority, t0, t_hub)
+        return self._print_offline(service, priority, t0, time.perf_counter())
 
-    def _print_hub_ticket(self, ticket: Any, service: str, priority: bool, t0: float,
-                          t_hub: float) -> Outcome:
+    def _print_hub_ticket(self, ticket: Any, service: str, t0: float, t_hub: float
+                          ) -> Outcome:
         try:
             view = self._view_from_hub(ticket)
         except ContractError as exc:

@@ -72,7 +72,7 @@ class Syncer:
             log.info("hub away during sync: %s", exc)
             self.d.hub_failed()
             raise HubAway from None
-        self.d.health.set(hub="online")
+        self.d.hub_answered()
         return reply
 
     def run_once(self) -> int:

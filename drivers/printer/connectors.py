@@ -281,6 +281,12 @@ class UsbLink:
             ) from None
         try:
             dev = usb.core.find(idVendor=self.conf.vendor_id, idProduct=self.conf.product_id)
+        except usb.core.NoBackendError:
+            raise MissingDependency(
+                "a USB printer needs libusb: `sudo apt-get install libusb-1.0-0` "
+                "(or use /dev/usb/lp0 with type = \"file\")"
+            ) from None
+        try:
             if dev is None:
                 raise PrinterUnreachable(f"{self.name} is not plugged in")
             if dev.is_kernel_driver_active(self.conf.interface):
