@@ -90,7 +90,8 @@ def generate(n: int, proc_days: Sequence[tuple[str, int]], end: datetime, cal: W
 
 def fill(store: Dossiers, n: int, *, seed: int = 1, batch: int = 20000,
          with_history: bool = True) -> int:
-    """Insert ``n`` generated dossiers (one history row each); returns how many."""
+    """Insert up to ``n`` generated dossiers (one history row each; none received after
+    the clock's now); returns how many."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     end = store.clock.now()
@@ -99,12 +100,14 @@ def fill(store: Dossiers, n: int, *, seed: int = 1, batch: int = 20000,
             select(procedures.c.code, procedures.c.processing_days).order_by(procedures.c.code))]
         start = int(conn.execute(select(func.coalesce(func.max(dossiers.c.id), 0))).scalar_one())
         last: dict[str, int] = {}
+        made = 0
         drows: list[dict[str, Any]] = []
         hrows: list[dict[str, Any]] = []
         for row, day_seq in generate(n, proc_days, end, store.cal, store.settings.agency,
                                  store.settings.code_format, start_id=start + 1, seed=seed):
             last.update(day_seq)
             drows.append(row)
+            made += 1
             if with_history:
                 hrows.append({"dossier_id": row["id"], "at": row["received_at"],
                               "from_stage": None, "stage": row["stage"], "by_user": "demo",
@@ -122,4 +125,4 @@ def fill(store: Dossiers, n: int, *, seed: int = 1, batch: int = 20000,
                 set_={"last": func.max(sequences.c.last, seq) if conn.dialect.name == "sqlite"
                       else func.greatest(sequences.c.last, seq)}))
     store._changed()
-    return n
+    return made
