@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,14 @@ def printable_width(section: DispenserSection) -> int:
     if section.printer.dots is None and declared is not None:
         width = min(width, declared)
     return width
+
+
+def escpos_cache(config: UnitConfig) -> None:
+    """python-escpos makes a new temp folder per start unless told where its cache lives."""
+    if "ESCPOS_CAPABILITIES_PICKLE_DIR" not in os.environ:
+        cache = config.data_path / "escpos-cache"
+        cache.mkdir(parents=True, exist_ok=True)
+        os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = str(cache)
 
 
 @dataclass
@@ -92,6 +101,7 @@ def build_dispenser(
 
     section = section_of(config)
     pconf = section.printer
+    escpos_cache(config)
     width = printable_width(section)
     clock = clock or SystemClock()
     if pconf.connector.type == "dummy" and fake_printer is None:

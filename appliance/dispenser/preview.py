@@ -52,13 +52,14 @@ def _site_body(args: argparse.Namespace, config: Any) -> dict[str, Any] | None:
 
 def run(args: argparse.Namespace) -> int:
     from appliance.config import load_unit_config
-    from appliance.dispenser.bootstrap import printable_width, section_of
+    from appliance.dispenser.bootstrap import escpos_cache, printable_width, section_of
     from appliance.dispenser.siteinfo import parse_site_info
     from appliance.dispenser.ticket import TicketView, qr_text, render_ticket
     from drivers.printer import build_job
 
     config = load_unit_config(args.config, data_dir=Path(args.data) if args.data else None)
     section = section_of(config)
+    escpos_cache(config)
     width = printable_width(section)
     body = _site_body(args, config)
     site = parse_site_info(body, config.unit) if body else None
