@@ -150,3 +150,44 @@ def test_unanswered_issue_is_settled_and_voided_when_the_hub_answers(
 
 def out_day(app) -> str:
     return app.outbox.offline_tickets()[0].day
+
+
+SITE_BODY = {
+    "v": 1, "office_name": "UBND phường Mẫu", "lookup_url": None,
+    "services": [{"id": "A", "name": "Chứng thực", "letter": "A", "digits": 3}],
+    "counters": [{"id": "1", "name": "Quầy 1", "services": ["A"]}],
+    "priority": {"label": "Ưu tiên"},
+    "offline_bands": {"dispenser-1": {"A": [800, 999]}},
+}
+
+
+@pytest.mark.parametrize(("start", "expect"), [
+    ("2026-11-30T08:00:00+07:00", "A800"),
+    ("1970-01-01T07:00:05+07:00", None),  # a Pi that booted without network or RTC
+])
+def test_no_broker_at_all_prints_from_the_band_unless_the_clock_is_unset(
+        demo_site, start, expect):
+    from appliance.broker import free_port
+    from appliance.clock import ManualClock, parse_rfc3339
+
+    nobody = f"mqtt://127.0.0.1:{free_port()}"  # no broker listens there
+    config = load_unit_config(demo_site / "dispenser-1.toml", broker_url=nobody)
+    box = Outbox(config.data_path / "dispenser.sqlite")
+    box.put("site_info", SITE_BODY)
+    box.close()
+    app = build_dispenser(config, clock=ManualClock(parse_rfc3339(start)),
+                          pin_factory=MockFactory())
+    app.start()
+    try:
+        out = app.dispenser.press("A")
+        assert app.fake_printer is not None
+        if expect:
+            assert out.ok and out.offline and out.number == expect
+            assert app.fake_printer.cuts == 1
+        else:
+            assert not out.ok and out.error == "clock_not_set"
+            assert app.fake_printer.cuts == 0 and app.outbox.offline_tickets() == []
+            assert "clock_not_set" in app.dispenser.health.reasons()
+        assert "hub_offline" in app.dispenser.health.reasons()
+    finally:
+        app.stop()

@@ -203,7 +203,11 @@ class Outbox:
         self._write("INSERT OR IGNORE INTO orphan_issue (req_id, service, priority, created_at)"
                     " VALUES (?, ?, ?, ?)", (req_id, service, int(priority), created_at))
 
-    def orphans(self) -> list[tuple[str, str, bool]]:
+    def orphans(self, *, since: str = "") -> list[tuple[str, str, bool]]:
+        """Unsettled requests; older than ``since`` (an RFC 3339 day prefix) are dropped."""
+        if since:
+            self._write("UPDATE orphan_issue SET done = 1 WHERE done = 0 AND created_at < ?",
+                        (since,))
         rows = self._rows("SELECT req_id, service, priority FROM orphan_issue WHERE done = 0"
                           " ORDER BY created_at, req_id")
         return [(r[0], r[1], bool(r[2])) for r in rows]

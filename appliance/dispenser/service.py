@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HUB_RETRY_S = 10.0  # after a timeout, presses go straight to the offline band for this long
+MIN_YEAR = 2025  # an earlier clock on an offline unit means it was never set since boot
 
 
 @dataclass
@@ -216,6 +217,12 @@ class Dispenser:
             self.health.fault(reason)
             return Outcome("failed", service=service, offline=True, error=reason)
         now = self.clock.now()
+        if now.year < MIN_YEAR:
+            # a Pi has no battery clock: a ticket stamped 1970 would be refused by the hub
+            # as from a day long over, after the citizen has waited for it
+            log.error("clock not set (%s): no offline ticket", now.isoformat())
+            self.health.fault("clock_not_set")
+            return Outcome("failed", service=service, offline=True, error="clock_not_set")
         try:
             t = self.outbox.allocate_offline(
                 day=now.date().isoformat(), service=service, letter=site.services[service].letter,

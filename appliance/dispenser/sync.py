@@ -120,7 +120,10 @@ class Syncer:
 
     def _orphans(self) -> int:
         n = 0
-        for req_id, service, priority in self.d.outbox.orphans():
+        # yesterday's ghosts are gone with the day's queue: asking again would only issue
+        # (and void) a fresh number today
+        today = self.d.clock.now().date().isoformat()
+        for req_id, service, priority in self.d.outbox.orphans(since=today):
             # Same id: the hub answers with the number it gave then, or issues one now.
             # Either way nobody holds that paper, so it is voided.
             reply = self._ask({"op": "ticket.issue", "service": service, "priority": priority},
