@@ -63,18 +63,26 @@ def store(demo_site: Path, broker: MosquittoBroker, tmp_path: Path) -> Iterator[
     unit.stop()
 
 
-def _status(make_bus: Callable[..., Bus], unit: str = "lookup-1") -> dict[str, Any]:
-    got: dict[str, Any] = {}
-    done = threading.Event()
-    monitor = make_bus("monitor", "board")
+class StatusWatch:
+    """The kiosk's latest retained status, as the office's monitor sees it."""
 
-    def on(msg: Message) -> None:
-        got.update(decode(msg.payload))
-        done.set()
+    def __init__(self, bus: Bus, unit: str = "lookup-1") -> None:
+        self.latest: dict[str, Any] = {}
+        self._got = threading.Event()
+        bus.subscribe(bus.topics.status(unit), self._on)
 
-    monitor.subscribe(monitor.topics.status(unit), on)
-    assert done.wait(5)
-    return got
+    def _on(self, msg: Message) -> None:
+        self.latest = decode(msg.payload)
+        self._got.set()
+
+    def __call__(self) -> dict[str, Any]:
+        assert self._got.wait(5), "no status from the kiosk"
+        return self.latest
+
+
+@pytest.fixture
+def status(make_bus: Callable[..., Bus]) -> StatusWatch:
+    return StatusWatch(make_bus("monitor", "board"))
 
 
 def _wait(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -87,7 +95,7 @@ def _wait(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
 
 
 def test_lookup_against_a_real_mosquitto_and_store(store: StoreUnit, kiosk_factory,
-                                                   make_bus) -> None:
+                                                   status: StatusWatch) -> None:
     d = store.store.dossiers.create(
         DossierIn(procedure_code="1.001022", applicant_name="Nguyễn Văn An"), "tn")
     store.store.dossiers.move_stage(d["code"], StageMove(stage="processing"), "tn")
@@ -109,21 +117,20 @@ def test_lookup_against_a_real_mosquitto_and_store(store: StoreUnit, kiosk_facto
                       + "\n"))
     assert app.run_until(lambda s: s.screen is Screen.ERROR, 10)
     assert app.state.error == NOT_FOUND
-    status = _status(make_bus)
-    assert status["state"] == "ready", status
-    assert status["procedures"] == store.store.catalogue.count
+    assert _wait(lambda: status().get("state") == "ready"), status()
+    assert status()["procedures"] == store.store.catalogue.count
 
 
-def test_store_away_says_ask_at_the_counter_and_raises_alert(kiosk_factory, make_bus) -> None:
+def test_store_away_says_ask_at_the_counter_and_raises_alert(kiosk_factory,
+                                                             status: StatusWatch) -> None:
     kiosk = kiosk_factory(lookup_timeout_s=0.5)
     app = kiosk.app
     app.scan(f"{sample.DOSSIER['code']}/{sample.DOSSIER_SECRET}")
     assert app.run_until(lambda s: s.screen is Screen.ERROR, 5)
     assert app.state.error == UNAVAILABLE
-    assert _wait(lambda: _status(make_bus).get("state") == "alert")
-    status = _status(make_bus)
-    assert "store_no_answer" in status["reasons"]
-    assert "catalogue_missing" in status["reasons"]  # a fresh kiosk with no store at all
+    assert _wait(lambda: status().get("state") == "alert")
+    assert "store_no_answer" in status()["reasons"]
+    assert "catalogue_missing" in status()["reasons"]  # a fresh kiosk with no store at all
 
 
 class TinyStore:
@@ -201,3 +208,26 @@ def test_offline_browse_and_search_with_no_broker_at_all(demo_site: Path, tmp_pa
         assert app.state.results[0]["name"] == "Đăng ký khai sinh"
     finally:
         again.stop()
+
+
+def test_scanner_unplugged_is_an_alert_and_a_replug_clears_it(demo_site: Path, tmp_path: Path,
+                                                              broker: MosquittoBroker,
+                                                              status: StatusWatch) -> None:
+    from drivers.evdev_fake import FakeUsbPort
+
+    pygame.init()
+    port = FakeUsbPort(name="Fake scanner", plugged=False)
+    cfg = _config(demo_site, "lookup-1", broker, tmp_path / "k",
+                  scanner={"kind": "hid", "device": port.path})
+    unit = build_lookup(cfg, surface=pygame.Surface((1280, 800)), scanner_opener=port.open)
+    unit.start()
+    try:
+        assert unit.bus.wait_connected(10)
+        assert _wait(lambda: "scanner_unplugged" in status().get("reasons", []))
+        port.plug()
+        assert _wait(lambda: "scanner_unplugged" not in status().get("reasons", []))
+        port.type_text(f"{sample.DOSSIER['code']}/{sample.DOSSIER_SECRET}\n")
+        # the scan reaches the kiosk; no store here, so the honest answer is "unavailable"
+        assert unit.app.run_until(lambda s: s.screen is Screen.DOSSIER_WAIT, 5)
+    finally:
+        unit.stop()
