@@ -191,3 +191,46 @@ def test_no_broker_at_all_prints_from_the_band_unless_the_clock_is_unset(
         assert "hub_offline" in app.dispenser.health.reasons()
     finally:
         app.stop()
+
+
+def test_garbage_on_the_wire_changes_nothing(broker, make_bus, demo_site):
+    hub = make_bus("hub", role="hub")
+    hub.publish(hub.topics.site_info, SITE_BODY, retain=True)
+
+    voids: list[tuple[str, str]] = []
+
+    def answer(msg: Message) -> None:
+        req = decode(msg.payload)
+        if req["op"] == "ticket.void":
+            voids.append((req["number"], req["reason"]))
+            hub.reply(msg, ok_reply(req["id"]))
+            return
+        # a broken hub: "ok" without the ticket, or a ticket without a time
+        ticket = None if req["service"] == "A" else {"number": "B001", "service": "B"}
+        hub.reply(msg, ok_reply(req["id"], ticket=ticket))
+
+    hub.subscribe(hub.topics.req_filter("hub"), answer)
+    config = load_unit_config(demo_site / "dispenser-1.toml", broker_url=broker.url)
+    app = build_dispenser(config, pin_factory=MockFactory())
+    app.start()
+    try:
+        deadline = time.monotonic() + 5
+        while app.dispenser.site is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        good = app.dispenser.site
+        assert good is not None and good.office_name == "UBND phường Mẫu"
+        hub._client.publish(hub.topics.site_info, b"\xff not json", qos=1, retain=True)
+        hub.publish(hub.topics.site_info, {"v": 1, "services": "A"}, retain=True)
+        hub._client.publish(hub.topics.status("hub"), b"{", qos=1, retain=True)
+        time.sleep(0.3)
+        assert app.dispenser.site is good  # kept the last good one, did not crash
+        assert app.outbox.get("site_info") == SITE_BODY
+        out = app.dispenser.press("A")
+        assert out.kind == "failed" and out.error == "bad_reply" and not out.offline
+        out = app.dispenser.press("B")
+        assert out.kind == "failed" and out.error == "bad_reply" and out.number == "B001"
+        assert app.fake_printer is not None and app.fake_printer.cuts == 0
+        app.syncer.run_once()
+        assert voids == [("B001", "bad_reply")]  # a number nobody holds is given back
+    finally:
+        app.stop()

@@ -257,7 +257,7 @@ def test_usb_printer_absent_is_loud():
     conf = PrinterConfig(connector=UsbConnector(type="usb", vendor_id=0x0416,
                                                 product_id=0x5011))
     # no such device here, and on this machine possibly no libusb: either way it says which
-    with pytest.raises((PrinterUnreachable, MissingDependency), match="usb|libusb"):
+    with pytest.raises((PrinterUnreachable, MissingDependency), match=r"usb|libusb"):
         TicketPrinter(lambda: make_link(conf)).paper_status()
 
 
@@ -268,3 +268,31 @@ def test_write_to_unplugged_midway_fails_loudly():
     fake.plugged = False
     with pytest.raises(WriteFailed):
         link.write(b"\x1b@")
+
+
+def test_serial_printer_unplugged_and_back_through_pyserial(tmp_path):
+    # /dev/serial/by-id/... is a symlink that comes and goes with the adapter: so here
+    link = tmp_path / "usb-printer"
+    conf = PrinterConfig(connector=SerialConnector(type="serial", device=str(link)),
+                         status_timeout_s=1.0)
+    printer = TicketPrinter(lambda: make_link(conf), status_timeout_s=1.0)
+    job = build_job(_ticket(384))
+    first = PtyPrinter().start()
+    link.symlink_to(first.device)
+    try:
+        assert printer.print_job(job).paper is PaperStatus.OK
+    finally:
+        first.stop()
+        link.unlink()
+    with pytest.raises(PrinterUnreachable):
+        printer.print_job(job)
+    second = PtyPrinter().start()  # plugged back: a new tty behind the same name
+    link.symlink_to(second.device)
+    try:
+        assert printer.print_job(job).paper is PaperStatus.OK
+        deadline = time.monotonic() + 5
+        while second.printer.cuts < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert second.printer.cuts == 1
+    finally:
+        second.stop()
