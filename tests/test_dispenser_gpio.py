@@ -113,3 +113,87 @@ def test_pi5_detection(tmp_path):
     model.write_text("Raspberry Pi 3 Model B Plus Rev 1.3\x00")
     assert not is_pi5(model)
     assert not is_pi5(tmp_path / "absent")
+
+
+class _Presses:
+    """Stands in for the Dispenser behind Controls: records presses, can hold one open."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.calls: list[tuple[str, bool]] = []
+        self.gate = threading.Event()
+        self.gate.set()
+        self.started = threading.Event()
+
+    def press(self, service: str, priority: bool = False):
+        self.calls.append((service, priority))
+        self.started.set()
+        self.gate.wait(5)
+
+    def reprint(self):
+        self.calls.append(("reprint", False))
+
+
+def _section(**kw):
+    from appliance.config.dispenser import DispenserSection
+
+    return DispenserSection(buttons=[{"pin": 17, "service": "A"},
+                                     {"pin": 18, "service": "C", "priority": True}],
+                            priority_pin=24, **kw)
+
+
+def _drain(controls, n: int) -> None:
+    deadline = time.monotonic() + 5
+    while len(controls.d.calls) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+
+
+def test_priority_window_and_dedicated_priority_button():
+    from appliance.dispenser.controls import Controls, button_names
+
+    now = [100.0]
+    controls = Controls(_Presses(), _section(priority_window_s=8.0),  # type: ignore[arg-type]
+                        monotonic=lambda: now[0])
+    assert button_names(controls.conf) == {17: "service:A", 18: "priority:C",
+                                           24: "priority"}
+    controls.start()
+    try:
+        controls.on_button("priority")
+        controls.on_button("service:A")
+        _drain(controls, 1)
+        controls.on_button("service:A")  # priority was used up
+        _drain(controls, 2)
+        controls.on_button("priority:C")
+        _drain(controls, 3)
+        controls.on_button("priority")
+        now[0] += 9  # the citizen walked away: the armed priority lapses
+        controls.on_button("service:A")
+        _drain(controls, 4)
+        controls.on_long_press("priority")
+        _drain(controls, 5)
+    finally:
+        controls.stop()
+    assert controls.d.calls == [("A", True), ("A", False), ("C", True), ("A", False),
+                                ("reprint", False)]
+
+
+def test_busy_policy_queue_is_bounded_and_ignore_drops():
+    from appliance.dispenser.controls import Controls, Job
+
+    for policy, accepted in (("queue", 3), ("ignore", 1)):
+        presses = _Presses()
+        presses.gate.clear()  # the first ticket is "printing" until the gate opens
+        controls = Controls(presses, _section(busy_policy=policy, queue_max=2))  # type: ignore[arg-type]
+        controls.start()
+        try:
+            jobs = [controls.submit(Job("press", service="A"))]
+            presses.started.wait(5)
+            jobs += [controls.submit(Job("press", service="A")) for _ in range(4)]
+            presses.gate.set()
+            _drain(controls, accepted)
+        finally:
+            controls.stop()
+        assert sum(j is not None for j in jobs) == accepted, policy
+        assert len(presses.calls) == accepted and controls.ignored == 5 - accepted
