@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from appliance.board.view import BoardView
@@ -53,6 +54,7 @@ def banner_for(view: BoardView, page: Page) -> tuple[str, str] | None:
     return ("Đang mất kết nối", "Connection lost")
 
 
+@lru_cache(maxsize=32)
 def layout(options: BoardOptions, page: Page, banner: bool) -> dict[str, tuple[int, ...]]:
     """Region name → (x, y, w, h) for this screen, page and banner state."""
     w, h = options.size
@@ -133,7 +135,9 @@ class BoardRenderer:
         return int(now.timestamp() * self.options.ticker_speed) % period
 
     def frame(self, target: pygame.Surface, view: BoardView, now: datetime,
-              page: Page = "queue") -> list[pygame.Rect]:
+              page: Page = "queue", only: frozenset[str] | None = None) -> list[pygame.Rect]:
+        """Repaint what changed; ``only`` limits this pass to those regions (the rest
+        stays due for the next pass), so a new call reaches the glass first."""
         import pygame
 
         st = self.options.style
@@ -165,6 +169,8 @@ class BoardRenderer:
         dirty: list[pygame.Rect] = []
         for name, key in wanted.items():
             if self._keys.get(name, _UNSET) == key:
+                continue
+            if only is not None and not full and name not in only:
                 continue
             self._keys[name] = key
             rect = regions[name]

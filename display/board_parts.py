@@ -30,6 +30,8 @@ ALERT = (198, 40, 40)
 GOOD = (90, 200, 120)
 LATE = (240, 110, 90)
 
+# Ticket numbers are sized as this sample: all the same size, measured once per box.
+NUMBER_SAMPLE = "D088"
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 
 
@@ -166,7 +168,7 @@ def draw_table(s: pygame.Surface, r: pygame.Rect, st: Style, counters: tuple[Cou
                                                                           0.45), DIM)
             continue
         draw_text(s, c.serving or "—", cells[1].inflate(0, -row.height * 0.16), num_fg,
-                  bold=True)
+                  bold=True, fit_as=NUMBER_SAMPLE)
         draw_text(s, c.service_name or "", cells[2].inflate(0, -row.height * 0.5), fg)
 
 
@@ -196,7 +198,8 @@ def draw_call(s: pygame.Surface, r: pygame.Rect, st: Style, calls: tuple[Call, .
               align="center")
     body_h = inner.height - label_h - hist_h
     num_rect = pygame.Rect(inner.left, inner.top + label_h, inner.width, body_h * 0.58)
-    draw_text(s, call.number, num_rect, accent, bold=True, align="center")
+    draw_text(s, call.number, num_rect, accent, bold=True, align="center",
+              fit_as=NUMBER_SAMPLE)
     to = f"đến {call.counter_name}" if highlighted else call.counter_name
     draw_text(s, to, pygame.Rect(inner.left, num_rect.bottom, inner.width, body_h * 0.26), fg,
               bold=True, align="center")

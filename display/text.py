@@ -55,30 +55,45 @@ def get_font(size: int, bold: bool = False) -> pygame.freetype.Font:
     return font
 
 
+@lru_cache(maxsize=4096)
+def _measure(text: str, size: int, bold: bool) -> tuple[int, int, int]:
+    font = get_font(size, bold)
+    rect = font.get_rect(text)
+    left = max(0, -rect.x)
+    # Ink can start left of the origin and end right of the advance (ỵ, ự): count both.
+    return left + rect.x + rect.width, font.get_sized_height(size), left
+
+
 def text_size(text: str, size: int, bold: bool = False) -> tuple[int, int]:
     """Width and height of ``text`` as it would be drawn (ascent+descent of the face)."""
-    font = get_font(size, bold)
-    rect = font.get_rect(nfc(text))
-    # Ink can start left of the origin and end right of the advance (ỵ, ự): count both.
-    return max(0, -rect.x) + rect.x + rect.width, font.get_sized_height(size)
+    w, h, _ = _measure(nfc(text), size, bold)
+    return w, h
 
 
+_PROBE = 64  # measuring at one size and scaling saves rasterising the glyphs at many sizes
+
+
+@lru_cache(maxsize=4096)
 def fit_size(
     text: str, max_w: int, max_h: int, *, bold: bool = False, max_size: int = 200,
     min_size: int = 8,
 ) -> int:
     """The largest size (≤ max_size) at which ``text`` fits in max_w × max_h."""
-    lo, hi = min_size, max(min_size, min(max_size, max_h))
-    best = min_size
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        w, h = text_size(text, mid, bold)
+    w, h = text_size(text, _PROBE, bold)
+    guess = int(min(max_size, max_h * _PROBE / max(1, h), max_w * _PROBE / max(1, w)))
+    size = max(min_size, guess)
+    # text does not scale exactly linearly (hinting): step to the exact fit from the guess
+    while size < max_size:
+        w, h = text_size(text, size + 1, bold)
+        if w > max_w or h > max_h:
+            break
+        size += 1
+    while size > min_size:
+        w, h = text_size(text, size, bold)
         if w <= max_w and h <= max_h:
-            best = mid
-            lo = mid + 1
-        else:
-            hi = mid - 1
-    return best
+            break
+        size -= 1
+    return size
 
 
 def ellipsize(text: str, size: int, max_w: int, bold: bool = False) -> str:
@@ -115,17 +130,20 @@ def wrap(text: str, size: int, max_w: int, bold: bool = False) -> list[str]:
     return lines
 
 
+@lru_cache(maxsize=512)
 def render_text(text: str, size: int, color: Color, bold: bool = False) -> pygame.Surface:
-    """A transparent surface holding ``text`` (NFC), exactly as tall as the face."""
+    """A transparent surface holding ``text`` (NFC), exactly as tall as the face.
+
+    Cached: labels and names are drawn again and again; callers only blit the result.
+    """
     import pygame
 
     font = get_font(size, bold)
     text = nfc(text)
-    width, height = text_size(text, size, bold)
+    width, height, left = _measure(text, size, bold)
     surface = pygame.Surface((max(1, width), max(1, height)), pygame.SRCALPHA)
     if text:
         # Baseline at the face's ascender: lines of different text line up.
-        left = max(0, -font.get_rect(text).x)
         font.render_to(surface, (left, font.get_sized_ascender(size)), text, fgcolor=color,
                        style=pygame.freetype.STYLE_DEFAULT)
     return surface
@@ -143,18 +161,25 @@ def draw_text(
     valign: Literal["top", "middle", "bottom"] = "middle",
     shrink: bool = True,
     min_size: int = 10,
+    fit_as: str | None = None,
 ) -> pygame.Rect:
     """Draw ``text`` inside ``box``; shrink (or cut with "…") so it never spills out.
 
-    ``size`` defaults to the box height. Returns the rectangle actually drawn.
+    ``size`` defaults to the box height. ``fit_as`` sizes the text as if it were that
+    sample (e.g. "W888" for ticket numbers: every number the same size, measured once).
+    Returns the rectangle actually drawn.
     """
     import pygame
 
     text = nfc(text)
     want = size or box.height
     if shrink:
-        want = fit_size(text, box.width, box.height, bold=bold, max_size=want,
-                        min_size=min_size)
+        want = fit_size(nfc(fit_as) if fit_as else text, box.width, box.height, bold=bold,
+                        max_size=want, min_size=min_size)
+        if fit_as and text_size(text, want, bold)[0] > box.width:
+            # wider than the sample (e.g. "WW1234"): this one text gets its own size
+            want = fit_size(text, box.width, box.height, bold=bold, max_size=want,
+                            min_size=min_size)
     if text_size(text, want, bold)[0] > box.width:
         text = ellipsize(text, want, box.width, bold)
     surface = render_text(text, want, color, bold)

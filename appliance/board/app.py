@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 _LINK = "<link>"
 MAX_RESYNC_SINKS = 8
+COALESCE_S = 0.002
+COALESCE_MAX_S = 0.008
+FIRST = frozenset({"call", "table"})
 FrameHook = Callable[[BoardView, Page, "list[pygame.Rect]", float], None]
 
 
@@ -68,6 +71,7 @@ class BoardApp:
         self._stop = threading.Event()
         self._stopped = False
         self._shown: tuple[int, Page] | None = None
+        self._head: Call | None = None
         self._status_key: Any = None
         self._resync_sinks = 0
         self._load_site_cache()
@@ -125,6 +129,18 @@ class BoardApp:
         except queue.Empty:
             first = None
         items = [first] if first is not None else []
+        if first is not None and first[0] == self.topics.queue_events and not _is_call(first):
+            # One hub action publishes its events back to back ("finished", then "called"):
+            # wait a moment for the call instead of drawing the in-between picture.
+            deadline = time.monotonic() + COALESCE_MAX_S
+            while time.monotonic() < deadline:
+                try:
+                    item = self.inbox.get(timeout=COALESCE_S)
+                except queue.Empty:
+                    break
+                items.append(item)
+                if _is_call(item):
+                    break
         while True:
             try:
                 items.append(self.inbox.get_nowait())
@@ -183,17 +199,25 @@ class BoardApp:
         page = self.page(view, now)
         if not self.screen.animate and self._shown == (self.model.version, page):
             return []
-        rects = self.renderer.frame(self.screen.surface, view, now, page)
-        if not self.screen.animate and self._shown is not None and rects:
-            rects = [self.screen.surface.get_rect()]
+        passes: list[frozenset[str] | None] = [None]
+        head = view.calls[0] if view.calls else None
+        if self.screen.animate and page == "queue" and head != self._head:
+            passes = [FIRST, None]  # the new call goes to the glass before the rest
+        self._head = head
+        shown: list[pygame.Rect] = []
+        for only in passes:
+            rects = self.renderer.frame(self.screen.surface, view, now, page, only)
+            if not self.screen.animate and self._shown is not None and rects:
+                rects = [self.screen.surface.get_rect()]
+            if rects:
+                self.screen.show(rects)
+                self.frames += 1
+                shown_at = time.monotonic()
+                for hook in self.frame_hooks:
+                    hook(view, page, rects, shown_at)
+                shown += rects
         self._shown = (self.model.version, page)
-        if rects:
-            self.screen.show(rects)
-            self.frames += 1
-            shown_at = time.monotonic()
-            for hook in self.frame_hooks:
-                hook(view, page, rects, shown_at)
-        return rects
+        return shown
 
     def _next_wake(self, now: datetime) -> float:
         view = self.model.view()
@@ -256,3 +280,9 @@ class BoardApp:
             os.replace(tmp, path)
         except (OSError, ValueError) as exc:
             log.warning("could not cache the site info in %s: %s", path, exc)
+
+
+def _is_call(item: tuple[str, bytes]) -> bool:
+    # a cheap look at the raw payload: the full decode happens in the model
+    return item[0].endswith("/queue/events") and (
+        b'"ticket.called"' in item[1] or b'"ticket.recalled"' in item[1])
