@@ -161,9 +161,10 @@ class BoardApp:
             return
         if topic.startswith(_LINK):
             return
+        bad = self.model.bad_messages
         calls = self.model.handle(topic, payload, now)
-        if topic == self.topics.site_info and payload:
-            self._save_site_cache(payload)
+        if topic == self.topics.site_info and payload and self.model.bad_messages == bad:
+            self._save_site_cache(payload)  # only what the model accepted
         for call in calls:
             self._announce(call)
 
