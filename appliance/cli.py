@@ -26,12 +26,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
+def _build_parser(
+    argv: list[str],
+) -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
     parser = argparse.ArgumentParser(prog="motcua", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     runners: dict[str, Callable[..., int]] = {}
-    chosen = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, (module_name, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text)
         if name != chosen:
@@ -49,7 +51,8 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser, runners = _build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser, runners = _build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
