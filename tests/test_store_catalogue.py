@@ -115,3 +115,13 @@ def test_oversized_import_is_refused() -> None:
             for i in range(11)]
     with pytest.raises(ImportError_, match="at most 10"):
         parse(ProcedureIn, json.dumps(rows), "json", "procedures", 10)
+
+
+def test_control_characters_never_reach_the_database(store: Store) -> None:
+    # PostgreSQL refuses NUL in text: searches and reads drop it, inputs name it
+    assert store.catalogue.search("chung\x00 thuc", "Chứng\x00 thực", 5)[1] >= 0
+    assert store.catalogue.get("2.000635\x00") is not None
+    assert store.dossiers.lookup("A\x00B", "\x00") is None
+    with pytest.raises(ImportError_, match="item 0, field name: Value error, contains a control"):
+        parse(ProcedureIn, [{"code": "9.1", "name": "a\x00b", "sector": "x",
+                             "processing_days": 1}], "json", "procedures", 10)

@@ -109,7 +109,7 @@ def test_fuzz_no_server_errors(app, client: TestClient) -> None:  # type: ignore
     for op in operations:
 
         @given(case=op.as_strategy())
-        @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck),
+        @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck),
                   database=None)
         def run(case) -> None:  # type: ignore[no-untyped-def]
             response = case.call(headers=headers)

@@ -202,3 +202,34 @@ def test_malformed_requests_get_a_named_error(service: StoreService, payload: by
     r = service.handle(service.bus.topics.req("lookup-1", "store"), payload)
     assert r["ok"] is False and r["error"]["code"] == code
     assert r["error"]["message"]
+
+
+def test_an_import_republishes_the_catalogue(service: StoreService, broker: MosquittoBroker,
+                                             make_bus: Callable[..., Bus]) -> None:
+    from appliance.store.models import ProcedureIn
+    from appliance.store.transfer import import_procedures
+
+    before = service.store.catalogue.version
+    count = service.store.catalogue.count
+    import_procedures(service.store.engine, [ProcedureIn(
+        code="9.000001", name="Xác nhận thông tin cư trú", sector="Cư trú",
+        processing_days=2)])
+    service.store.catalogue.invalidate()
+    got: list[dict] = []
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.on_message = lambda c, u, m: got.append(decode(m.payload))
+    client.connect("127.0.0.1", broker.port)
+    client.subscribe("motcua/v1/demo/store/catalogue")
+    client.loop_start()
+    try:
+        for _ in range(100):
+            if got and got[-1]["version"] != before:
+                break
+            threading.Event().wait(0.1)
+        assert got[-1]["count"] == count + 1 and got[-1]["version"] != before
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    kiosk = make_bus("lookup-1", "lookup")
+    r = kiosk.request("store", {"op": "procedure.search", "q": "cu tru"}, timeout=5)
+    assert [p["code"] for p in r["procedures"]] == ["9.000001"]

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from appliance.errors import ConfigError
 from appliance.store.errors import StoreError
 from appliance.store.schema import users
+from appliance.store.text import clean
 
 ROLES = ("staff", "admin")
 
@@ -76,6 +77,7 @@ class Users:
             return len(conn.execute(select(users.c.name)).all())
 
     def login(self, name: str, password: str) -> tuple[str, Principal] | None:
+        name = clean(name)[:80]
         with self.engine.connect() as conn:
             row = conn.execute(select(users.c.password_hash, users.c.role)
                                .where(users.c.name == name)).first()

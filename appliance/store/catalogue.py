@@ -5,16 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Connection, case, func, insert, select, update
+from sqlalchemy import Connection, case, func, insert, literal, select, update
 from sqlalchemy.engine import Engine, RowMapping
 
 from appliance.store.models import ProcedureIn
 from appliance.store.schema import procedures
-from appliance.store.text import fold
+from appliance.store.text import clean, fold
 
 SUMMARY_FIELDS = ("code", "name", "sector", "processing_days", "fee")
 FULL_FIELDS = ("code", "name", "sector", "level", "agency", "steps", "documents",
@@ -71,9 +71,13 @@ class Catalogue:
         self.engine = engine
         self._version: str | None = None
         self._count = 0
+        self.listeners: list[Callable[[], None]] = []
 
     def invalidate(self) -> None:
+        """Forget the cached version (after an import); tell whoever republishes it."""
         self._version = None
+        for listener in self.listeners:
+            listener()
 
     def _refresh(self) -> None:
         if self._version is not None:
@@ -100,12 +104,17 @@ class Catalogue:
 
     def search(self, q: str, sector: str | None, limit: int,
                offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-        """Procedures whose folded code/name/sector contain every word of ``q``."""
+        """Procedures whose folded code, name or sector hold every word of ``q``; the last
+        word may be unfinished (typing). Whole words, because Vietnamese syllables are
+        short: "cu tru" finds "cư trú", not "của … trước"."""
+        q, sector = clean(q), clean(sector) if sector else None
         words = fold(q).split()[:8]
         cond: list[Any] = []
-        for w in words:
+        spaced = literal(" ") + procedures.c.search_text + literal(" ")
+        for i, w in enumerate(words):
             escaped = w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            cond.append(procedures.c.search_text.like(f"%{escaped}%", escape="\\"))
+            tail = "%" if i == len(words) - 1 else " %"
+            cond.append(spaced.like(f"% {escaped}{tail}", escape="\\"))
         if sector:
             cond.append(func.lower(procedures.c.sector) == sector.lower())
         # an exact code first, then by name
@@ -121,6 +130,7 @@ class Catalogue:
         return [summary(r) for r in rows], int(total)
 
     def get(self, code: str) -> dict[str, Any] | None:
+        code = clean(code)
         with self.engine.connect() as conn:
             row = conn.execute(select(procedures).where(procedures.c.code == code)
                                ).mappings().first()

@@ -21,7 +21,7 @@ from appliance.store.errors import StoreError
 from appliance.store.models import DossierIn, DossierUpdate, StageMove
 from appliance.store.schema import dossiers, history, procedures, sequences
 from appliance.store.stages import LABELS, OPEN, Progress, completed_at, move
-from appliance.store.text import mask_name
+from appliance.store.text import clean, mask_name
 
 _DUMMY_SECRET = "ZZZZZZ"
 
@@ -123,7 +123,7 @@ class Dossiers:
         return result
 
     def _locked_row(self, conn: Connection, code: str) -> RowMapping:
-        q = select(dossiers).where(dossiers.c.code == code)
+        q = select(dossiers).where(dossiers.c.code == clean(code))
         if conn.dialect.name == "postgresql":
             q = q.with_for_update()
         row = conn.execute(q).mappings().first()
@@ -240,6 +240,7 @@ class Dossiers:
 
     def get(self, code: str) -> dict[str, Any] | None:
         """The whole dossier, personal data included: staff only."""
+        code = clean(code)
         with self.engine.connect() as conn:
             row = conn.execute(self._select().where(dossiers.c.code == code)).mappings().first()
             return self._view(conn, row, private=True) if row else None
@@ -250,7 +251,7 @@ class Dossiers:
         The hot path of the lookup terminal: one prepared query (dossier, procedure name and
         history rows joined) whether or not the code exists.
         """
-        code, secret = code.strip().upper()[:80], secret.strip().upper()[:20]
+        code, secret = clean(code).strip().upper()[:80], clean(secret).strip().upper()[:20]
         with self.engine.connect() as conn:
             rows = conn.execute(self._lookup_query, {"code": code}).all()
         stored = rows[0].secret if rows else _DUMMY_SECRET

@@ -8,10 +8,10 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from appliance.store.stages import STAGES
-from appliance.store.text import nfc
+from appliance.store.text import checked
 
-Text = Annotated[str, Field(max_length=4000), AfterValidator(nfc)]
-ShortText = Annotated[str, Field(max_length=200), AfterValidator(nfc)]
+Text = Annotated[str, Field(max_length=4000), AfterValidator(checked)]
+ShortText = Annotated[str, Field(max_length=200), AfterValidator(checked)]
 ProcCode = Annotated[str, Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,39}$")]
 DossierCode = Annotated[str, Field(pattern=r"^[0-9A-Z][0-9A-Z.\-]{4,59}$")]
 Phone = Annotated[str, Field(pattern=r"^[0-9+ ().-]{0,40}$")]
@@ -24,15 +24,15 @@ class _In(BaseModel):
 
 
 class Document(_In):
-    name: Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(nfc)]
+    name: Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(checked)]
     original: int = Field(default=0, ge=0, le=100)
     copies: int = Field(default=0, ge=0, le=100)
 
 
 class ProcedureIn(_In):
     code: ProcCode
-    name: Annotated[str, Field(min_length=2, max_length=1000), AfterValidator(nfc)]
-    sector: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(nfc)]
+    name: Annotated[str, Field(min_length=2, max_length=1000), AfterValidator(checked)]
+    sector: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(checked)]
     level: ShortText = ""
     agency: Text = ""
     processing_days: int = Field(ge=0, le=365)
@@ -50,7 +50,7 @@ class DossierIn(_In):
     """A dossier received at a counter (the store gives it its code and secret)."""
 
     procedure_code: ProcCode
-    applicant_name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(nfc)]
+    applicant_name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(checked)]
     applicant_phone: Phone = ""
     applicant_address: Text = ""
     received_at: datetime | None = None
@@ -60,7 +60,7 @@ class DossierIn(_In):
 
 class DossierUpdate(_In):
     applicant_name: Annotated[str, Field(min_length=1, max_length=200),
-                              AfterValidator(nfc)] | None = None
+                              AfterValidator(checked)] | None = None
     applicant_phone: Phone | None = None
     applicant_address: Text | None = None
     missing: list[ShortText] | None = Field(default=None, max_length=50)
@@ -71,7 +71,7 @@ class DossierUpdate(_In):
 class StageMove(_In):
     stage: StageName
     note: Text = ""
-    to_user: Annotated[str, Field(max_length=80)] = ""
+    to_user: Annotated[str, Field(max_length=80), AfterValidator(checked)] = ""
     missing: list[ShortText] | None = Field(default=None, max_length=50)
     pickup_counter: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")] | None = None
 
@@ -82,7 +82,7 @@ class DossierImport(_In):
     code: DossierCode
     secret: Annotated[str, Field(pattern=r"^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{6}$")] | None = None
     procedure_code: ProcCode
-    applicant_name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(nfc)]
+    applicant_name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(checked)]
     applicant_phone: Phone = ""
     applicant_address: Text = ""
     received_at: datetime
@@ -96,5 +96,5 @@ class DossierImport(_In):
 
 
 class LookupIn(_In):
-    code: Annotated[str, Field(max_length=80)]
-    secret: Annotated[str, Field(max_length=20)]
+    code: Annotated[str, Field(max_length=80), AfterValidator(checked)]
+    secret: Annotated[str, Field(max_length=20), AfterValidator(checked)]

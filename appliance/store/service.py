@@ -72,6 +72,7 @@ class StoreService:
     # ---- lifecycle -----------------------------------------------------------------
     def start(self) -> None:
         self.store.dossiers.listeners.append(self._board_dirty.set)
+        self.store.catalogue.listeners.append(self._catalogue_changed)
         self.bus.subscribe(self.bus.topics.req_filter("store"), self._enqueue)
         self.bus.on_connection(self._on_connection)
         for i in range(self.store.settings.workers):
@@ -100,9 +101,12 @@ class StoreService:
             self._catalogue_dirty.set()
             self._board_dirty.set()
 
+    def _catalogue_changed(self) -> None:
+        self._catalogue_dirty.set()
+        self._board_dirty.set()
+
     # ---- retained topics -------------------------------------------------------------
     def publish_catalogue(self) -> None:
-        self.store.catalogue.invalidate()
         cat = self.store.catalogue
         self.bus.publish(self.topic_catalogue, {
             "v": VERSION, "version": cat.version, "count": cat.count,

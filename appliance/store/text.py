@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 _FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "d"})
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
+
+
+def clean(text: str) -> str:
+    """NFC text without control characters (PostgreSQL refuses NUL; nobody types them)."""
+    return _CONTROL.sub("", nfc(text))
+
+
+def checked(text: str) -> str:
+    """For input fields: NFC, and a clear error for control characters instead of dropping
+    them silently."""
+    if _CONTROL.search(text):
+        raise ValueError("contains a control character")
+    return nfc(text)
 
 
 def fold(text: str) -> str:
