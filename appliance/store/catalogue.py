@@ -6,10 +6,11 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Connection, case, func, insert, literal, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.engine import Engine, RowMapping
 
 from appliance.store.models import ProcedureIn
@@ -64,83 +65,83 @@ def summary(row: RowMapping) -> dict[str, Any]:
     return {k: row[k] for k in SUMMARY_FIELDS}
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    version: str
+    records: dict[str, dict[str, Any]]  # code → full record, in code order
+    # (" folded code name sector ", code, name, folded sector), by name
+    index: list[tuple[str, str, str, str]]
+
+
 class Catalogue:
-    """Reads of the catalogue; the summary list is cached and reloaded when it changes."""
+    """The catalogue, read from the database once and kept in memory until it changes.
+
+    A commune's catalogue is a few hundred procedures: searching it in memory answers in
+    microseconds on either database and costs the database nothing.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._version: str | None = None
-        self._count = 0
+        self._snap: _Snapshot | None = None
         self.listeners: list[Callable[[], None]] = []
 
     def invalidate(self) -> None:
-        """Forget the cached version (after an import); tell whoever republishes it."""
-        self._version = None
+        """Forget the cached copy (after an import); tell whoever republishes the version."""
+        self._snap = None
         for listener in self.listeners:
             listener()
 
-    def _refresh(self) -> None:
-        if self._version is not None:
-            return
+    def _load(self) -> _Snapshot:
+        snap = self._snap
+        if snap is not None:
+            return snap
         with self.engine.connect() as conn:
             rows = conn.execute(select(procedures).order_by(procedures.c.code)).mappings().all()
         digest = hashlib.sha256()
+        records: dict[str, dict[str, Any]] = {}
         for r in rows:
-            digest.update(json.dumps(full_record(r), ensure_ascii=False,
-                                     sort_keys=True).encode())
-        self._count = len(rows)
-        self._version = digest.hexdigest()[:16]
+            rec = full_record(r)
+            digest.update(json.dumps(rec, ensure_ascii=False, sort_keys=True).encode())
+            records[rec["code"]] = rec
+        index = sorted(((f" {r['search_text']} ", r["code"], r["name"], fold(r["sector"]))
+                        for r in rows), key=lambda t: (t[2], t[1]))
+        snap = _Snapshot(digest.hexdigest()[:16], records, index)
+        self._snap = snap
+        return snap
 
     @property
     def version(self) -> str:
-        self._refresh()
-        assert self._version is not None
-        return self._version
+        return self._load().version
 
     @property
     def count(self) -> int:
-        self._refresh()
-        return self._count
+        return len(self._load().records)
 
     def search(self, q: str, sector: str | None, limit: int,
                offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         """Procedures whose folded code, name or sector hold every word of ``q``; the last
         word may be unfinished (typing). Whole words, because Vietnamese syllables are
-        short: "cu tru" finds "cư trú", not "của … trước"."""
-        q, sector = clean(q), clean(sector) if sector else None
+        short: "cu tru" finds "cư trú", not "của … trước". An exact code comes first."""
+        snap = self._load()
+        q = clean(q).strip()
         words = fold(q).split()[:8]
-        cond: list[Any] = []
-        spaced = literal(" ") + procedures.c.search_text + literal(" ")
-        for i, w in enumerate(words):
-            escaped = w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            tail = "%" if i == len(words) - 1 else " %"
-            cond.append(spaced.like(f"% {escaped}{tail}", escape="\\"))
-        if sector:
-            cond.append(func.lower(procedures.c.sector) == sector.lower())
-        # an exact code first, then by name
-        rank = case((procedures.c.code == q.strip(), 0), else_=1)
-        cols = [procedures.c[k] for k in SUMMARY_FIELDS]
-        with self.engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(procedures)
-                                 .where(*cond)).scalar_one()
-            rows = conn.execute(
-                select(*cols).where(*cond).order_by(rank, procedures.c.name)
-                .limit(limit).offset(offset)
-            ).mappings().all() if total else []
-        return [summary(r) for r in rows], int(total)
+        wanted_sector = fold(clean(sector)) if sector else None
+        needles = [f" {w} " for w in words[:-1]] + [f" {w}" for w in words[-1:]]
+        hits = [code for text, code, _, sec in snap.index
+                if (wanted_sector is None or sec == wanted_sector)
+                and all(n in text for n in needles)]
+        if q in snap.records and q in hits:
+            hits.remove(q)
+            hits.insert(0, q)
+        page = hits[offset:offset + limit]
+        return [{k: snap.records[c][k] for k in SUMMARY_FIELDS} for c in page], len(hits)
 
     def get(self, code: str) -> dict[str, Any] | None:
-        code = clean(code)
-        with self.engine.connect() as conn:
-            row = conn.execute(select(procedures).where(procedures.c.code == code)
-                               ).mappings().first()
-        return full_record(row) if row else None
+        found = self._load().records.get(clean(code).strip())
+        return dict(found) if found is not None else None
 
     def page(self, offset: int, limit: int) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(procedures).order_by(procedures.c.code)
-                                .offset(offset).limit(limit)).mappings().all()
-        return [full_record(r) for r in rows]
+        return list(self._load().records.values())[offset:offset + limit]
 
     def all_full(self) -> Sequence[dict[str, Any]]:
-        return self.page(0, 1_000_000)
+        return list(self._load().records.values())

@@ -31,6 +31,8 @@ class Store:
     users: Users
 
     def close(self) -> None:
+        if self.dossiers.reader is not self.engine:
+            self.dossiers.reader.dispose()
         self.engine.dispose()
 
 

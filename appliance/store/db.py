@@ -35,6 +35,16 @@ def make_engine(url: str) -> Engine:
     raise StorageError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")
 
 
+def reader_engine(engine: Engine) -> Engine:
+    """An engine for reads that need no transaction. On PostgreSQL its connections stay in
+    autocommit (no BEGIN/ROLLBACK round trips, nothing to reset on return); SQLite reads go
+    through the main engine, whose BEGIN gives them a consistent WAL snapshot."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_size=8,
+                         max_overflow=8, pool_reset_on_return=None)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, record: Any) -> None:
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine, RowMapping
 from appliance.clock import Clock, rfc3339
 from appliance.core.dossier_code import new_secret
 from appliance.store.calendar import WorkCalendar, timing
+from appliance.store.db import reader_engine
 from appliance.store.errors import StoreError
 from appliance.store.models import DossierIn, DossierUpdate, StageMove
 from appliance.store.schema import dossiers, history, procedures, sequences
@@ -47,6 +48,9 @@ class Dossiers:
         # daily sequence must never hand out the same number twice
         self.write_lock = threading.Lock()
         self.listeners: list[Any] = []
+        # reads need no transaction: on PostgreSQL that saves a BEGIN and a ROLLBACK round
+        # trip per lookup (SQLite keeps its own BEGIN hook for the WAL snapshot)
+        self.reader = reader_engine(engine)
         d = dossiers.c
         self._lookup_query = (
             select(d.code, d.secret, d.procedure_code, d.applicant_name, d.received_at,
@@ -252,7 +256,7 @@ class Dossiers:
         history rows joined) whether or not the code exists.
         """
         code, secret = clean(code).strip().upper()[:80], clean(secret).strip().upper()[:20]
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(self._lookup_query, {"code": code}).all()
         stored = rows[0].secret if rows else _DUMMY_SECRET
         # compare in constant time whether or not the code exists
