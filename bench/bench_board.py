@@ -186,7 +186,7 @@ def main() -> None:
             ok(counter.request("hub", {"op": "counter.next", "counter": "2"}, timeout=5))
 
         for label, notice in (("short notice (static)", "Xin chào"),
-                              ("long notice (scrolling 25 fps)",
+                              ("long notice (scrolling, 15 fps)",
                                "Công dân vui lòng giữ số thứ tự và chờ đến lượt. " * 3)):
             board = board_process(site, broker.url, out / label.split()[0], notice)
             procs.append(board)

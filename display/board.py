@@ -28,7 +28,7 @@ class BoardOptions:
     english: bool = True
     highlight_s: float = 15.0
     ticker_speed: int = 90  # pixels per second
-    ticker_fps: int = 25
+    ticker_fps: int = 15
 
     @property
     def portrait(self) -> bool:

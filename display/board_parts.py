@@ -270,8 +270,16 @@ def draw_ticker(s: pygame.Surface, r: pygame.Rect, st: Style, strip: pygame.Surf
 def ticker_strip(text: str, height: int, bold: bool = False) -> pygame.Surface | None:
     if not text.strip():
         return None
+    import pygame
+
     size = int(height * 0.62)
-    return render_text(" ".join(text.split()), size, WHITE, bold)
+    text_surface = render_text(" ".join(text.split()), size, WHITE, bold)
+    # Opaque on the line's own background: moving it is a plain copy, not alpha blending
+    # (the notice line is the only thing that moves on an idle board).
+    strip = pygame.Surface(text_surface.get_size())
+    strip.fill(HEADER)
+    strip.blit(text_surface, (0, 0))
+    return strip
 
 
 def ticker_period(strip: pygame.Surface | None, width: int, st: Style) -> int:

@@ -63,7 +63,7 @@ class BoardSection(StrictModel):
     notice: str = ""
     notice_from: list[Ident] = Field(default_factory=list)
     ticker_speed: int = Field(default=90, ge=10, le=600)  # pixels per second
-    ticker_fps: int = Field(default=25, ge=5, le=60)
+    ticker_fps: int = Field(default=15, ge=5, le=60)  # smooth enough; each step costs CPU
     hub_unit: Ident = "hub"
     store_unit: Ident = "store"
     voice: VoiceSection = VoiceSection()
