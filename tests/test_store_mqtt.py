@@ -233,3 +233,24 @@ def test_an_import_republishes_the_catalogue(service: StoreService, broker: Mosq
     kiosk = make_bus("lookup-1", "lookup")
     r = kiosk.request("store", {"op": "procedure.search", "q": "cu tru"}, timeout=5)
     assert [p["code"] for p in r["procedures"]] == ["9.000001"]
+
+
+def test_a_database_fault_is_loud_and_heals(service: StoreService) -> None:
+    from sqlalchemy import text
+
+    d = receive(service.store)
+    body = json.dumps({"v": 1, "id": "x", "op": "dossier.lookup", "code": d["code"],
+                       "secret": d["secret"]}).encode()
+    topic = service.bus.topics.req("lookup-1", "store")
+    with service.store.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE dossier_history RENAME TO dossier_history_gone"))
+    try:
+        r = service.handle(topic, body)
+        assert r["error"]["code"] == "internal"
+        assert service.bus.status["state"] == "alert"
+        assert service.bus.status["reasons"][0].startswith("database")
+    finally:
+        with service.store.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE dossier_history_gone RENAME TO dossier_history"))
+    assert service.handle(topic, body)["ok"] is True
+    assert service.bus.status["state"] == "ready"

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from appliance.bus import Bus, Message
 from appliance.clock import rfc3339
 from appliance.contract import VERSION, decode, encode, error_reply, ok_reply
@@ -130,7 +132,10 @@ class StoreService:
                         self._catalogue_dirty.clear()
                         self.publish_catalogue()
                     self.publish_board()
-                except Exception:  # a database hiccup must not end the loop
+                except SQLAlchemyError as exc:
+                    log.error("could not read the board figures: %s", exc)
+                    self._unhealthy(f"database: {type(exc).__name__}")
+                except Exception:  # a bug here must not end the loop; it is logged
                     log.exception("could not publish the board")
             self._stopping.wait(1.0)
 
@@ -164,15 +169,31 @@ class StoreService:
             handler = self.ops.get(op) if isinstance(op, str) else None
             if handler is None:
                 raise ContractError("unknown_op", f"op {op!r} is not one of {sorted(self.ops)}")
-            return ok_reply(req_id, **handler(unit, req))
+            reply = ok_reply(req_id, **handler(unit, req))
+            self._healthy()
+            return reply
         except (ContractError, StoreError) as exc:
             reply = error_reply(req_id, exc.code, exc.message)
             if exc.code == "not_found" and isinstance(op, str) and op in STORE_MESSAGES:
                 reply["error"]["message"] = STORE_MESSAGES[op]
             return reply
+        except SQLAlchemyError as exc:
+            log.error("database error answering %s: %s", op, exc)
+            self._unhealthy(f"database: {type(exc).__name__}")
+            return error_reply(req_id, "internal", "the store's database is not answering")
         except Exception:  # one bad request must not kill a worker
             log.exception("store request failed")
             return error_reply(req_id, "internal")
+
+    # ---- health: a database that stops answering makes the unit say so ------------------
+    def _unhealthy(self, reason: str) -> None:
+        if self.bus.status.get("state") != "alert":
+            self.bus.set_status("alert", reasons=[reason])
+
+    def _healthy(self) -> None:
+        if self.bus.status.get("state") == "alert":
+            self.bus.set_status("ready", procedures=self.store.catalogue.count,
+                                catalogue=self.store.catalogue.version)
 
     def _lookup(self, unit: str, req: dict[str, Any]) -> dict[str, Any]:
         scan = _str(req, "scan", 200, required=False)
