@@ -40,7 +40,7 @@ def test_headless_visit_searches_and_looks_up_a_dossier(tmp_path: Path,
     names = [p.name for p in sorted(frames.glob("*.png"))]
     screens = [n.split("-", 1)[1].removesuffix(".png") for n in names]
     for screen in ("home", "procedures", "detail", "search", "dossier_entry", "dossier_wait"):
-        assert screen in screens, screens
+        assert screen in screens, (screens, caplog.text)
     assert screens.count("dossier_result") == 2, screens  # typed, then scanned
     assert screens[-1] == "home"  # wiped after the idle timeout
     text = caplog.text

@@ -86,9 +86,10 @@ class LookupUnit:
     frames: FrameWriter | None = None
 
     def start(self) -> None:
+        # subscribe before connecting: the subscription is then part of every (re)connect
+        self.sync.start()
         self.bus.start()
         self.status.publish()
-        self.sync.start()
         for device in self.devices:
             device.start()
 

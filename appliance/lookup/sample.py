@@ -117,6 +117,14 @@ SUPPLEMENT: dict[str, Any] = {
     "missing": ["Giấy chứng sinh (bản chính)"],
     "ready": False,
     "pickup_counter": None,
+    "history": [
+        {"at": "2026-11-30T08:40:00+07:00", "stage": "received",
+         "stage_label": "Đã tiếp nhận", "note": ""},
+        {"at": "2026-11-30T09:00:00+07:00", "stage": "processing",
+         "stage_label": "Đang giải quyết", "note": ""},
+        {"at": "2026-11-30T09:20:00+07:00", "stage": "awaiting_supplement",
+         "stage_label": "Chờ bổ sung hồ sơ", "note": "thiếu giấy chứng sinh"},
+    ],
 }
 
 

@@ -85,7 +85,8 @@ class StoreClient:
         return reply
 
     def request(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self._bus.request("store", body, timeout=self._timeout)
+        # background work (catalogue pages): nobody is waiting at the screen, so be patient
+        return self._bus.request("store", body, timeout=max(10.0, self._timeout))
 
 
 class CatalogueSync:

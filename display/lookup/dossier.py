@@ -116,6 +116,42 @@ def _timeline(surface: pygame.Surface, view: View, d: Mapping[str, Any], y: int)
     return y + 2 * r + m + int(view.body * 1.4)
 
 
+def when_text(value: Any) -> str:
+    """dd/mm/yyyy HH:MM of an RFC 3339 time (the date alone for a date)."""
+    if isinstance(value, str) and len(value) > 10:
+        try:
+            return datetime.fromisoformat(value).strftime("%d/%m/%Y %H:%M")
+        except ValueError:
+            return value
+    return day_text(value)
+
+
+def _history(surface: pygame.Surface, view: View, d: Mapping[str, Any], top: int,
+             bottom: int) -> None:
+    """The newest steps of the dossier's history, as many as fit (newest first)."""
+    import pygame
+
+    history = [h for h in d.get("history") or [] if isinstance(h, Mapping)]
+    line_h = int(view.body * 1.3)
+    rows = (bottom - top) // line_h - 1
+    if not history or rows < 1:
+        return
+    m = view.margin
+    w = view.width - 2 * m
+    draw_text(surface, "Quá trình xử lý", pygame.Rect(m, top, w, line_h), HEADER,
+              size=view.body, bold=True)
+    date_w = view.body * 8
+    for i, h in enumerate(list(reversed(history))[:rows]):
+        y = top + (i + 1) * line_h
+        draw_text(surface, when_text(h.get("at")), pygame.Rect(m, y, date_w, line_h), MUTED,
+                  size=view.body * 9 // 10, shrink=True)
+        label = str(h.get("stage_label") or h.get("stage") or "")
+        if h.get("note"):
+            label += f" — {h['note']}"
+        draw_text(surface, label, pygame.Rect(m + date_w + m, y, w - date_w - m, line_h), INK,
+                  size=view.body * 9 // 10)
+
+
 def draw_result(surface: pygame.Surface, view: View, state: LookupState) -> None:
     import pygame
 
@@ -165,6 +201,7 @@ def draw_result(surface: pygame.Surface, view: View, state: LookupState) -> None
     box(surface, rect, bg, border=ink, width=3)
     paragraph(surface, text, rect.x + m, rect.y + m // 2, rect.w - 2 * m, view.title, ink,
               bold=True, gap=1.25)
+    _history(surface, view, d, rect.bottom + m, view.height - 2 * m - view.row_h)
     draw_text(surface, "Màn hình sẽ tự xoá sau ít phút để bảo vệ thông tin của ông/bà.",
               pygame.Rect(m, view.height - m - view.row_h, w * 2 // 3, view.row_h), MUTED,
               size=view.body * 4 // 5)
