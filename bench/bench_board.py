@@ -1,10 +1,11 @@
 """Lobby board: counter key → hub event → frame on screen; idle CPU; memory.
 
 Runs a real mosquitto and the real hub (a separate process, demo site). Latency: the board
-app in this process draws on pygame's real display path (SDL dummy video driver); the time
-is taken from the `counter.next` request leaving the counter's bus to the frame whose
-view has that number as the newest call being handed to the screen. Beside it, in the same
-run, the bare broker round trip (bench/common.py).
+app in this process draws on pygame's real display path (SDL dummy video driver); the
+counter and dispenser are another process (as on a site). The time runs from the counter
+sending `counter.next` to the frame whose newest call is that number being handed to the
+screen (CLOCK_MONOTONIC is shared by all processes). Beside it, in the same run, the bare
+broker round trip (bench/common.py).
 
 CPU and memory: `motcua board` as its own process (what systemd starts; SDL dummy video
 and audio drivers), sampled from /proc: idle with a notice that fits (nothing moves but the
@@ -57,9 +58,39 @@ def ok(reply: dict[str, Any]) -> dict[str, Any]:
     return reply
 
 
+def driver(url: str, n: int) -> None:
+    """The counter side, in its own process (as on a real site): for each round it issues
+    a ticket, prints ``T0 <number> <t0>``, sends counter.next, waits for the board's
+    "ok" on stdin, then prints ``EV <number> <time the called event reached this process>``.
+    time.monotonic() is one clock for every process on the machine (CLOCK_MONOTONIC)."""
+    disp = make_bus(url, "dispenser-1", "dispenser")
+    counter = make_bus(url, "counter-1", "counter")
+    seen: dict[str, float] = {}
+
+    def on_event(m: Any) -> None:
+        e = decode(m.payload)
+        if e.get("type") == "ticket.called":
+            seen.setdefault(e["ticket"]["number"], time.monotonic())
+
+    counter.subscribe(counter.topics.queue_events, on_event)
+    ok(counter.request("hub", {"op": "counter.open", "counter": "1"}, timeout=5))
+    for _ in range(n):
+        number = ok(disp.request("hub", {"op": "ticket.issue", "service": "A"},
+                                 timeout=5))["ticket"]["number"]
+        time.sleep(0.05)  # the issued event is drawn first; it is not what we time
+        t0 = time.monotonic()
+        print(f"T0 {number} {t0!r}", flush=True)
+        ok(counter.request("hub", {"op": "counter.next", "counter": "1"}, timeout=5))
+        if sys.stdin.readline().strip() != "ok":
+            break
+        print(f"EV {number} {seen.get(number, float('nan'))!r}", flush=True)
+    disp.stop()
+    counter.stop()
+
+
 def latency(site: Path, url: str, n: int, out: Path,
             voice: bool = True) -> tuple[list[float], list[float], list[float]]:
-    """(request → frame, request → event seen by another client, event → frame)."""
+    """(request → frame, request → event seen by the counter, event → frame)."""
     config = load_unit_config(site / "board-1.toml", broker_url=url, data_dir=out / "data")
     section = config.board
     assert section is not None
@@ -81,40 +112,33 @@ def latency(site: Path, url: str, n: int, out: Path,
     app.start()
     loop = threading.Thread(target=app.run, daemon=True)
     loop.start()
-    disp = make_bus(url, "dispenser-1", "dispenser")
-    counter = make_bus(url, "counter-1", "counter")
-    spy = make_bus(url, "event-spy")
-    seen: dict[str, float] = {}
-
-    def on_event(m: Any) -> None:
-        e = decode(m.payload)
-        if e.get("type") == "ticket.called":
-            seen.setdefault(e["ticket"]["number"], time.monotonic())
-
-    spy.subscribe(spy.topics.queue_events, on_event)
-    ok(counter.request("hub", {"op": "counter.open", "counter": "1"}, timeout=5))
+    if not app.bus.wait_connected(10):
+        raise SystemExit("the board did not connect")
+    proc = subprocess.Popen([sys.executable, __file__, "--driver", url, "--n", str(n + 10)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None
     samples, hub_part, board_part = [], [], []
     for i in range(n + 10):
-        number = ok(disp.request("hub", {"op": "ticket.issue", "service": "A"},
-                                 timeout=5))["ticket"]["number"]
-        time.sleep(0.02)  # the issued event is drawn first; it is not what we time
-        t0 = time.monotonic()
-        reply = ok(counter.request("hub", {"op": "counter.next", "counter": "1"}, timeout=5))
-        assert reply["ticket"]["number"] == number
+        line = proc.stdout.readline().split()
+        if not line or line[0] != "T0":
+            raise SystemExit(f"driver said {line}")
+        number, t0 = line[1], float(line[2])
         with cond:
             if not cond.wait_for(lambda n=number: n in shown, timeout=5):
                 raise SystemExit(f"{number} never reached the screen")
+        proc.stdin.write("ok\n")
+        proc.stdin.flush()
+        ev = float(proc.stdout.readline().split()[2])
         if i >= 10:
             samples.append(shown[number] - t0)
-            if number in seen:
-                hub_part.append(seen[number] - t0)
-                board_part.append(shown[number] - seen[number])
+            if ev == ev:  # not NaN
+                hub_part.append(ev - t0)
+                board_part.append(shown[number] - ev)
+    proc.stdin.close()
+    proc.wait(timeout=10)
     app.request_stop()
     loop.join(timeout=5)
     app.stop()
-    disp.stop()
-    counter.stop()
-    spy.stop()
     return samples, hub_part, board_part
 
 
@@ -159,7 +183,11 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--window", type=float, default=30.0,
                     help="seconds measured per CPU figure (scaled to a minute)")
+    ap.add_argument("--driver", metavar="URL", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.driver:
+        driver(args.driver, args.n)
+        return
     site = temp_site()
     out = site / "out"
     broker = MosquittoBroker(workdir=site / "mosquitto")
@@ -171,7 +199,7 @@ def main() -> None:
         bare = summary("bare broker round trip", bare_round_trip(broker.url, 500))
         total, hub_part, board_part = latency(site, broker.url, args.n, out)
         lat = summary("counter.next → event → frame with the number", total)
-        summary("  of which: request → event on the wire (hub)", hub_part)
+        summary("  of which: request → event at the counter (hub)", hub_part)
         summary("  of which: event → frame (board)", board_part)
         goal = 3 * bare["p99"] + 0.017
         print(f"  p99 / bare p99 = {lat['p99'] / bare['p99']:.1f}×; goal p99 ≤ 3 × bare + 17 ms "

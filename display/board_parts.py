@@ -208,9 +208,13 @@ def draw_call(s: pygame.Surface, r: pygame.Rect, st: Style, calls: tuple[Call, .
               align="center")
     if history:
         text = "   ·   ".join(f"{c.number} – {c.counter_name}" for c in history)
-        draw_text(s, _label(st, "Trước đó", "Before") + ":   " + text,
+        line = _label(st, "Trước đó", "Before") + ":   " + text
+        # sized as the same line with every digit an 8 (digits are equally wide): the size
+        # is found once, not again for every new number
+        draw_text(s, line,
                   pygame.Rect(inner.left, inner.bottom - hist_h, inner.width, hist_h * 0.8),
-                  fg if highlighted else MUTED, align="center")
+                  fg if highlighted else MUTED, align="center",
+                  fit_as="".join("8" if ch.isdigit() else ch for ch in line))
 
 
 def draw_waiting(s: pygame.Surface, r: pygame.Rect, st: Style,
