@@ -94,10 +94,12 @@ class Bus:
     # ---- lifecycle -------------------------------------------------------------------
     def subscribe(self, topic_filter: str, handler: Handler) -> None:
         """Register a handler; it is (re)subscribed on every connect."""
+        # Under the lock with on_connect's snapshot: a filter added while the connection
+        # comes up is either in that snapshot or subscribed here, never neither.
         with self._lock:
             self._handlers.append((topic_filter, handler))
-        if self._connected.is_set():
-            self._client.subscribe(topic_filter, qos=1)
+            if self._connected.is_set():
+                self._client.subscribe(topic_filter, qos=1)
 
     def on_connection(self, listener: Callable[[bool], None]) -> None:
         self._conn_listeners.append(listener)
@@ -248,11 +250,11 @@ class Bus:
         self._session += 1
         with self._lock:
             filters = {f for f, _ in self._handlers}
-        filters.add(self.topics.res(self.unit))
-        filters.add(self.topics.status(self.unit))
-        for f in sorted(filters):
-            client.subscribe(f, qos=1)
-        self._connected.set()
+            filters.add(self.topics.res(self.unit))
+            filters.add(self.topics.status(self.unit))
+            for f in sorted(filters):
+                client.subscribe(f, qos=1)
+            self._connected.set()
         self._publish_status()
         self._set_will()
         for listener in self._conn_listeners:
