@@ -188,3 +188,16 @@ def test_store_board_becomes_dossier_figures() -> None:
     assert d is not None and m.view().dossier_online
     assert d.ready[0].counter == "2" and d.today.received == 3 and d.month.overdue == 2
     assert d.today.returned_late == 0
+
+
+def test_a_hub_that_falls_silent_is_not_believed() -> None:
+    m = BoardModel("demo", hub_silence_s=100)
+    m.set_broker(True)
+    m.handle(T.status("hub"), status("ready"), NOW)
+    m.handle(T.queue_state, state(10), NOW)
+    m.check_silence(NOW + timedelta(seconds=90))
+    assert m.view().online
+    m.check_silence(NOW + timedelta(seconds=101))
+    assert not m.view().online  # retained "ready" but no heartbeat: hung or gone
+    m.handle(T.status("hub"), status("ready"), NOW + timedelta(seconds=120))
+    assert m.view().online

@@ -59,7 +59,8 @@ class BoardApp:
         self.model = BoardModel(
             bus.site, hub_unit=section.hub_unit, store_unit=section.store_unit,
             notice=section.notice, notice_from=section.notice_from,
-            counters=section.counters, services=section.services)
+            counters=section.counters, services=section.services,
+            hub_silence_s=section.hub_silence_s)
         self.options = BoardOptions(size=section.size, english=section.english,
                                     highlight_s=section.highlight_s,
                                     ticker_speed=section.ticker_speed,
@@ -149,6 +150,7 @@ class BoardApp:
         now = self.clock.now()
         for topic, payload in items:
             self._apply(topic, payload, now)
+        self.model.check_silence(now)
         if self.model.resync_due(now):
             self._request_resync()
         self.draw(now)

@@ -66,6 +66,7 @@ class BoardModel:
         notice_from: list[str] | None = None,
         counters: list[str] | None = None,
         services: list[str] | None = None,
+        hub_silence_s: float = 0.0,
     ) -> None:
         self.topics = Topics(site)
         self._hub_status = self.topics.status(hub_unit)
@@ -89,6 +90,9 @@ class BoardModel:
         self._gap_since: datetime | None = None
         self.broker_up = False
         self.hub_up: bool | None = None  # None: no status seen yet
+        self._hub_silence_s = hub_silence_s
+        self._hub_heard: datetime | None = None
+        self._hub_silent = False
         self.store_up: bool | None = None
         self._fresh = False  # a queue/state arrived since the last (re)connect
         self.last_update: datetime | None = None
@@ -103,6 +107,8 @@ class BoardModel:
     def handle(self, topic: str, payload: bytes, now: datetime) -> list[Call]:
         """Apply one message; malformed ones are counted and logged, never raised."""
         try:
+            if topic == self._hub_status or topic == self.topics.queue_state:
+                self._heard_hub(now)
             if topic == self._hub_status or topic == self._store_status:
                 self._on_status(topic, payload)
                 return []
@@ -123,6 +129,22 @@ class BoardModel:
             self.last_error = f"{topic}: {exc}"
             log.warning("ignored a bad message on %s: %s", topic, exc)
             return []
+
+    def _heard_hub(self, now: datetime) -> None:
+        self._hub_heard = now
+        if self._hub_silent:
+            self._hub_silent = False
+            self._changed()
+
+    def check_silence(self, now: datetime) -> None:
+        """A hub that hangs while its connection stays up sends no will: its status
+        heartbeat stops. Silence longer than ``hub_silence_s`` counts as unreachable."""
+        if not self._hub_silence_s or self._hub_heard is None or self._hub_silent:
+            return
+        if (now - self._hub_heard).total_seconds() > self._hub_silence_s:
+            log.warning("no word from the hub for %.0f s", self._hub_silence_s)
+            self._hub_silent = True
+            self._changed()
 
     def set_broker(self, up: bool) -> None:
         if up != self.broker_up:
@@ -270,7 +292,8 @@ class BoardModel:
     # ---- output --------------------------------------------------------------------
     @property
     def online(self) -> bool:
-        return self.broker_up and self.hub_up is not False and self._fresh
+        return (self.broker_up and self.hub_up is not False and self._fresh
+                and not self._hub_silent)
 
     def view(self) -> BoardView:
         if self._view is None:

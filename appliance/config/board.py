@@ -65,6 +65,9 @@ class BoardSection(StrictModel):
     ticker_speed: int = Field(default=90, ge=10, le=600)  # pixels per second
     ticker_fps: int = Field(default=15, ge=5, le=60)  # smooth enough; each step costs CPU
     hub_unit: Ident = "hub"
+    # no status heartbeat or state from the hub for this long = unreachable (0: never);
+    # the hub's heartbeat is its status_interval_s (30 s by default)
+    hub_silence_s: float = Field(default=100.0, ge=0.0, le=3600.0)
     store_unit: Ident = "store"
     voice: VoiceSection = VoiceSection()
 
