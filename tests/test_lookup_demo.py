@@ -46,3 +46,38 @@ def test_headless_visit_searches_and_looks_up_a_dossier(tmp_path: Path,
     text = caplog.text
     assert "kiosk search 'đăng ký khai sinh' shows ['Đăng ký khai sinh'" in text
     assert "kiosk typed lookup of" in text and ": dossier_result" in text
+
+
+def test_live_kiosk_runs_in_its_own_process_and_takes_a_serial_scan(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from appliance.bus import Bus
+    from appliance.config.base import BrokerConfig
+    from appliance.contract import decode
+
+    monkeypatch.setattr(office_mod, "PLUGINS", ["lookup"])
+    monkeypatch.setattr(lookup_unit, "SCAN_AFTER_S", 3.0)
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")  # the child's "window"
+    clock = ManualClock(datetime(2026, 11, 30, 8, 0, tzinfo=VN_TZ))
+    office = Office(tmp_path / "out", clock, headless=False)
+    watch = Bus(site="demo", unit="watch", role="board",
+                broker=BrokerConfig(url=office.broker_url), status_interval_s=3600)
+    asked: list[dict] = []
+    watch.subscribe(watch.topics.req("lookup-1", "store"),
+                    lambda m: asked.append(decode(m.payload)))
+    watch.start()
+    try:
+        assert watch.wait_connected(10)
+        stop = lookup_unit.attach(office)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+                a.get("op") == "dossier.lookup" for a in asked):
+            time.sleep(0.1)
+        stop()
+    finally:
+        watch.stop()
+        office.stop()
+    lookups = [a for a in asked if a.get("op") == "dossier.lookup"]
+    assert lookups, asked
+    # what went on the wire is the parsed code and secret, never the raw scan text
+    assert set(lookups[0]) >= {"code", "secret"} and "/" not in lookups[0]["secret"]
+    assert any(a.get("op") == "procedure.catalogue" for a in asked)

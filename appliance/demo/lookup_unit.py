@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("demo.lookup")
 UNIT = "lookup-1"
+SCAN_AFTER_S = 8.0  # live mode: time for a person to see the window before the scan
 
 
 def _store(office: Office) -> tuple[StoreUnit | None, bool]:
@@ -235,10 +236,13 @@ def _live(office: Office, scans: list[str]) -> Callable[[], None]:
     proc = subprocess.Popen([sys.executable, "-m", "appliance.cli", "lookup", "--config",
                              str(config_file), "--broker", office.broker_url, "--windowed"])
     if scans:
-        log.info("kiosk window: type a code and secret printed above, or wait for the scan")
+        for text in scans:
+            found = parse_scan(text)
+            if found:
+                log.info("kiosk window: try code %s secret %s", found.code, found.secret)
 
         def scan_later() -> None:
-            time.sleep(8.0)
+            time.sleep(SCAN_AFTER_S)
             if proc.poll() is None:
                 os.write(master, f"{scans[-1]}\r\n".encode())
                 log.info("demo: a receipt was scanned at the kiosk (%s)", scans[-1])
