@@ -14,15 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from appliance.board.view import (
-    BoardView,
-    Call,
-    CounterView,
-    DossierBoard,
-    Figures,
-    ReadyDossier,
-    ServiceView,
-)
+from appliance.board.parse import parse_site_info, parse_store_board, require
+from appliance.board.view import BoardView, Call, CounterView, DossierBoard, ServiceView
 from appliance.clock import parse_rfc3339
 from appliance.contract import Topics, decode
 from appliance.errors import ContractError
@@ -167,16 +160,8 @@ class BoardModel:
             self._changed()
 
     def apply_site_info(self, obj: dict[str, Any]) -> None:
-        _require(obj, "site/info", office_name=str, services=list, counters=list)
-        self.office_name = str(obj.get("office_name") or "")
-        self.office_name_en = obj.get("office_name_en")
-        self._names = {
-            str(s["id"]): (str(s["name"]), s.get("name_en")) for s in obj.get("services", [])
-        }
-        self._counter_names = {
-            str(c["id"]): str(c.get("name") or f"Quầy {c['id']}")
-            for c in obj.get("counters", [])
-        }
+        self.office_name, self.office_name_en, self._names, self._counter_names = (
+            parse_site_info(obj))
         for sid, (name, name_en) in self._names.items():
             svc = self._services.setdefault(sid, _Service(name))
             svc.name, svc.name_en = name, name_en
@@ -195,24 +180,11 @@ class BoardModel:
         self._changed()
 
     def apply_store_board(self, obj: dict[str, Any]) -> None:
-        _require(obj, "store/board", ready=list, today=dict, month=dict)
-        def figures(d: dict[str, Any] | None) -> Figures:
-            d = d or {}
-            return Figures(**{k: int(d.get(k) or 0) for k in Figures.__dataclass_fields__})
-
-        ready = tuple(
-            ReadyDossier(str(r["code"]), str(r.get("applicant") or ""),
-                         str(r.get("procedure") or ""),
-                         None if r.get("counter") is None else str(r["counter"]))
-            for r in obj.get("ready", [])
-        )
-        at = obj.get("at")
-        self._dossier = DossierBoard(ready, figures(obj.get("today")), figures(obj.get("month")),
-                                     parse_rfc3339(at) if at else None)
+        self._dossier = parse_store_board(obj)
         self._changed()
 
     def apply_state(self, obj: dict[str, Any], now: datetime) -> list[Call]:
-        _require(obj, "queue/state", seq=int, services=dict, counters=dict)
+        require(obj, "queue/state", seq=int, services=dict, counters=dict)
         seq = int(obj["seq"])
         at = parse_rfc3339(obj["at"]) if obj.get("at") else None
         newer = self.seq is None or seq >= self.seq
@@ -261,7 +233,7 @@ class BoardModel:
         return calls
 
     def apply_event(self, obj: dict[str, Any], now: datetime) -> list[Call]:
-        _require(obj, "queue/events", seq=int, type=str)
+        require(obj, "queue/events", seq=int, type=str)
         seq = int(obj["seq"])
         if self.seq is not None and seq <= self.seq:
             return []  # already in the state we hold (or a duplicate delivery)
@@ -434,13 +406,6 @@ class BoardModel:
                 calls.append(call)
         self._calls = self._calls[:MAX_CALLS]
         return calls
-
-
-def _require(obj: dict[str, Any], what: str, **types: type) -> None:
-    """Check the fields a message must carry before any of it is believed."""
-    for key, kind in types.items():
-        if not isinstance(obj.get(key), kind) or isinstance(obj.get(key), bool):
-            raise ValueError(f"{what} needs {key!r} as {kind.__name__}")
 
 
 def _natural(cid: str) -> tuple[int, str]:
