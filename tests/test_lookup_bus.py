@@ -121,7 +121,7 @@ def test_lookup_against_a_real_mosquitto_and_store(store: StoreUnit, kiosk_facto
     assert status()["procedures"] == store.store.catalogue.count
 
 
-def test_store_away_says_ask_at_the_counter_and_raises_alert(kiosk_factory,
+def test_store_away_says_ask_at_the_counter_and_raises_alert(kiosk_factory, make_bus,
                                                              status: StatusWatch) -> None:
     kiosk = kiosk_factory(lookup_timeout_s=0.5)
     app = kiosk.app
@@ -131,6 +131,12 @@ def test_store_away_says_ask_at_the_counter_and_raises_alert(kiosk_factory,
     assert _wait(lambda: "store_no_answer" in status().get("reasons", []))
     assert status()["state"] == "alert"
     assert "catalogue_missing" in status()["reasons"]  # a fresh kiosk with no store at all
+    # the alert stays until the store really answers again, then clears by itself
+    kiosk.sync.probe_s = 0.3
+    tiny = TinyStore(make_bus("store", "store"), sample.PROCEDURES, "v1")
+    tiny.announce()
+    assert _wait(lambda: status().get("state") == "ready", 15), status()
+    assert status()["reasons"] == []
 
 
 class TinyStore:

@@ -136,6 +136,7 @@ def build_lookup(
                     catalogue=sync.current, lookup=store.lookup, surface=surface,
                     sdl_touch=section.touch.source == "sdl", on_frame=frames)
     holder["app"] = app
+    store.on_no_answer = sync.nudge
     unit = LookupUnit(config, bus, status, sync, app, frames=frames)
     unit.devices.extend(_devices(section, app, status, scanner_opener, touch_opener, view))
     return unit

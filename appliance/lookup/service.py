@@ -71,6 +71,7 @@ class StoreClient:
         self._bus = bus
         self._status = status
         self._timeout = timeout_s
+        self.on_no_answer: Callable[[], None] | None = None  # e.g. start probing the store
 
     def lookup(self, code: str, secret: str) -> Mapping[str, Any] | None:
         """The store's reply (ok or error), or None when it did not answer in time."""
@@ -80,9 +81,21 @@ class StoreClient:
         except (RequestTimeout, NotConnected) as exc:
             log.warning("dossier lookup got no answer: %s", exc)
             self._status.set(STORE_NO_ANSWER, True)
+            if self.on_no_answer is not None:
+                self.on_no_answer()
             return None
         self._status.set(STORE_NO_ANSWER, False)
         return reply
+
+    def probe(self) -> bool:
+        """A cheap request to learn whether the store answers again (clears the alert)."""
+        try:
+            self._bus.request("store", {"op": "procedure.catalogue", "offset": 0, "limit": 1},
+                              timeout=self._timeout)
+        except (RequestTimeout, NotConnected):
+            return False
+        self._status.set(STORE_NO_ANSWER, False)
+        return True
 
     def request(self, body: dict[str, Any]) -> dict[str, Any]:
         # background work (catalogue pages): nobody is waiting at the screen, so be patient
@@ -107,6 +120,7 @@ class CatalogueSync:
         self._page_size = page_size
         self._on_catalogue = on_catalogue
         self._wanted: str | None = None
+        self.probe_s = 30.0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -126,6 +140,10 @@ class CatalogueSync:
         if self._thread is not None:
             self._thread.join(timeout=5.0)
 
+    def nudge(self) -> None:
+        """Look again now (the store stopped answering: start probing it)."""
+        self._wake.set()
+
     def _on_announce(self, msg: Message) -> None:
         try:
             body = contract.decode(msg.payload)
@@ -142,9 +160,16 @@ class CatalogueSync:
     def _run(self) -> None:
         retry = 5.0
         while not self._stop.is_set():
-            self._wake.wait(timeout=retry if self._needs_fetch() else None)
+            unanswered = STORE_NO_ANSWER in self._status.reasons
+            self._wake.wait(timeout=retry if self._needs_fetch()
+                            else self.probe_s if unanswered else None)
             self._wake.clear()
-            if self._stop.is_set() or not self._needs_fetch():
+            if self._stop.is_set():
+                continue
+            if not self._needs_fetch():
+                if unanswered:
+                    # "no answer" stays on the status until the store really answers again
+                    self._store.probe()
                 continue
             try:
                 fresh = cat.fetch(self._store.request, page_size=self._page_size,
