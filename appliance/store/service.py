@@ -220,9 +220,11 @@ class StoreService:
     def _search(self, unit: str, req: dict[str, Any]) -> dict[str, Any]:
         q = _str(req, "q", 200) or ""
         sector = _str(req, "sector", 200, required=False)
-        limit = _int(req, "limit", 20, 1, 100)
+        limit = _int(req, "limit", 20, 1, 500)
         offset = _int(req, "offset", 0, 0, 1_000_000)
         found, total = self.store.catalogue.search(q, sector, limit, offset)
+        while len(found) > 1 and len(encode({"procedures": found})) > MAX_REPLY:
+            found = found[: len(found) // 2]
         return {"procedures": found, "total": total}
 
     def _get(self, unit: str, req: dict[str, Any]) -> dict[str, Any]:
@@ -234,7 +236,7 @@ class StoreService:
 
     def _catalogue(self, unit: str, req: dict[str, Any]) -> dict[str, Any]:
         offset = _int(req, "offset", 0, 0, 1_000_000)
-        limit = _int(req, "limit", 50, 1, 100)
+        limit = _int(req, "limit", 50, 1, 500)
         page = self.store.catalogue.page(offset, limit)
         # keep each reply under the contract's payload limit
         while len(page) > 1 and len(encode({"procedures": page})) > MAX_REPLY:
