@@ -26,7 +26,8 @@ pytest_plugins = ["tests.pg"]
 @pytest.fixture
 def service(broker: MosquittoBroker, db_url: str, tmp_path: Path,
             store_clock: ManualClock) -> Iterator[StoreService]:
-    settings = StoreSection(lookup_rate_per_s=1.0, lookup_burst=5, max_failed_lookups=8)
+    # slow refill: the limit test must not depend on how fast this machine is
+    settings = StoreSection(lookup_rate_per_s=0.05, lookup_burst=5, max_failed_lookups=8)
     store = open_store(settings, data_path=tmp_path / "d", base_dir=tmp_path,
                        clock=store_clock, url=db_url)
     bus = Bus(site="demo", unit="store", role="store", broker=BrokerConfig(url=broker.url),
