@@ -139,3 +139,24 @@ def test_home_has_the_two_big_choices() -> None:
     assert targets["dossier"].label == "Tra cứu hồ sơ"
     assert targets["procedures"].label == "Thủ tục hành chính"
     assert hit(SCREENS["home"](), view, 5, 5) is None  # the header is not a button
+
+
+def _luminance(c: tuple[int, int, int]) -> float:
+    def channel(v: int) -> float:
+        s = v / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+    return 0.2126 * channel(c[0]) + 0.7152 * channel(c[1]) + 0.0722 * channel(c[2])
+
+
+@pytest.mark.parametrize("pair", [
+    ("INK", "BG"), ("MUTED", "BG"), ("HEADER", "BG"), ("OK", "BG"), ("HEADER_INK", "HEADER"),
+    ("PRIMARY_INK", "PRIMARY"), ("SECONDARY_INK", "SECONDARY"), ("SELECTED_INK", "SELECTED"),
+    ("OK", "SOFT_OK"), ("WARN", "SOFT_WARN"), ("BAD", "SOFT_BAD"), ("INK", "SOFT_BAD"),
+    ("INK", "SOFT_WARN"),
+])
+def test_every_text_colour_has_high_contrast(pair: tuple[str, str]) -> None:
+    from display.lookup import theme
+
+    fg, bg = (getattr(theme, name) for name in pair)
+    hi, lo = sorted([_luminance(fg), _luminance(bg)], reverse=True)
+    assert (hi + 0.05) / (lo + 0.05) >= 7.0, pair  # WCAG AAA for normal-size text

@@ -81,7 +81,9 @@ def button(surface: pygame.Surface, view: View, b: Button) -> None:
         draw_text(surface, b.sub, pygame.Rect(inner.x, mid + pad, inner.w, view.body * 2),
                   ink, size=view.body, align="center", valign="top")
         return
-    if b.sub:  # a list row: name on top, details below, left aligned
+    if b.sub:  # a list row: name on top, details below, left aligned, little padding
+        inner = Rect(b.rect.x + pad, b.rect.y + pad // 4, b.rect.w - 2 * pad,
+                     b.rect.h - 2 * (pad // 4))
         line = prect(Rect(inner.x, inner.y, inner.w, inner.h * 11 // 20))
         draw_text(surface, b.label, line, ink, size=view.body, bold=True)
         sub = prect(Rect(inner.x, inner.y + inner.h * 11 // 20, inner.w, inner.h * 9 // 20))
