@@ -16,6 +16,7 @@ from appliance.clock import ManualClock
 from appliance.config.base import BrokerConfig
 from appliance.config.store import StoreSection
 from appliance.contract import decode
+from appliance.errors import RequestTimeout
 from appliance.store.core import Store, open_store
 from appliance.store.models import DossierIn, StageMove
 from appliance.store.service import StoreService
@@ -36,6 +37,13 @@ def service(broker: MosquittoBroker, db_url: str, tmp_path: Path,
     svc.start()
     bus.start()
     assert bus.wait_connected(10)
+    # a request to itself proves the broker has its subscription before any test asks
+    for _ in range(20):
+        try:
+            if bus.request("store", {"op": "procedure.search", "q": ""}, timeout=0.5)["ok"]:
+                break
+        except RequestTimeout:
+            continue
     try:
         yield svc
     finally:
