@@ -136,6 +136,8 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
             raise StoreError("bad_request", "give either procedures or csv")
         items = body.procedures if body.procedures is not None else parse(
             ProcedureIn, body.csv or "", "csv", "procedures", s.max_import_rows)
+        if len(items) > s.max_import_rows:
+            raise StoreError("bad_request", f"at most {s.max_import_rows} rows per import")
         added, updated = import_procedures(store.engine, items)
         store.catalogue.invalidate()
         return {"added": added, "updated": updated, "version": store.catalogue.version}
