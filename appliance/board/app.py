@@ -148,27 +148,31 @@ class BoardApp:
             except queue.Empty:
                 break
         now = self.clock.now()
+        calls: list[Call] = []
         for topic, payload in items:
-            self._apply(topic, payload, now)
+            calls += self._apply(topic, payload, now)
         self.model.check_silence(now)
         if self.model.resync_due(now):
             self._request_resync()
         self.draw(now)
+        # the voice starts after the number is on the glass: rendering speech (espeak-ng,
+        # WAV joining) must not compete with the frame for the CPU
+        for call in calls:
+            self._announce(call)
         self._publish_status()
         return self.screen.poll()
 
-    def _apply(self, topic: str, payload: bytes, now: datetime) -> None:
+    def _apply(self, topic: str, payload: bytes, now: datetime) -> list[Call]:
         if topic == _LINK:
             self.model.set_broker(bool(payload))
-            return
+            return []
         if topic.startswith(_LINK):
-            return
+            return []
         bad = self.model.bad_messages
         calls = self.model.handle(topic, payload, now)
         if topic == self.topics.site_info and payload and self.model.bad_messages == bad:
             self._save_site_cache(payload)  # only what the model accepted
-        for call in calls:
-            self._announce(call)
+        return calls
 
     def _announce(self, call: Call) -> None:
         if self.announcer is not None:
