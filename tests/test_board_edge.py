@@ -72,6 +72,7 @@ def test_kiosk_environment_picks_kmsdrm_only_without_a_desktop() -> None:
     assert kiosk_environment({})["SDL_VIDEODRIVER"] == "kmsdrm"
     assert "SDL_VIDEODRIVER" not in kiosk_environment({"DISPLAY": ":0"})
     assert kiosk_environment({"SDL_VIDEODRIVER": "x11"})["SDL_VIDEODRIVER"] == "x11"
+    assert kiosk_environment({"SDL_VIDEODRIVER": ""})["SDL_VIDEODRIVER"] == "kmsdrm"
 
 
 def test_a_screen_that_cannot_open_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:

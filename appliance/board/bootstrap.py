@@ -86,8 +86,7 @@ def run(args: argparse.Namespace) -> int:
         app = build_board(config, screen=PngScreen(section.size, out),
                           audio=WavRecorder(out))
     else:
-        for key, value in kiosk_environment().items():
-            os.environ.setdefault(key, value)
+        os.environ.update(kiosk_environment())
         app = build_board(config, windowed=args.windowed)
     import signal
 

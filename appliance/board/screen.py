@@ -40,9 +40,11 @@ class Screen(Protocol):
 def kiosk_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     """The SDL variables a board started by systemd on a Pi without X needs."""
     env = dict(os.environ if env is None else env)
-    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
-        env.setdefault("SDL_VIDEODRIVER", "kmsdrm")
-    env.setdefault("SDL_AUDIODRIVER", "alsa")
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY") and not env.get(
+            "SDL_VIDEODRIVER"):
+        env["SDL_VIDEODRIVER"] = "kmsdrm"
+    if not env.get("SDL_AUDIODRIVER"):
+        env["SDL_AUDIODRIVER"] = "alsa"
     env.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     return env
 
