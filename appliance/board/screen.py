@@ -66,8 +66,9 @@ class PygameScreen:
             driver = os.environ.get("SDL_VIDEODRIVER", "(SDL's choice)")
             raise DeviceError(
                 f"cannot open the screen with SDL_VIDEODRIVER={driver}: {exc}. On a Pi "
-                "without X use SDL_VIDEODRIVER=kmsdrm and run as a user in the video and "
-                "render groups with a tty (see docs/board.md)") from exc
+                "without X: SDL_VIDEODRIVER=kmsdrm, a pygame whose SDL has KMSDRM (Debian's "
+                "python3-pygame), a user in the video and render groups, and a tty "
+                "(see docs/board.md)") from exc
         pygame.display.set_caption(title)
         if fullscreen:
             pygame.mouse.set_visible(False)
