@@ -108,3 +108,29 @@ def test_receiving_after_a_restart_continues_the_sequence(tmp_path: Path) -> Non
 
     first, second = receive(), receive()
     assert (first, second) == ("000.00.06.G04-261130-0001", "000.00.06.G04-261130-0002")
+
+
+def test_set_user_command(demo_site: Path, monkeypatch: pytest.MonkeyPatch,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+    import sys
+
+    from appliance.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["motcua", "store"])
+    monkeypatch.setattr(sys, "stdin", io.StringIO("mat-khau-moi-123\n"))
+    assert main(["store", "--config", str(demo_site / "store.toml"),
+                 "--set-user", "tiepnhan:staff"]) == 0
+    assert "tiepnhan" in capsys.readouterr().out
+    monkeypatch.setattr(sys, "stdin", io.StringIO("ngan\n"))
+    assert main(["store", "--config", str(demo_site / "store.toml"),
+                 "--set-user", "x:staff"]) == 2
+    config = load_unit_config(demo_site / "store.toml")
+    assert config.store is not None
+    store = open_store(config.store, data_path=config.data_path, base_dir=config.base_dir)
+    try:
+        found = store.users.login("tiepnhan", "mat-khau-moi-123")
+        assert found is not None and found[1].role == "staff"
+        assert store.users.login("x", "ngan") is None
+    finally:
+        store.close()
