@@ -144,7 +144,8 @@ def latency(site: Path, url: str, n: int, out: Path,
 
 def proc_cpu(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+    # utime + stime + cutime + cstime: the espeak-ng children it waited for count too
+    return sum(int(f) for f in fields[11:15]) / TICK
 
 
 def proc_hwm_mb(pid: int) -> float:
@@ -225,8 +226,8 @@ def main() -> None:
             print(f"  idle            {idle:6.2f} CPU s/min = {idle / 60 * 100:5.2f} % of a core"
                   f"  (measured {args.window:g} s, ×{60 / args.window:g})")
             print(f"  call every 10 s {busy:6.2f} CPU s/min = {busy / 60 * 100:5.2f} % of a core"
-                  f"  (measured {args.window:g} s, ×{60 / args.window:g}; includes espeak-ng"
-                  " in-process work, not its child CPU)")
+                  f"  (measured {args.window:g} s, ×{60 / args.window:g}; with the espeak-ng"
+                  " children)")
             print(f"  peak RSS        {proc_hwm_mb(board.pid):6.1f} MB (VmHWM; goal < 120 MB)")
             board.terminate()
             board.wait(timeout=15)
