@@ -217,3 +217,61 @@ def test_missing_espeak_is_reported_not_fatal(tmp_path: Path,
                           tmp_path / "cache")
     assert ann.synth is None
     assert "espeak-ng" in ann.status()["audio"]
+
+
+def _record(folder: Path, words: str, speed: int = 250) -> None:
+    """A "recorded" clip: espeak-ng says the words into <folder>/<words>.wav."""
+    import subprocess
+
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["espeak-ng", "-v", "vi", "-s", str(speed), "-w",
+                    str(folder / f"{words}.wav"), "--", words], check=True, timeout=30)
+
+
+def test_recorded_clips_are_joined_longest_phrase_first(tmp_path: Path) -> None:
+    from appliance.board.clips import ClipSynth
+
+    clips = tmp_path / "clips"
+    for words in ("mời công dân có số", "đến quầy số", "a", "bê", "hai", "mươi", "ba",
+                  "mốt", "một"):
+        _record(clips, words)
+    _record(clips, "mời")  # a shorter clip that must lose to the whole phrase
+    synth = ClipSynth(clips, tmp_path / "cache", chime=False)
+    text = announcement_text(VoiceSection(), "A023", "2", "Quầy 2")
+    plan = [p.stem for p, _ in synth.plan(text)]
+    assert plan == ["mời công dân có số", "a", "hai", "mươi", "ba", "đến quầy số", "hai"]
+    path = synth.wav(text, "A023-q2")
+    expected = sum(wav_seconds(clips / f"{w}.wav") for w in plan)
+    # the clips, the short gaps between words and the longer pause at each comma
+    assert expected < wav_seconds(path) < expected + 0.06 * 7 + 0.3 * 2 + 0.05
+    with_chime = ClipSynth(clips, tmp_path / "cache2", chime=True).wav(text, "A023-q2")
+    assert wav_seconds(with_chime) == pytest.approx(wav_seconds(path) + 1.45, abs=0.02)
+
+
+def test_a_word_without_a_clip_is_named_not_skipped(tmp_path: Path) -> None:
+    from appliance.board.clips import ClipSynth
+
+    clips = tmp_path / "clips"
+    for words in ("mời công dân có số", "đến quầy số", "a", "hai", "mươi", "ba"):
+        _record(clips, words)
+    synth = ClipSynth(clips, tmp_path / "cache")
+    text = announcement_text(VoiceSection(), "C105", "3", "Quầy 3")
+    with pytest.raises(voice_mod.VoiceError, match="xê, một, trăm, linh, năm"):
+        synth.wav(text, "C105-q3")
+
+
+def test_clips_engine_is_wired_from_config(tmp_path: Path) -> None:
+    from appliance.board.clips import ClipSynth
+
+    clips = tmp_path / "clips"
+    _record(clips, "a")
+    section = BoardSection(voice=VoiceSection(engine="clips", clips_dir=str(clips)))
+    ann = build_announcer(section, WavRecorder(tmp_path), ManualClock(MORNING),
+                          tmp_path / "cache", clips)
+    assert isinstance(ann.synth, ClipSynth) and ann.status()["audio"] == "ok"
+    missing = build_announcer(section, WavRecorder(tmp_path), ManualClock(MORNING),
+                              tmp_path / "cache", tmp_path / "nowhere")
+    assert missing.synth is None and "not a folder" in missing.status()["audio"]
+    with pytest.raises(ConfigError, match="clips_dir"):
+        parse_unit_config({"site": "demo", "unit": "board-1", "role": "board",
+                           "board": {"voice": {"engine": "clips"}}})

@@ -12,8 +12,9 @@ import os
 from pathlib import Path
 
 from appliance.board.app import BoardApp
+from appliance.board.clips import ClipSynth
 from appliance.board.screen import PngScreen, PygameScreen, Screen, kiosk_environment
-from appliance.board.voice import Announcer, EspeakSynth
+from appliance.board.voice import Announcer, EspeakSynth, Synth, VoiceError
 from appliance.bus import Bus
 from appliance.clock import Clock, SystemClock
 from appliance.config import UnitConfig
@@ -41,15 +42,20 @@ def section_of(config: UnitConfig) -> BoardSection:
 
 
 def build_announcer(section: BoardSection, output: AudioOutput, clock: Clock,
-                    cache_dir: Path) -> Announcer:
+                    cache_dir: Path, clips_dir: Path | None = None) -> Announcer:
     voice = section.voice
+    synth: Synth | None = None
+    problem = None
     try:
-        synth: EspeakSynth | None = EspeakSynth(cache_dir, voice=voice.espeak_voice,
-                                                speed=voice.espeak_speed, chime=voice.chime)
-        problem = None
-    except MissingDependency as exc:
+        if voice.engine == "clips":
+            assert clips_dir is not None  # the config requires clips_dir for this engine
+            synth = ClipSynth(clips_dir, cache_dir, chime=voice.chime)
+        else:
+            synth = EspeakSynth(cache_dir, voice=voice.espeak_voice, speed=voice.espeak_speed,
+                                chime=voice.chime)
+    except (MissingDependency, VoiceError) as exc:
         # The screen matters more than the voice: keep going and say so in status.
-        synth, problem = None, str(exc)
+        problem = str(exc)
         log.warning("%s", exc)
     return Announcer(voice, output, synth, clock, synth_problem=problem)
 
@@ -68,7 +74,8 @@ def build_board(config: UnitConfig, *, clock: Clock | None = None,
     voice = section.voice
     cache = config.resolve(voice.cache_dir) if voice.cache_dir else (
         config.data_path / "voice-cache")
-    announcer = build_announcer(section, audio, clock, cache)
+    clips = config.resolve(voice.clips_dir) if voice.clips_dir else None
+    announcer = build_announcer(section, audio, clock, cache, clips)
     return BoardApp(section=section, bus=bus, clock=clock, screen=screen,
                     announcer=announcer, data_dir=config.data_path)
 

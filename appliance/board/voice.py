@@ -20,7 +20,7 @@ import wave
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from appliance.board.view import Call
 from appliance.clock import Clock
@@ -190,10 +190,16 @@ class Played:
     at: datetime
 
 
+class Synth(Protocol):
+    def wav(self, text: str, label: str) -> Path:
+        """The WAV (chime, then ``text`` said) for this sentence, rendered or cached."""
+        ...
+
+
 class Announcer:
     """A queue of calls said one at a time; recalls repeat; quiet hours stay quiet."""
 
-    def __init__(self, voice: VoiceSection, output: AudioOutput, synth: EspeakSynth | None,
+    def __init__(self, voice: VoiceSection, output: AudioOutput, synth: Synth | None,
                  clock: Clock, *, synth_problem: str | None = None) -> None:
         self.voice = voice
         self.output = output

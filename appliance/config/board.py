@@ -28,7 +28,8 @@ class VoiceSection(StrictModel):
     # {counter} is the counter id read as a number, {counter_name} its display name.
     template: str = "Mời công dân có số {number} đến quầy số {counter}"
     template_en: str | None = None
-    engine: Literal["espeak"] = "espeak"
+    engine: Literal["espeak", "clips"] = "espeak"
+    clips_dir: str | None = None  # engine "clips": a folder of recorded WAVs, one per word
     espeak_voice: str = "vi"
     espeak_speed: int = Field(default=140, ge=80, le=300)
     # "number": 23 → "hai mươi ba"; "digits": "không hai ba" (clearer in a noisy room)
@@ -44,6 +45,8 @@ class VoiceSection(StrictModel):
     def _check(self) -> VoiceSection:
         if "{number}" not in self.template:
             raise ValueError("template must contain {number}")
+        if self.engine == "clips" and not self.clips_dir:
+            raise ValueError('engine = "clips" needs clips_dir (a folder of recorded WAVs)')
         return self
 
 
