@@ -67,6 +67,7 @@ class Bus:
         self._status_interval = status_interval_s
         self._handlers: list[tuple[str, Handler]] = []
         self._pending: dict[bytes, _Pending] = {}
+        self._subacks: dict[int, threading.Event] = {}
         self._lock = threading.Lock()
         self._connected = threading.Event()
         self._conn_listeners: list[Callable[[bool], None]] = []
@@ -89,17 +90,31 @@ class Bus:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
         self._set_will()
 
     # ---- lifecycle -------------------------------------------------------------------
-    def subscribe(self, topic_filter: str, handler: Handler) -> None:
-        """Register a handler; it is (re)subscribed on every connect."""
+    def subscribe(self, topic_filter: str, handler: Handler, *, wait_s: float = 5.0) -> None:
+        """Register a handler; it is (re)subscribed on every connect.
+
+        When already connected, wait (up to ``wait_s``) for the broker's SUBACK, so that a
+        message published after this returns is delivered — except when called from the
+        network thread itself (a handler), where waiting would block the acknowledgement.
+        """
+        acked: threading.Event | None = None
         # Under the lock with on_connect's snapshot: a filter added while the connection
         # comes up is either in that snapshot or subscribed here, never neither.
         with self._lock:
             self._handlers.append((topic_filter, handler))
             if self._connected.is_set():
-                self._client.subscribe(topic_filter, qos=1)
+                acked = threading.Event()
+                _, mid = self._client.subscribe(topic_filter, qos=1)
+                self._subacks[mid] = acked
+        if acked is not None and threading.current_thread() is not self._net_thread():
+            acked.wait(wait_s)
+
+    def _net_thread(self) -> threading.Thread | None:
+        return getattr(self._client, "_thread", None)
 
     def on_connection(self, listener: Callable[[bool], None]) -> None:
         self._conn_listeners.append(listener)
@@ -259,6 +274,13 @@ class Bus:
         self._set_will()
         for listener in self._conn_listeners:
             listener(True)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any,
+                      properties: Any) -> None:
+        with self._lock:
+            acked = self._subacks.pop(mid, None)
+        if acked is not None:
+            acked.set()
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
                        properties: Any) -> None:

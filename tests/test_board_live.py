@@ -82,7 +82,9 @@ def test_board_rebuilds_from_retained_then_follows_calls_in_order(
         ok(disp.request("hub", {"op": "ticket.issue", "service": svc}, timeout=5))
     board = board_factory()
     # started after the tickets: the picture comes from the retained state, not blank
-    view = board.shown.wait(lambda v: v.online and sum(s.waiting for s in v.services) == 3)
+    # retained queue/state and site/info arrive in either order: wait for both
+    view = board.shown.wait(lambda v: v.online and sum(s.waiting for s in v.services) == 3
+                            and bool(v.office_name))
     assert {s.id: s.waiting for s in view.services} == {"A": 2, "B": 1, "C": 0, "D": 0}
     assert view.office_name.startswith("Trung tâm Phục vụ")
     c1, c2 = make_bus("counter-1", "counter"), make_bus("counter-2", "counter")
