@@ -109,7 +109,10 @@ class Bus:
             if self._connected.is_set():
                 acked = threading.Event()
                 _, mid = self._client.subscribe(topic_filter, qos=1)
-                self._subacks[mid] = acked
+                if mid is not None:
+                    self._subacks[mid] = acked
+                else:
+                    acked = None  # not sent (connection just dropped): on_connect redoes it
         if acked is not None and threading.current_thread() is not self._net_thread():
             acked.wait(wait_s)
 
