@@ -140,6 +140,10 @@ class EspeakSynth:
         self.cache_dir = cache_dir
         self.voice, self.speed, self.chime = voice, speed, chime
         self._chime: bytes | None = None
+        # Speech synthesis is the heaviest thing a board does; at low priority it never
+        # delays the frame that shows the call (or, on a shared box, the hub).
+        nice = shutil.which("nice")
+        self._nice = [nice, "-n", "10"] if nice else []
 
     def wav(self, text: str, label: str) -> Path:
         key = hashlib.sha256(f"{self.voice}|{self.speed}|{self.chime}|{text}".encode()
@@ -152,8 +156,8 @@ class EspeakSynth:
         speech = path.with_suffix(".speech.tmp")
         try:
             done = subprocess.run(
-                [self.binary, "-v", self.voice, "-s", str(self.speed), "-w", str(speech),
-                 "--", text], capture_output=True, timeout=30, check=False)
+                [*self._nice, self.binary, "-v", self.voice, "-s", str(self.speed),
+                 "-w", str(speech), "--", text], capture_output=True, timeout=30, check=False)
             if done.returncode != 0:
                 raise VoiceError(f"espeak-ng failed ({done.returncode}): "
                                  f"{done.stderr.decode(errors='replace').strip()}")
