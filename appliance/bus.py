@@ -39,6 +39,21 @@ class Message:
 Handler = Callable[[Message], None]
 
 
+def topic_matches(topic_filter: str, topic: str) -> bool:
+    """MQTT filter matching (``+`` one level, ``#`` the rest). paho's own builds a matcher
+    tree on every call, which cost the hub more than its whole queue engine."""
+    if topic_filter == topic:
+        return True
+    f_parts = topic_filter.split("/")
+    t_parts = topic.split("/")
+    for i, part in enumerate(f_parts):
+        if part == "#":
+            return True
+        if i >= len(t_parts) or (part != "+" and part != t_parts[i]):
+            return False
+    return len(f_parts) == len(t_parts)
+
+
 class _Pending:
     __slots__ = ("event", "reply")
 
@@ -167,13 +182,18 @@ class Bus:
                                     properties=properties)
 
     def reply(self, msg: Message, obj: dict[str, Any]) -> None:
-        """Answer a request on the ResponseTopic it named, echoing its CorrelationData."""
+        """Answer a request on the ResponseTopic it named, echoing its CorrelationData.
+
+        QoS 0 on purpose: a reply lost with a dropped connection is recovered by the unit's
+        retry with the same request id (the answer is remembered, the act is not repeated),
+        and QoS 1 would cost a PUBACK per reply, the most expensive part of paho's MQTT 5.
+        """
         if not msg.response_topic:
             return
         props = Properties(PacketTypes.PUBLISH)
         if msg.correlation is not None:
             props.CorrelationData = msg.correlation
-        self._client.publish(msg.response_topic, encode(obj), qos=1, properties=props)
+        self._client.publish(msg.response_topic, encode(obj), qos=0, properties=props)
 
     def set_status(self, state: str, **fields: Any) -> None:
         """Retained unit status: ready / alert (with reasons) / stopped; lost is the will."""
@@ -309,7 +329,7 @@ class Bus:
             self._on_own_status(msg)
             return
         with self._lock:
-            handlers = [h for f, h in self._handlers if mqtt.topic_matches_sub(f, msg.topic)]
+            handlers = [h for f, h in self._handlers if topic_matches(f, msg.topic)]
         for handler in handlers:
             try:
                 handler(msg)

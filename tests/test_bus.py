@@ -58,3 +58,25 @@ def test_request_when_disconnected_fails_fast(broker, make_bus):
         threading.Event().wait(0.05)
     with pytest.raises(NotConnected):
         client.request("hub", {"op": "ping"}, timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("flt", "topic", "expected"),
+    [
+        ("a/b", "a/b", True),
+        ("a/+/c", "a/x/c", True),
+        ("a/+/c", "a/x/y/c", False),
+        ("a/#", "a/x/y", True),
+        ("a/#", "a", True),  # '#' also matches the parent level
+        ("a/+", "a", False),
+        ("motcua/v1/+/unit/+/req/hub", "motcua/v1/demo/unit/counter-1/req/hub", True),
+        ("motcua/v1/+/unit/+/req/hub", "motcua/v1/demo/unit/counter-1/req/store", False),
+    ],
+)
+def test_topic_matching_agrees_with_paho(flt, topic, expected):
+    import paho.mqtt.client as mqtt
+
+    from appliance.bus import topic_matches
+
+    assert topic_matches(flt, topic) is expected
+    assert mqtt.topic_matches_sub(flt, topic) is expected

@@ -200,11 +200,14 @@ class HubService:
         if force_state:
             self._publish_retained(now)
             return
+        # Retained state goes at QoS 0: each message replaces the last, and every retained
+        # message is published again whenever the hub reconnects, so none stays lost.
         if any(o.changed for o in outcomes):
-            self.bus.publish(self.topics.queue_state, queue_state(self.engine, now), retain=True)
+            self.bus.publish(self.topics.queue_state, queue_state(self.engine, now), retain=True,
+                             qos=0)
         for cid in sorted(changed_counters):
             self.bus.publish(self.topics.counter_state(cid), counter_state(self.engine, cid),
-                             retain=True)
+                             retain=True, qos=0)
 
     def _publish_retained(self, now: datetime) -> None:
         self.bus.publish(self.topics.site_info, site_info(self.site), retain=True)
