@@ -10,6 +10,7 @@ import logging
 import socket
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,6 +91,10 @@ class Bus:
         self._session = 0
         self._status: dict[str, Any] = {"state": "starting"}
         self._stop = threading.Event()
+        self._manual = False
+        self._need_connect = True
+        self._retry_at = 0.0
+        self._retry_delay = 1.0
         self._heartbeat: threading.Thread | None = None
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
@@ -137,14 +142,43 @@ class Bus:
     def on_connection(self, listener: Callable[[bool], None]) -> None:
         self._conn_listeners.append(listener)
 
-    def start(self) -> None:
-        """Connect in the background; a broker that is down now is retried forever."""
+    def start(self, *, network_thread: bool = True) -> None:
+        """Connect in the background; a broker that is down now is retried forever.
+
+        With ``network_thread=False`` the owner runs the network itself, calling
+        :meth:`loop_step` from one thread of its own. The hub does: reading requests,
+        handling them and writing replies then happen on one thread, with no hand-offs of
+        the interpreter lock between two threads for every message.
+        """
         self._client.connect_async(self._broker.host, self._broker.port, self._broker.keepalive)
-        self._client.loop_start()
+        self._manual = not network_thread
+        if network_thread:
+            self._client.loop_start()
         self._heartbeat = threading.Thread(
             target=self._beat, name=f"status-{self.unit}", daemon=True
         )
         self._heartbeat.start()
+
+    def loop_step(self, timeout: float) -> None:
+        """One turn of the network (``start(network_thread=False)`` only): connect or
+        reconnect when due, read what arrived (handlers run here), write what is queued."""
+        if self._need_connect:
+            now = time.monotonic()
+            if now < self._retry_at:
+                time.sleep(min(timeout, self._retry_at - now))
+                return
+            try:
+                self._client.reconnect()
+            except OSError as exc:
+                log.debug("%s: broker %s not reachable: %s", self.unit, self._broker.url, exc)
+                self._retry_at = now + self._retry_delay
+                self._retry_delay = min(self._retry_delay * 2, 8.0)
+                return
+            self._need_connect = False
+            self._retry_delay = 1.0
+        if self._client.loop(timeout) != mqtt.MQTT_ERR_SUCCESS:
+            self._need_connect = True
+            self._retry_at = time.monotonic() + self._retry_delay
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
@@ -160,11 +194,17 @@ class Bus:
             self._status["state"] = "stopped"
             info = self._publish_status()
             try:
-                info.wait_for_publish(timeout=2.0)
+                if self._manual:
+                    deadline = time.monotonic() + 2.0
+                    while not info.is_published() and time.monotonic() < deadline:
+                        self._client.loop(0.05)
+                else:
+                    info.wait_for_publish(timeout=2.0)
             except (RuntimeError, ValueError):
                 pass  # the broker went away while stopping: the last will covers it
         self._client.disconnect()
-        self._client.loop_stop()
+        if not self._manual:
+            self._client.loop_stop()
         if self._heartbeat is not None:
             self._heartbeat.join(timeout=2.0)
 

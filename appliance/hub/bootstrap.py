@@ -31,8 +31,8 @@ class Hub:
         self.service = HubService(config.hub, self.store, self.bus, clock, on_fatal)
 
     def start(self) -> None:
+        self.bus.start(network_thread=False)  # the service's worker runs the network
         self.service.start()
-        self.bus.start()
 
     def stop(self) -> None:
         self.service.stop()

@@ -49,7 +49,8 @@ class HubService:
         self.topics: Topics = bus.topics
         state, self._replies = store.load()
         self.engine = QueueEngine(site, state)
-        self._inbox: queue.Queue[Message | _Republish | None] = queue.Queue()
+        self._inbox: queue.Queue[Message | _Republish] = queue.Queue()
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hub-worker", daemon=True)
         self.processed = 0
         self._storage_error: str | None = None
@@ -59,36 +60,32 @@ class HubService:
         bus.on_connection(lambda up: self._inbox.put(_Republish()) if up else None)
 
     def start(self) -> None:
+        """Start the worker, which also runs the bus's network loop (see Bus.loop_step)."""
         self._thread.start()
 
     def stop(self) -> None:
-        self._inbox.put(None)
+        self._stopping.set()
         self._thread.join(timeout=10)
 
     # ---- worker ----------------------------------------------------------------------
     def _run(self) -> None:
         next_tick = 0.0
-        while True:
+        while not self._stopping.is_set():
             if time.monotonic() >= next_tick:
                 self._tick()
                 next_tick = time.monotonic() + TICK_S
-            try:
-                first = self._inbox.get(timeout=TICK_S)
-            except queue.Empty:
-                continue
-            if first is None:
-                return
-            batch = [first]
+            # handlers run inside loop_step and only queue; wait for the network only
+            # when there is nothing left to do
+            idle = self._inbox.empty()
+            self.bus.loop_step(min(0.2, max(0.0, next_tick - time.monotonic())) if idle else 0.0)
+            batch: list[Message | _Republish] = []
             while len(batch) < MAX_BATCH:
                 try:
-                    item = self._inbox.get_nowait()
+                    batch.append(self._inbox.get_nowait())
                 except queue.Empty:
                     break
-                if item is None:
-                    self._inbox.put(None)
-                    break
-                batch.append(item)
-            self._process(batch)
+            if batch:
+                self._process(batch)
 
     def _tick(self) -> None:
         now = self.clock.now()
