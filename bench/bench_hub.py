@@ -6,6 +6,12 @@ Prints figures; it is not a test (machines here are shared and noisy).
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# runnable as a script from anywhere: the project root on the path, as `python -m` would
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import argparse
 import shutil
 import sqlite3

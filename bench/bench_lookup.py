@@ -8,6 +8,12 @@ Goals (issue 7): scan → screen p99 < 150 ms, touch → screen p99 < 50 ms, RSS
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# runnable as a script from anywhere: the project root on the path, as `python -m` would
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import argparse
 import multiprocessing as mp
 import os
