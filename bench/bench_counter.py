@@ -26,46 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from appliance.broker import MosquittoBroker  # noqa: E402
-from appliance.bus import Bus, Message  # noqa: E402
+from appliance.bus import Bus  # noqa: E402
 from appliance.clock import VN_TZ, OffsetClock  # noqa: E402
 from appliance.config import load_unit_config  # noqa: E402
 from appliance.config.base import BrokerConfig  # noqa: E402
-from appliance.contract import ok_reply  # noqa: E402
 from appliance.counter.model import Result  # noqa: E402
 from appliance.counter.twin import CounterTwin  # noqa: E402
 from appliance.hub.bootstrap import build_hub  # noqa: E402
-
-
-def pct(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
-
-
-def bare_round_trip(url: str, n: int) -> list[float]:
-    cfg = BrokerConfig(url=url)
-    echo = Bus(site="bench", unit="echo", role="hub", broker=cfg, status_interval_s=3600)
-    client = Bus(site="bench", unit="client", role="counter", broker=cfg, status_interval_s=3600)
-
-    def answer(msg: Message) -> None:
-        import json
-        echo.reply(msg, ok_reply(json.loads(msg.payload)["id"]))
-
-    echo.subscribe(echo.topics.req_filter("echo"), answer)
-    echo.start()
-    client.start()
-    assert echo.wait_connected(10) and client.wait_connected(10)
-    time.sleep(0.3)
-    out = []
-    try:
-        for i in range(n + 20):
-            t0 = time.perf_counter()
-            client.request("echo", {"op": "ping"}, timeout=5)
-            if i >= 20:  # warm-up
-                out.append(time.perf_counter() - t0)
-    finally:
-        client.stop()
-        echo.stop()
-    return out
+from bench.common import bare_request_reply, pct  # noqa: E402
 
 
 def counter_flow(url: str, site: Path,
@@ -122,7 +90,7 @@ def main() -> int:
     broker = MosquittoBroker(workdir=work / "mosquitto")
     broker.start()
     try:
-        bare = bare_round_trip(broker.url, args.n)
+        bare = bare_request_reply(broker.url, args.n)
         hub_only, acks, frames = counter_flow(broker.url, site, args.n)
     finally:
         broker.stop()

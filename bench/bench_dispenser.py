@@ -14,7 +14,6 @@ Goals (issue 3): press → first byte p99 < 150 ms; an 80 mm ticket < 40 KB.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import sys
@@ -34,41 +33,16 @@ from appliance.clock import VN_TZ, OffsetClock  # noqa: E402
 from appliance.config import load_unit_config, parse_unit_config  # noqa: E402
 from appliance.config.base import BrokerConfig  # noqa: E402
 from appliance.config.dispenser import TicketLayout  # noqa: E402
-from appliance.contract import ok_reply  # noqa: E402
 from appliance.dispenser.bootstrap import build_dispenser  # noqa: E402
 from appliance.dispenser.ticket import TicketView, qr_text, render_ticket  # noqa: E402
 from appliance.hub.bootstrap import build_hub  # noqa: E402
-from bench.common import ms, pct, temp_site  # noqa: E402
+from bench.common import bare_request_reply, ms, pct, temp_site  # noqa: E402
 from drivers.printer import FakePrinter, PtyPrinter, build_job  # noqa: E402
 
 
 def line(label: str, xs: list[float]) -> dict[str, float]:
     out = {"p50": pct(xs, 50), "p99": pct(xs, 99), "mean": statistics.fmean(xs)}
     print(f"  {label:<46} p50 {ms(out['p50']):>10}  p99 {ms(out['p99']):>10}  (n={len(xs)})")
-    return out
-
-
-def bare_request(url: str, n: int) -> list[float]:
-    cfg = BrokerConfig(url=url)
-    echo = Bus(site="bench", unit="echo", role="hub", broker=cfg, status_interval_s=3600)
-    client = Bus(site="bench", unit="client", role="dispenser", broker=cfg,
-                 status_interval_s=3600)
-    echo.subscribe(echo.topics.req_filter("echo"),
-                   lambda m: echo.reply(m, ok_reply(json.loads(m.payload)["id"])))
-    echo.start()
-    client.start()
-    assert echo.wait_connected(10) and client.wait_connected(10)
-    time.sleep(0.3)
-    out = []
-    try:
-        for i in range(n + 20):
-            t0 = time.perf_counter()
-            client.request("echo", {"op": "ping"}, timeout=5)
-            if i >= 20:
-                out.append(time.perf_counter() - t0)
-    finally:
-        client.stop()
-        echo.stop()
     return out
 
 
@@ -180,7 +154,8 @@ def main() -> int:
     broker.start()
     try:
         print("Dispenser benchmark (real mosquitto, real hub, pty printer), this machine:")
-        bare = line("bare broker request/reply (baseline)", bare_request(broker.url, args.n))
+        bare = line("bare broker request/reply (baseline)",
+                    bare_request_reply(broker.url, args.n))
         clock = OffsetClock(datetime(2026, 11, 30, 8, 0, tzinfo=VN_TZ))
         hub = build_hub(load_unit_config(site / "hub.toml", broker_url=broker.url),
                         clock=clock)

@@ -14,7 +14,7 @@ from pathlib import Path
 from appliance.broker import MosquittoBroker
 from appliance.bus import Bus, Message
 from appliance.config.base import BrokerConfig
-from appliance.contract import decode
+from appliance.contract import decode, ok_reply
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "firmware_config" / "examples" / "demo-site"
@@ -67,6 +67,27 @@ def bare_round_trip(url: str, n: int = 500) -> list[float]:
     return samples
 
 
+def bare_request_reply(url: str, n: int = 500) -> list[float]:
+    """A request through Bus.request to an echo responder that answers with Bus.reply:
+    the same MQTT 5 request/response path a unit's request to the hub takes, minus the hub."""
+    echo = make_bus(url, "echo", "hub")
+    client = make_bus(url, "client", "bench")
+    echo.subscribe(echo.topics.req_filter("echo"),
+                   lambda m: echo.reply(m, ok_reply(decode(m.payload)["id"])))
+    time.sleep(0.2)
+    out = []
+    try:
+        for i in range(n + 20):
+            t0 = time.perf_counter()
+            client.request("echo", {"op": "ping"}, timeout=5)
+            if i >= 20:  # warm-up
+                out.append(time.perf_counter() - t0)
+    finally:
+        client.stop()
+        echo.stop()
+    return out
+
+
 def temp_site(enforce_hours: bool = False) -> Path:
     """A copy of the demo site in a folder on the project's disk (bench/out)."""
     out = ROOT / "bench" / "out"
@@ -102,5 +123,5 @@ def start_hub_process(site: Path, url: str) -> subprocess.Popen[bytes]:
     return proc
 
 
-__all__ = ["MosquittoBroker", "bare_round_trip", "make_bus", "ms", "pct", "start_hub_process",
-           "summary", "temp_site"]
+__all__ = ["MosquittoBroker", "bare_request_reply", "bare_round_trip", "make_bus", "ms", "pct",
+           "start_hub_process", "summary", "temp_site"]

@@ -149,6 +149,26 @@ def render_text(text: str, size: int, color: Color, bold: bool = False) -> pygam
     return surface
 
 
+def align_rect(rect: pygame.Rect, box: pygame.Rect,
+               align: Literal["left", "center", "right"] = "left",
+               valign: Literal["top", "middle", "bottom"] = "middle") -> pygame.Rect:
+    """``rect`` moved inside ``box`` as the alignment says (a new Rect)."""
+    rect = rect.copy()
+    if align == "left":
+        rect.left = box.left
+    elif align == "right":
+        rect.right = box.right
+    else:
+        rect.centerx = box.centerx
+    if valign == "top":
+        rect.top = box.top
+    elif valign == "bottom":
+        rect.bottom = box.bottom
+    else:
+        rect.centery = box.centery
+    return rect
+
+
 def draw_text(
     target: pygame.Surface,
     text: str,
@@ -183,18 +203,6 @@ def draw_text(
     if text_size(text, want, bold)[0] > box.width:
         text = ellipsize(text, want, box.width, bold)
     surface = render_text(text, want, color, bold)
-    rect = surface.get_rect()
-    if align == "left":
-        rect.left = box.left
-    elif align == "right":
-        rect.right = box.right
-    else:
-        rect.centerx = box.centerx
-    if valign == "top":
-        rect.top = box.top
-    elif valign == "bottom":
-        rect.bottom = box.bottom
-    else:
-        rect.centery = box.centery
+    rect = align_rect(surface.get_rect(), box, align, valign)
     target.blit(surface, rect)
     return pygame.Rect(rect)

@@ -144,19 +144,7 @@ def draw_text(surface: pygame.Surface, text: str, box: pygame.Rect, color: Color
     fitted, want = _fit(text, box.width, box.height, size or box.height, bold, shrink,
                         min_size)
     label = _label(fitted, want, color, bold)
-    rect = label.get_rect()
-    if align == "left":
-        rect.left = box.left
-    elif align == "right":
-        rect.right = box.right
-    else:
-        rect.centerx = box.centerx
-    if valign == "top":
-        rect.top = box.top
-    elif valign == "bottom":
-        rect.bottom = box.bottom
-    else:
-        rect.centery = box.centery
+    rect = shared.align_rect(label.get_rect(), box, align, valign)
     surface.blit(label, rect)
     return rect
 
