@@ -19,7 +19,7 @@ from appliance.bus import Bus
 from appliance.clock import Clock, SystemClock
 from appliance.config import UnitConfig
 from appliance.config.board import BoardSection
-from appliance.errors import ConfigError, MissingDependency
+from appliance.errors import MissingDependency
 from appliance.runtime import add_common_arguments, load_from_args
 from drivers.audio import AudioOutput, PygameAudio, WavRecorder
 
@@ -36,8 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def section_of(config: UnitConfig) -> BoardSection:
-    if config.role != "board":
-        raise ConfigError([f"{config.source}: role is {config.role!r}, not 'board'"])
+    config.require_role("board")
     return config.board or BoardSection()
 
 

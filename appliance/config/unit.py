@@ -14,6 +14,7 @@ from appliance.config.dispenser import DispenserSection
 from appliance.config.lookup import LookupSection
 from appliance.config.site import SiteConfig
 from appliance.config.store import StoreSection
+from appliance.errors import ConfigError
 
 Role = Literal["hub", "dispenser", "counter", "board", "lookup", "store"]
 ROLE_SECTIONS = ("hub", "dispenser", "counter", "board", "lookup", "store")
@@ -68,6 +69,12 @@ class UnitConfig(StrictModel):
         if self._data_override is not None:
             return self._data_override
         return self.resolve(self.data_dir or f"data/{self.unit}")
+
+    def require_role(self, role: str) -> None:
+        """Refuse a config written for another kind of unit (a common install mistake)."""
+        if self.role != role:
+            raise ConfigError([f"{self._source or '<config>'}: role is {self.role!r}, "
+                               f"not {role!r}"])
 
     def section(self) -> object:
         return getattr(self, self.role)

@@ -169,8 +169,7 @@ class CounterUnit:
 
 
 def counter_section(config: UnitConfig) -> CounterSection:
-    if config.role != "counter":
-        raise ConfigError([f"{config.source}: role is {config.role!r}, not 'counter'"])
+    config.require_role("counter")
     if config.counter is None:
         raise ConfigError([f"{config.source}: a counter unit needs a [counter] section "
                            "with at least counter = \"<id>\""])

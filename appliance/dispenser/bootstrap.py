@@ -22,7 +22,6 @@ from appliance.dispenser.health import Health
 from appliance.dispenser.outbox import Outbox
 from appliance.dispenser.service import Dispenser
 from appliance.dispenser.sync import Syncer
-from appliance.errors import ConfigError
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -34,8 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def section_of(config: UnitConfig) -> DispenserSection:
-    if config.role != "dispenser":
-        raise ConfigError([f"{config.source}: role is {config.role!r}, not 'dispenser'"])
+    config.require_role("dispenser")
     return config.dispenser or DispenserSection()
 
 

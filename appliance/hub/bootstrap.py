@@ -52,8 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_from_args(args)
-    if config.role != "hub":
-        raise ConfigError([f"{args.config}: role is {config.role!r}, not 'hub'"])
+    config.require_role("hub")
     # The worker releases the GIL for every fsync; with the default 5 ms switch interval it
     # then waits behind paho's busy network thread for up to 5 ms per commit (convoy effect).
     sys.setswitchinterval(0.0005)

@@ -20,7 +20,7 @@ from appliance.bus import Bus
 from appliance.clock import Clock, SystemClock
 from appliance.config import UnitConfig
 from appliance.config.lookup import LookupSection
-from appliance.errors import ConfigError, DeviceError
+from appliance.errors import DeviceError
 from appliance.lookup.app import FrameWriter, LookupApp
 from appliance.lookup.service import CatalogueSync, StoreClient, UnitStatus
 from appliance.lookup.state import Settings
@@ -46,8 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def section_of(config: UnitConfig) -> LookupSection:
-    if config.role != "lookup":
-        raise ConfigError([f"{config.source}: role is {config.role!r}, not 'lookup'"])
+    config.require_role("lookup")
     return config.lookup or LookupSection()
 
 

@@ -12,7 +12,6 @@ from appliance.bus import Bus
 from appliance.clock import Clock, SystemClock
 from appliance.config import UnitConfig
 from appliance.config.store import StoreSection
-from appliance.errors import ConfigError
 from appliance.runtime import add_common_arguments, load_from_args, wait_for_signal
 from appliance.store.core import Store, open_store
 from appliance.store.service import StoreService
@@ -73,8 +72,7 @@ class StoreUnit:
 def build_store(config: UnitConfig, *, clock: Clock | None = None,
                 database_url: str | None = None, http: bool | None = None,
                 http_port: int | None = None) -> StoreUnit:
-    if config.role != "store":
-        raise ConfigError([f"{config.source}: role is {config.role!r}, not 'store'"])
+    config.require_role("store")
     return StoreUnit(config, clock=clock, database_url=database_url, http=http,
                      http_port=http_port)
 
