@@ -53,7 +53,7 @@ case "$cmd" in
     install_debian_packages
     make_venv
     "$venv/bin/ruff" check appliance drivers display tests bench
-    "$venv/bin/mypy" appliance drivers display
+    "$venv/bin/mypy" appliance drivers display tests bench
     exec "$venv/bin/python" -m pytest -q "$@"
     ;;
   *)

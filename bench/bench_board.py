@@ -123,8 +123,12 @@ def latency(site: Path, url: str, n: int, out: Path,
         if not line or line[0] != "T0":
             raise SystemExit(f"driver said {line}")
         number, t0 = line[1], float(line[2])
+
+        def on_screen(n: str = number) -> bool:
+            return n in shown
+
         with cond:
-            if not cond.wait_for(lambda n=number: n in shown, timeout=5):
+            if not cond.wait_for(on_screen, timeout=5):
                 raise SystemExit(f"{number} never reached the screen")
         proc.stdin.write("ok\n")
         proc.stdin.flush()

@@ -34,6 +34,7 @@ from appliance.config import load_unit_config, parse_unit_config  # noqa: E402
 from appliance.config.base import BrokerConfig  # noqa: E402
 from appliance.config.dispenser import TicketLayout  # noqa: E402
 from appliance.dispenser.bootstrap import build_dispenser  # noqa: E402
+from appliance.dispenser.service import Outcome  # noqa: E402
 from appliance.dispenser.ticket import TicketView, qr_text, render_ticket  # noqa: E402
 from appliance.hub.bootstrap import build_hub  # noqa: E402
 from bench.common import bare_request_reply, ms, pct, temp_site  # noqa: E402
@@ -78,7 +79,12 @@ def press_flow(url: str, site: Path, n: int) -> dict[str, list[float]]:
     app = build_dispenser(config, clock=clock, pin_factory=factory)
     done = threading.Event()
     results: list = []
-    app.dispenser.add_listener(lambda o: (results.append(o), done.set()))
+
+    def on_outcome(o: Outcome) -> None:
+        results.append(o)
+        done.set()
+
+    app.dispenser.add_listener(on_outcome)
     app.start()
     assert app.bus.wait_connected(10)
     deadline = time.monotonic() + 10

@@ -79,7 +79,7 @@ def hub_throughput(url: str, ops: int, inflight: int) -> float:
 
     def on_message(c: mqtt.Client, u: object, m: mqtt.MQTTMessage) -> None:
         if b'"ok":true' not in m.payload:
-            failures.append(m.payload)
+            failures.append(bytes(m.payload))
         acked[0] += 1
         if sent[0] < ops:
             send_one()
@@ -87,7 +87,12 @@ def hub_throughput(url: str, ops: int, inflight: int) -> float:
             done.set()
 
     connected = threading.Event()
-    client.on_connect = lambda *a: (client.subscribe(reply_topic, qos=1), connected.set())
+
+    def on_connect(*_: object) -> None:
+        client.subscribe(reply_topic, qos=1)
+        connected.set()
+
+    client.on_connect = on_connect
     client.on_message = on_message
     client.connect("127.0.0.1", int(url.rsplit(":", 1)[1]))
     client.loop_start()

@@ -31,8 +31,9 @@ from appliance.bus import Bus  # noqa: E402
 from appliance.config.base import BrokerConfig  # noqa: E402
 from appliance.config.store import StoreSection  # noqa: E402
 
-SETTINGS = dict(lookup_rate_per_s=1e5, lookup_burst=1_000_000, max_failed_lookups=1_000_000,
-                workers=4, seed_sample_catalogue=True)
+SETTINGS: dict[str, Any] = dict(lookup_rate_per_s=1e5, lookup_burst=1_000_000,
+                                max_failed_lookups=1_000_000, workers=4,
+                                seed_sample_catalogue=True)
 QUERIES = ["chung thuc", "ho tich", "khai sinh", "dat dai", "ket hon", "2.000635", "tro cap",
            "giay chung nhan", "ho kinh doanh", "hoa giai", "ban sao", "khuyet tat"]
 
@@ -141,10 +142,10 @@ def bare_select(db_url: str, codes: list[str]) -> list[float]:
         import psycopg
 
         dsn = db_url.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(dsn) as conn:
+        with psycopg.connect(dsn) as pg:
             for c in codes:
                 t0 = time.perf_counter()
-                conn.execute("SELECT * FROM dossiers WHERE code = %s", (c,)).fetchone()
+                pg.execute("SELECT * FROM dossiers WHERE code = %s", (c,)).fetchone()
                 times.append(time.perf_counter() - t0)
     return times
 

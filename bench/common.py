@@ -51,7 +51,11 @@ def bare_round_trip(url: str, n: int = 500) -> list[float]:
     client = make_bus(url, "client")
     got = threading.Event()
     client.subscribe("bench/pong", lambda m: got.set())
-    echo.subscribe("bench/ping", lambda m: echo.publish("bench/pong", decode(m.payload)))
+
+    def echo_back(m: Message) -> None:
+        echo.publish("bench/pong", decode(m.payload))
+
+    echo.subscribe("bench/ping", echo_back)
     time.sleep(0.2)
     samples = []
     for i in range(n + 20):

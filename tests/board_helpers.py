@@ -67,6 +67,7 @@ def start_board(site_dir: Path, broker_url: str, clock: Clock, out: Path,
     voice = section.voice.model_copy(update={"quiet_hours": [], "gap_s": 0.0})
     config = config.model_copy(update={"board": section.model_copy(
         update={**overrides, "voice": voice})})
+    assert config.board is not None
     recorder = WavRecorder(out / "wav")
     folder = out / "frames" if frames else None
     app = build_board(config, clock=clock, screen=PngScreen(config.board.size, folder),

@@ -125,6 +125,7 @@ def test_event_gap_is_never_shown_and_heals_from_the_hub_state(
     board.shown.wait(lambda v: v.online and sum(s.waiting for s in v.services) == 3)
     seq = board.app.model.seq
     assert seq == rec.latest_state()["seq"]
+    assert seq is not None
     # An event from the future: the board missed some. It must not show it, and must say
     # it is not sure (banner) until the hub's state catches up.
     saboteur = make_bus("saboteur", "board")
@@ -203,6 +204,7 @@ def test_broker_killed_shows_banner_then_clears_with_the_right_state(
     # the last known state stays, under the banner with the time of the last update
     assert serving(view)["1"] == "A001"
     assert banner_for(view, "queue") == ("Đang mất kết nối", "Connection lost")
+    assert before.last_update is not None
     assert view.last_update is not None and view.last_update >= before.last_update
     broker.start()
     view = board.shown.wait(lambda v: v.online, timeout=30)

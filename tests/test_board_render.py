@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import pygame
 import pytest
@@ -14,10 +16,13 @@ from PIL import Image, ImageChops
 import display.board_parts as board_parts
 import display.text as text_mod
 from appliance.board import samples
-from appliance.board.samples import NOW, SCENES
-from display.board import BoardOptions, BoardRenderer, banner_for, layout, render
+from appliance.board.samples import NOW
+from appliance.board.view import BoardView
+from display.board import BoardOptions, BoardRenderer, Page, banner_for, layout, render
 from display.fonts import VIETNAMESE_LETTERS, font_path, missing_glyphs, require_glyphs
 
+# samples.SCENES is a plain dict, so its page names are typed str; each is a Page
+SCENES = cast(dict[str, tuple[Callable[[], BoardView], Page]], samples.SCENES)
 REF = Path(__file__).parent / "reference" / "board"
 SIZES = [(1920, 1080), (1280, 720)]
 # a channel may differ by this much (antialiasing of another FreeType build) …
@@ -91,7 +96,7 @@ def test_every_drawn_text_has_its_glyphs(monkeypatch: pytest.MonkeyPatch) -> Non
 
     def spy(text: str, size: int, color: object, bold: bool = False) -> pygame.Surface:
         drawn.append((text, bold))
-        return real(text, size, color, bold)  # type: ignore[arg-type]
+        return real(text, size, color, bold)
 
     monkeypatch.setattr(text_mod, "render_text", spy)
     monkeypatch.setattr(board_parts, "render_text", spy)
@@ -183,8 +188,12 @@ def test_offline_banner_shows_the_time_of_the_last_update(
         monkeypatch: pytest.MonkeyPatch) -> None:
     drawn: list[str] = []
     real = text_mod.render_text
-    monkeypatch.setattr(text_mod, "render_text",
-                        lambda t, *a, **k: (drawn.append(t), real(t, *a, **k))[1])
+
+    def spy(t: str, *a: Any, **k: Any) -> pygame.Surface:
+        drawn.append(t)
+        return real(t, *a, **k)
+
+    monkeypatch.setattr(text_mod, "render_text", spy)
     render(samples.offline(), NOW)
     assert any("Đang mất kết nối" in t and "09:38:05" in t for t in drawn)
 

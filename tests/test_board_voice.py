@@ -6,6 +6,7 @@ import array
 import itertools
 import threading
 import wave
+from collections.abc import Iterator
 from datetime import datetime, time
 from pathlib import Path
 
@@ -111,7 +112,7 @@ def _call(number: str, counter: str, recall: bool = False) -> Call:
 
 
 @pytest.fixture
-def mixer() -> PygameAudio:
+def mixer() -> Iterator[PygameAudio]:
     pygame.mixer.quit()
     audio = PygameAudio()
     yield audio

@@ -6,9 +6,12 @@ import shutil
 import subprocess
 import threading
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from appliance.broker import MosquittoBroker
 from tests.conftest import ROOT
@@ -78,8 +81,14 @@ def test_wrong_password_is_refused(secured):
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     c.username_pw_set("counter-1", "guess")
     got = threading.Event()
-    codes = []
-    c.on_connect = lambda client, u, f, rc, p: (codes.append(rc), got.set())
+    codes: list[ReasonCode] = []
+
+    def on_connect(client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags,
+                   rc: ReasonCode, props: Properties | None) -> None:
+        codes.append(rc)
+        got.set()
+
+    c.on_connect = on_connect
     c.connect("127.0.0.1", secured.port)
     c.loop_start()
     try:

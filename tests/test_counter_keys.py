@@ -75,15 +75,19 @@ def test_unknown_key_names_are_a_config_error() -> None:
 
 def test_counter_section_rejects_bad_keys_and_ratings() -> None:
     with pytest.raises(ValidationError, match="unknown key action"):
-        CounterSection(counter="1", keypad={"by_id": "/x", "keys": {"KEY_A": "launch"}})
+        CounterSection.model_validate(
+            {"counter": "1", "keypad": {"by_id": "/x", "keys": {"KEY_A": "launch"}}})
     with pytest.raises(ValidationError, match="or vendor and product"):
-        CounterSection(counter="1", keypad={})
+        CounterSection.model_validate({"counter": "1", "keypad": {}})
     with pytest.raises(ValidationError, match="needs pins"):
-        CounterSection(counter="1", rating={"source": "gpio", "pins": {"satisfied": 5}})
+        CounterSection.model_validate(
+            {"counter": "1", "rating": {"source": "gpio", "pins": {"satisfied": 5}}})
     with pytest.raises(ValidationError, match="broadcast"):
-        CounterSection(counter="1", board={"protocol": "modbus", "address": 0})
+        CounterSection.model_validate(
+            {"counter": "1", "board": {"protocol": "modbus", "address": 0}})
     with pytest.raises(ValidationError, match="Extra inputs"):
-        CounterSection(counter="1", board={"protocol": "ascii", "baudrate": 9600})
+        CounterSection.model_validate(
+            {"counter": "1", "board": {"protocol": "ascii", "baudrate": 9600}})
 
 
 SITE = {"services": [{"id": "A", "letter": "A", "digits": 3},

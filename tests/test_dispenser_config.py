@@ -6,6 +6,7 @@ import threading
 import time
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gpiozero.pins.mock import MockFactory
@@ -65,8 +66,8 @@ def test_unknown_printer_profile_is_a_config_error(tmp_path):
 def test_outbox_band_order_and_restart(tmp_path):
     path = tmp_path / "d.sqlite"
     box = Outbox(path)
-    kw = dict(day="2026-11-30", service="A", letter="A", digits=3, first=998, last=999,
-              priority=False, issued_at="2026-11-30T09:00:00.000+07:00")
+    kw: dict[str, Any] = dict(day="2026-11-30", service="A", letter="A", digits=3, first=998,
+                              last=999, priority=False, issued_at="2026-11-30T09:00:00.000+07:00")
     a = box.allocate_offline(**kw)
     box.set_offline_state(a.seq, "printed")
     b = box.allocate_offline(**kw)  # left "allocated": as after a power cut mid-print

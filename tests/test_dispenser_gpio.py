@@ -79,7 +79,7 @@ def test_status_lights(factory):
     assert factory.pin(5).state == 1 and factory.pin(6).state == 0
     lights.show({"fault": "blink", "offline": "on"})
     assert factory.pin(5).state == 0 and factory.pin(13).state == 1
-    flips = set()
+    flips: set[int] = set()
     deadline = time.monotonic() + 1.5
     while time.monotonic() < deadline and len(flips) < 2:
         flips.add(factory.pin(6).state)
@@ -138,9 +138,10 @@ class _Presses:
 def _section(**kw):
     from appliance.config.dispenser import DispenserSection
 
-    return DispenserSection(buttons=[{"pin": 17, "service": "A"},
-                                     {"pin": 18, "service": "C", "priority": True}],
-                            priority_pin=24, **kw)
+    return DispenserSection.model_validate(
+        {"buttons": [{"pin": 17, "service": "A"},
+                     {"pin": 18, "service": "C", "priority": True}],
+         "priority_pin": 24, **kw})
 
 
 def _drain(controls, n: int) -> None:
@@ -154,7 +155,8 @@ def test_priority_window_and_dedicated_priority_button():
     from appliance.dispenser.controls import Controls, button_names
 
     now = [100.0]
-    controls = Controls(_Presses(), _section(priority_window_s=8.0),  # type: ignore[arg-type]
+    presses = _Presses()
+    controls = Controls(presses, _section(priority_window_s=8.0),  # type: ignore[arg-type]
                         monotonic=lambda: now[0])
     assert button_names(controls.conf) == {17: "service:A", 18: "priority:C",
                                            24: "priority"}
@@ -175,7 +177,7 @@ def test_priority_window_and_dedicated_priority_button():
         _drain(controls, 5)
     finally:
         controls.stop()
-    assert controls.d.calls == [("A", True), ("A", False), ("C", True), ("A", False),
+    assert presses.calls == [("A", True), ("A", False), ("C", True), ("A", False),
                                 ("reprint", False)]
 
 

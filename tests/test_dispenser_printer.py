@@ -36,8 +36,9 @@ from drivers.printer import (
     build_job,
     make_link,
 )
-from drivers.printer.decode import parse, printed_image
+from drivers.printer.decode import parse
 from drivers.printer.printer import paper_from_byte
+from tests.printer_helpers import printed_image
 
 QR = qr_text(site="demo", day="2026-11-30", number="B012", lookup_url=None)
 

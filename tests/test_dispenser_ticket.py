@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import unicodedata
 from datetime import datetime
+from typing import Any
 
 import pytest
 import zxingcpp
@@ -15,16 +16,18 @@ from appliance.config.dispenser import TicketLayout
 from appliance.dispenser.ticket import TicketView, qr_text, render_ticket, ticket_lines
 from display.fonts import VIETNAMESE_LETTERS, MissingGlyphs, font_path
 from drivers.printer import build_job
-from drivers.printer.decode import parse, printed_image
+from drivers.printer.decode import parse
+from tests.printer_helpers import printed_image
 
 WHEN = datetime(2026, 11, 30, 9, 5, tzinfo=VN_TZ)
 
 
 def _view(**kw) -> TicketView:
-    base = dict(number="C007", service_name="Đất đai", issued_at=WHEN,
-                office="Trung tâm Phục vụ hành chính công phường Mẫu", ahead=2,
-                est_wait_s=600, counters=("Quầy 2", "Quầy 3"),
-                qr=qr_text(site="demo", day="2026-11-30", number="C007", lookup_url=None))
+    base: dict[str, Any] = dict(
+        number="C007", service_name="Đất đai", issued_at=WHEN,
+        office="Trung tâm Phục vụ hành chính công phường Mẫu", ahead=2,
+        est_wait_s=600, counters=("Quầy 2", "Quầy 3"),
+        qr=qr_text(site="demo", day="2026-11-30", number="C007", lookup_url=None))
     base.update(kw)
     return TicketView(**base)
 

@@ -11,11 +11,18 @@ from hypothesis import strategies as st
 
 from appliance.clock import VN_TZ
 from appliance.config import load_unit_config
+from appliance.config.site import SiteConfig
 from appliance.core.engine import QueueEngine, business_day
 from tests.conftest import DEMO_SITE
 
-SITE = load_unit_config(DEMO_SITE / "hub.toml").hub
-assert SITE is not None
+
+def _site() -> SiteConfig:
+    site = load_unit_config(DEMO_SITE / "hub.toml").hub
+    assert site is not None
+    return site
+
+
+SITE = _site()
 MON_8 = datetime(2026, 11, 30, 8, 0, tzinfo=VN_TZ)
 _ids = count()
 
@@ -185,6 +192,7 @@ def test_bad_requests_name_the_field():
     assert o.do("dispenser-1", "ticket.issue", service="Z").error[0] == "unknown_service"
     assert o.do("dispenser-1", "ticket.fly").error[0] == "unknown_op"
     out = o.engine.handle("dispenser-1", {"v": 1, "op": "ticket.issue"}, o.now)
+    assert out.error is not None
     assert out.error[0] == "bad_request" and "id" in out.error[1]
     assert o.do("counter-1", "counter.next", counter="9").error[0] == "unknown_counter"
 

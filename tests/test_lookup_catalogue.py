@@ -23,7 +23,8 @@ def test_save_then_load_round_trips_and_leaves_no_temp_files(tmp_path: Path) -> 
     assert [p.name for p in path.parent.iterdir()] == ["catalogue.json"]
     again = cat.load(path)
     assert again == original
-    assert again.get("1.001193")["name"] == "Đăng ký khai sinh"
+    birth = again.get("1.001193")
+    assert birth is not None and birth["name"] == "Đăng ký khai sinh"
     assert again.sectors == ("Chính sách xã hội", "Chứng thực", "Đất đai", "Hộ tịch")
 
 
@@ -47,7 +48,8 @@ def test_cache_text_is_nfc(tmp_path: Path) -> None:
 
 class Pages:
     def __init__(self, procs: list[dict[str, Any]], versions: list[str]) -> None:
-        self.procs, self.versions, self.asked = procs, versions, []
+        self.procs, self.versions = procs, versions
+        self.asked: list[tuple[int, int]] = []
 
     def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
         self.asked.append((body["offset"], body["limit"]))

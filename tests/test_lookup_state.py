@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import pygame
 import pytest
@@ -110,10 +112,11 @@ def test_garbage_scan_is_rejected_with_a_friendly_message(home: LookupState,
 
 @pytest.mark.parametrize("start", ["home", "detail", "search"])
 def test_a_good_scan_works_from_any_screen(home: LookupState, start: str) -> None:
-    moves = {"home": [], "detail": [Tap(Target("procedures")),
-                                    Tap(Target("procedure", "1.001193"))],
-             "search": [Tap(Target("search")), TypeText("khai")]}[start]
-    s, _ = run(home, *moves)
+    moves: dict[str, list[Action]] = {
+        "home": [],
+        "detail": [Tap(Target("procedures")), Tap(Target("procedure", "1.001193"))],
+        "search": [Tap(Target("search")), TypeText("khai")]}
+    s, _ = run(home, *moves[start])
     s, effects = run(s, Scan(f"https://tracuu.example.vn/hs?ma={CODE}&mk=k7m2qa"))
     assert effects == [LookupDossier(1, CODE, "K7M2QA")]
     assert s.keys == ""  # the search of whoever was here before is gone
@@ -182,8 +185,8 @@ def test_many_sectors_page_through(home: LookupState) -> None:
     from appliance.lookup.catalogue import Catalogue as Cat
     from display.lookup import layout
 
-    procs = [{**p, "code": f"9.{i:06d}", "sector": f"Lĩnh vực {i:02d}"}
-             for i, p in enumerate(sample.PROCEDURES * 2)]
+    procs: list[Mapping[str, Any]] = [{**p, "code": f"9.{i:06d}", "sector": f"Lĩnh vực {i:02d}"}
+                                      for i, p in enumerate(sample.PROCEDURES * 2)]
     s = initial(Settings(), Cat.build("many", procs))
     s, _ = run(s, Tap(Target("procedures")))
     view = View(1280, 800, 89)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 
 from appliance.broker import MosquittoBroker, free_port
+from appliance.bus import Bus
 from appliance.clock import VN_TZ, ManualClock
 from appliance.config import load_unit_config
 from appliance.config.store import StoreSection
@@ -22,7 +24,7 @@ pytest_plugins = ["tests.pg"]
 
 
 def test_store_unit_serves_mqtt_and_http(demo_site: Path, broker: MosquittoBroker,
-                                         make_bus, db_url: str) -> None:  # type: ignore[no-untyped-def]
+                                         make_bus: Callable[..., Bus], db_url: str) -> None:
     (demo_site / "admin-password.txt").write_text("mat-khau-dau-tien\n", encoding="utf-8")
     text = (demo_site / "store.toml").read_text(encoding="utf-8")
     text = text.replace('# admin_password_file = "admin-password.txt"',

@@ -163,7 +163,7 @@ def test_retained_catalogue_and_board(service: StoreService, broker: MosquittoBr
     arrived = threading.Event()
 
     def on_message(c: mqtt.Client, u: object, m: mqtt.MQTTMessage) -> None:
-        seen[m.topic.rsplit("/", 1)[1]].append(decode(m.payload))
+        seen[m.topic.rsplit("/", 1)[1]].append(decode(bytes(m.payload)))
         arrived.set()
 
     d = receive(service.store, "Lê Thị Hoa")
@@ -226,7 +226,7 @@ def test_an_import_republishes_the_catalogue(service: StoreService, broker: Mosq
     service.store.catalogue.invalidate()
     got: list[dict] = []
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    client.on_message = lambda c, u, m: got.append(decode(m.payload))
+    client.on_message = lambda c, u, m: got.append(decode(bytes(m.payload)))
     client.connect("127.0.0.1", broker.port)
     client.subscribe("motcua/v1/demo/store/catalogue")
     client.loop_start()
