@@ -293,17 +293,25 @@ def ticker_period(strip: pygame.Surface | None, width: int, st: Style) -> int:
     return strip.get_width() + st.px(160) + width
 
 
-def draw_ready(s: pygame.Surface, r: pygame.Rect, st: Style, board: DossierBoard | None) -> None:
+def _titled_panel(s: pygame.Surface, r: pygame.Rect, st: Style, title: str,
+                  title_en: str) -> tuple[pygame.Rect, int]:
+    """Clear a dossier-page panel and draw its title: (inner box, y below the title)."""
     import pygame
 
     s.fill(BG, r)
-    pad = st.px(24)
-    inner = r.inflate(-2 * pad, -st.px(8))
+    inner = r.inflate(-2 * st.px(24), -st.px(8))
     title_h = st.px(72)
-    draw_text(s, _label(st, "Hồ sơ đã có kết quả, mời nhận", "Results ready for pickup"),
+    draw_text(s, _label(st, title, title_en),
               pygame.Rect(inner.left, inner.top, inner.width, title_h), ACCENT, bold=True,
               size=st.px(50))
-    y = inner.top + title_h + st.px(8)
+    return inner, inner.top + title_h + st.px(8)
+
+
+def draw_ready(s: pygame.Surface, r: pygame.Rect, st: Style, board: DossierBoard | None) -> None:
+    import pygame
+
+    inner, y = _titled_panel(s, r, st, "Hồ sơ đã có kết quả, mời nhận",
+                             "Results ready for pickup")
     if board is None:
         draw_text(s, "Chưa nhận được dữ liệu từ kho hồ sơ", pygame.Rect(
             inner.left, y, inner.width, st.px(50)), DIM)
@@ -350,14 +358,7 @@ def draw_figures(s: pygame.Surface, r: pygame.Rect, st: Style, board: DossierBoa
                  now: datetime) -> None:
     import pygame
 
-    s.fill(BG, r)
-    pad = st.px(24)
-    inner = r.inflate(-2 * pad, -st.px(8))
-    title_h = st.px(72)
-    draw_text(s, _label(st, "Tình hình giải quyết hồ sơ", "Dossier figures"),
-              pygame.Rect(inner.left, inner.top, inner.width, title_h), ACCENT, bold=True,
-              size=st.px(50))
-    y = inner.top + title_h + st.px(8)
+    inner, y = _titled_panel(s, r, st, "Tình hình giải quyết hồ sơ", "Dossier figures")
     if board is None:
         draw_text(s, "—", pygame.Rect(inner.left, y, inner.width, st.px(50)), DIM)
         return

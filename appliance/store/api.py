@@ -6,7 +6,7 @@ Staff: create, read, update dossiers, move stages. Admin: imports, exports, acco
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -34,6 +34,8 @@ from appliance.store.transfer import (
     import_procedures,
     parse,
 )
+
+M = TypeVar("M", bound=BaseModel)
 
 STATUS = {"not_found": 404, "conflict": 409, "bad_request": 422, "rate_limited": 429,
           "forbidden": 403}
@@ -90,6 +92,17 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
                   description="Procedure catalogue and dossiers of a one-stop office.")
     app.state.store = store
 
+    def import_rows(items: list[M] | None, csv: str | None, model: type[M],
+                    what: str) -> list[M]:
+        """The rows of a bulk import, given as JSON items or as CSV text (exactly one)."""
+        if (items is None) == (csv is None):
+            raise StoreError("bad_request", f"give either {what} or csv")
+        rows = items if items is not None else parse(model, csv or "", "csv", what,
+                                                     s.max_import_rows)
+        if len(rows) > s.max_import_rows:
+            raise StoreError("bad_request", f"at most {s.max_import_rows} rows per import")
+        return rows
+
     @app.exception_handler(StoreError)
     async def _store_error(request: Request, exc: StoreError) -> JSONResponse:
         body: dict[str, Any] = {"error": {"code": exc.code, "message": exc.message}}
@@ -132,12 +145,7 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
 
     @app.post("/api/v1/procedures/import", tags=["admin"])
     def procedures_import(body: ProceduresImport, p: Admin) -> dict[str, Any]:
-        if (body.procedures is None) == (body.csv is None):
-            raise StoreError("bad_request", "give either procedures or csv")
-        items = body.procedures if body.procedures is not None else parse(
-            ProcedureIn, body.csv or "", "csv", "procedures", s.max_import_rows)
-        if len(items) > s.max_import_rows:
-            raise StoreError("bad_request", f"at most {s.max_import_rows} rows per import")
+        items = import_rows(body.procedures, body.csv, ProcedureIn, "procedures")
         added, updated = import_procedures(store.engine, items)
         store.catalogue.invalidate()
         return {"added": added, "updated": updated, "version": store.catalogue.version}
@@ -168,12 +176,7 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
 
     @app.post("/api/v1/dossiers/import", tags=["admin"])
     def dossiers_import(body: DossiersImport, p: Admin) -> dict[str, Any]:
-        if (body.dossiers is None) == (body.csv is None):
-            raise StoreError("bad_request", "give either dossiers or csv")
-        items = body.dossiers if body.dossiers is not None else parse(
-            DossierImport, body.csv or "", "csv", "dossiers", s.max_import_rows)
-        if len(items) > s.max_import_rows:
-            raise StoreError("bad_request", f"at most {s.max_import_rows} rows per import")
+        items = import_rows(body.dossiers, body.csv, DossierImport, "dossiers")
         return {"imported": import_dossiers(store.dossiers, items)}
 
     @app.get("/api/v1/dossiers/{code}", tags=["staff"])
