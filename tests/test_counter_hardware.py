@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from appliance.counter.twin import CounterTwin
 from appliance.hub.bootstrap import Hub, build_hub
 from drivers.ledboard.modbus import ModbusBoard
 from tests.test_counter_board import ModbusServerThread, NullModem
+from tests.waiting import poll as _wait
 
 
 def _config(demo_site: Path, broker_url: str, **counter: Any) -> UnitConfig:
@@ -30,15 +31,6 @@ def _config(demo_site: Path, broker_url: str, **counter: Any) -> UnitConfig:
     out = config.model_copy(update={"counter": section})
     out._source = config.source
     return out
-
-
-def _wait(pred: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return pred()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from appliance.clock import OffsetClock
 from appliance.config import UnitConfig, load_unit_config
 from appliance.counter.twin import CounterTwin
 from appliance.hub.bootstrap import Hub, build_hub
+from tests.waiting import poll as _wait
 
 MakeTwin = Callable[..., CounterTwin]
 
@@ -52,15 +53,6 @@ def _issue(bus: Bus, service: str, n: int = 1) -> list[str]:
         assert reply["ok"], reply
         out.append(reply["ticket"]["number"])
     return out
-
-
-def _wait(pred: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return pred()
 
 
 def test_every_key_action_through_mosquitto_and_the_hub(hub: Hub, make_bus, make_twin) -> None:

@@ -23,6 +23,7 @@ from appliance.lookup.service import catalogue_topic
 from appliance.lookup.state import NOT_FOUND, UNAVAILABLE, Screen, Tap, Target, TypeText
 from appliance.store.bootstrap import StoreUnit, build_store
 from appliance.store.models import DossierIn, StageMove
+from tests.waiting import poll
 
 
 def _config(site: Path, name: str, broker: MosquittoBroker, data: Path,
@@ -86,12 +87,7 @@ def status(make_bus: Callable[..., Bus]) -> StatusWatch:
 
 
 def _wait(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return False
+    return poll(cond, timeout)
 
 
 def test_lookup_against_a_real_mosquitto_and_store(store: StoreUnit, kiosk_factory,
