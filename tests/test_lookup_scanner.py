@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import queue
-import resource
 import time
 import tty
 
@@ -14,6 +13,7 @@ from evdev import ecodes
 from appliance.core.dossier_code import parse_scan
 from drivers.evdev_fake import FakeUsbPort
 from drivers.scanner import BAD, HidScanner, ScanDecoder, SerialScanner
+from tests.cpu import thread_cpu_s
 
 SCAN = "000.00.06.G04-261127-0012/K7M2QA"
 URL = "https://tracuu.example.vn/hs?ma=000.00.06.G04-261127-0012&mk=K7M2QA"
@@ -123,10 +123,9 @@ def test_hid_unplug_mid_scan_recovers_without_spinning(port: FakeUsbPort) -> Non
         while sc.present and time.monotonic() < deadline:
             time.sleep(0.01)
         assert not sc.present
-        before = resource.getrusage(resource.RUSAGE_SELF)
+        before = thread_cpu_s("evdev-scanner")
         time.sleep(1.0)
-        after = resource.getrusage(resource.RUSAGE_SELF)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        cpu = thread_cpu_s("evdev-scanner") - before
         assert cpu < 0.3, f"{cpu:.2f} s of CPU in 1 s while unplugged: spinning"
         port.plug()
         assert sc.reader.wait_present(2.0)
