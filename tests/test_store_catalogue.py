@@ -110,6 +110,17 @@ def test_bad_json_is_named(data: str, needle: str) -> None:
     assert needle in str(err.value)
 
 
+@pytest.mark.parametrize(("data", "needle"), [
+    ("\r0", "row 2"),  # found by schemathesis: a lone carriage return used to be a 500
+    ('code,name\n"2.1,"unclosed\n', "row"),
+    ("code,name,sector,processing_days\r2.000001,Thủ tục,Hộ tịch,x\r", "processing_days"),
+])
+def test_broken_csv_is_a_named_error_never_a_crash(data: str, needle: str) -> None:
+    with pytest.raises(ImportError_) as err:
+        parse(ProcedureIn, data, "csv", "procedures", 10)
+    assert needle in str(err.value)
+
+
 def test_oversized_import_is_refused() -> None:
     rows = [{"code": f"9.{i:06d}", "name": "Thủ tục", "sector": "x", "processing_days": 1}
             for i in range(11)]

@@ -36,8 +36,15 @@ class ImportError_(StoreError):
 
 
 def _csv_rows(data: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(data.lstrip("\ufeff")))
-    for row in reader:
+    # newline="": the csv module reads line ends itself (a lone \r is one, as in old files)
+    reader = csv.DictReader(io.StringIO(data.lstrip("\ufeff"), newline=""))
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ImportError_([f"row {reader.line_num}: not valid CSV: {exc}"]) from None
         where = f"row {reader.line_num}"
         if None in row:
             raise ImportError_([f"{where}: more cells than the header has columns"])
