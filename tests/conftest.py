@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 # Rendering and audio run without a screen or a sound card in tests.
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -21,6 +22,12 @@ from appliance.clock import VN_TZ, OffsetClock
 from appliance.config import load_unit_config
 from appliance.config.base import BrokerConfig
 from appliance.hub.bootstrap import Hub, build_hub
+
+# CI replays a fixed set of generated cases so that its verdict is reproducible; local
+# runs draw new ones every time (a case found locally becomes an ordinary test).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "firmware_config" / "examples" / "demo-site"
