@@ -241,16 +241,9 @@ class Bus:
         if self._connected.is_set():
             self._publish_status()
 
-    def update_status(self, **fields: Any) -> None:
-        self.set_status(str(self._status.get("state", "ready")),
-                        **{**self._status_fields(), **fields})
-
     @property
     def status(self) -> dict[str, Any]:
         return dict(self._status)
-
-    def _status_fields(self) -> dict[str, Any]:
-        return {k: v for k, v in self._status.items() if k != "state"}
 
     def _status_payload(self) -> dict[str, Any]:
         return {

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from appliance.clock import rfc3339
 
 OPEN_STATES = frozenset({"waiting", "serving", "parked"})
-ALL_STATES = OPEN_STATES | {"finished", "no_show", "expired", "voided"}
-RATINGS = ("very_satisfied", "satisfied", "unsatisfied")
 
 
 @dataclass
@@ -36,9 +34,6 @@ class Ticket:
         if self.order_at is None:
             self.order_at = self.issued_at
 
-    def copy(self) -> Ticket:
-        return replace(self)
-
     def wire(self, site_names: dict[str, str] | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {
             "number": self.number,
@@ -62,9 +57,6 @@ class Counter:
     since: datetime | None = None
     officer: str | None = None
     priority_streak: int = 0
-
-    def copy(self) -> Counter:
-        return replace(self)
 
 
 @dataclass
@@ -134,7 +126,3 @@ class Outcome:
     def changed(self) -> bool:
         return bool(self.events or self.tickets or self.counters)
 
-    def merge(self, other: Outcome) -> None:
-        self.events.extend(other.events)
-        self.tickets.extend(other.tickets)
-        self.counters.extend(other.counters)

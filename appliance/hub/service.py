@@ -52,7 +52,6 @@ class HubService:
         self._inbox: queue.Queue[Message | _Republish] = queue.Queue()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hub-worker", daemon=True)
-        self.processed = 0
         self._storage_error: str | None = None
         self._fatal: str | None = None
         self._on_fatal = on_fatal
@@ -168,7 +167,6 @@ class HubService:
             self._replies.update(in_batch)
         for msg, reply in replies:
             self.bus.reply(msg, reply)
-        self.processed += len(replies)
 
     def _storage_failed(self, exc: StorageError) -> None:
         log.error("%s: answering 'internal' and reloading the last committed state", exc)
