@@ -96,6 +96,8 @@ class Bus:
         self._retry_at = 0.0
         self._retry_delay = 1.0
         self._heartbeat: threading.Thread | None = None
+        # why the last connection attempt failed (TLS, password, ACL), for status and logs
+        self.connect_problem: str | None = None
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=f"{site}-{unit}-{self._boot}",
@@ -108,6 +110,7 @@ class Bus:
         self._client.reconnect_delay_set(min_delay=1, max_delay=8)
         self._client.on_socket_open = self._on_socket_open
         self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
@@ -169,6 +172,11 @@ class Bus:
                 return
             try:
                 self._client.reconnect()
+            except ssl.SSLError as exc:
+                self._problem(f"TLS with the broker {self._broker.url} failed: {exc}")
+                self._retry_at = now + self._retry_delay
+                self._retry_delay = min(self._retry_delay * 2, 8.0)
+                return
             except OSError as exc:
                 log.debug("%s: broker %s not reachable: %s", self.unit, self._broker.url, exc)
                 self._retry_at = now + self._retry_delay
@@ -233,7 +241,19 @@ class Bus:
         props = Properties(PacketTypes.PUBLISH)
         if msg.correlation is not None:
             props.CorrelationData = msg.correlation
-        self._client.publish(msg.response_topic, encode(obj), qos=0, properties=props)
+        try:
+            self._client.publish(msg.response_topic, encode(obj), qos=0, properties=props)
+        except (ValueError, UnicodeError) as exc:
+            # paho refuses a topic with wildcards or NUL, or a payload it cannot encode:
+            # callers check the topic first (Topics.reply_topic_for); never let it raise
+            log.error("reply on %r not sent: %s", msg.response_topic[:200], exc)
+
+    def clear_retained(self, topic: str) -> None:
+        """Delete the retained message on ``topic`` (an empty retained payload)."""
+        try:
+            self._client.publish(topic, b"", qos=1, retain=True)
+        except ValueError as exc:
+            log.error("cannot clear the retained message on %r: %s", topic[:200], exc)
 
     def set_status(self, state: str, **fields: Any) -> None:
         """Retained unit status: ready / alert (with reasons) / stopped; lost is the will."""
@@ -316,8 +336,10 @@ class Bus:
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
                     properties: Any) -> None:
         if reason.is_failure:
-            log.warning("broker refused %s: %s", self.unit, reason)
+            self._problem(f"the broker {self._broker.url} refused {self.unit}: {reason} "
+                          f"(user name {self._broker.username or self.unit!r})")
             return
+        self.connect_problem = None
         self._session += 1
         with self._lock:
             filters = {f for f, _ in self._handlers}
@@ -330,6 +352,29 @@ class Bus:
         self._set_will()
         for listener in self._conn_listeners:
             listener(True)
+
+    def _problem(self, text: str) -> None:
+        """A TLS or login failure will not heal by retrying: say it loudly, once per kind."""
+        if text != self.connect_problem:
+            log.error("%s", text)
+        self.connect_problem = text
+        self._status = {**self._status, "state": "alert", "reasons": [text]}
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        # paho's own thread does not say why; a TLS fault (wrong CA, wrong name) would
+        # otherwise be retried forever in silence, so look once ourselves
+        if not self._broker.tls:
+            return
+        ctx = ssl.create_default_context(cafile=self._broker.ca_file)
+        try:
+            addr = (self._broker.host, self._broker.port)
+            with socket.create_connection(addr, timeout=3) as raw, \
+                    ctx.wrap_socket(raw, server_hostname=self._broker.host):
+                pass
+        except ssl.SSLError as exc:
+            self._problem(f"TLS with the broker {self._broker.url} failed: {exc}")
+        except OSError:
+            pass  # not reachable at all: that is not a TLS problem
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any,
                       properties: Any) -> None:

@@ -1,38 +1,79 @@
-"""The MQTT wire contract (docs/protocol.md): topic names, payload encoding, error codes."""
+"""The MQTT wire contract (docs/protocol.md): topic names, payload decoding, error codes,
+and typed models of every payload the hub and store publish.
+
+Decoding is where input meets the code, so it is bounded in every dimension a message can
+grow in: bytes (``MAX_PAYLOAD``), nesting (``MAX_DEPTH``), request id length
+(``MAX_ID``), and text that cannot be written back out (lone UTF-16 surrogates from
+``"\\udfff"`` escapes, which Python's JSON reader lets through and its UTF-8 writer then
+refuses — the exception that used to kill the hub's worker).
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from appliance.errors import ContractError
 
 VERSION = 1
 ROOT = "motcua/v1"
 MAX_PAYLOAD = 64 * 1024
+MAX_DEPTH = 16  # the deepest real request (counter.sync) nests 3 levels
+MAX_ID = 100
+_IDENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")  # unit ids, as in the config files
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+M = TypeVar("M", bound="BaseModel")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
+
+class ErrorCode(BaseModel):
+    """One wire error code: the sentence a person may be shown, and whether sending the
+    same request again (same id) may succeed later. Units retry only retryable codes."""
+
+    model_config = ConfigDict(frozen=True)
+    code: str
+    message: str
+    retryable: bool
+
+
+_CODES: list[tuple[str, str, bool]] = [
+    ("malformed", "Yêu cầu không đọc được (không phải JSON hợp lệ).", False),
+    ("too_large", "Yêu cầu quá lớn.", False),
+    # a newer unit talking to an older hub: the hub's upgrade makes a retry succeed
+    ("unsupported_version", "Phiên bản giao thức không được hỗ trợ.", True),
+    ("bad_request", "Yêu cầu thiếu hoặc sai thông tin.", False),
+    ("unknown_op", "Thao tác không được hỗ trợ.", True),
+    ("unknown_unit", "Thiết bị chưa được khai báo tại điểm này.", False),
+    ("forbidden", "Thiết bị không được phép thực hiện thao tác này.", False),
+    ("unknown_service", "Không có dịch vụ này.", False),
+    ("unknown_counter", "Không có quầy này.", False),
+    ("service_full", "Đã hết số thứ tự của dịch vụ trong ngày.", False),
+    ("office_closed", "Ngoài giờ làm việc.", False),
+    ("nothing_serving", "Quầy chưa gọi số nào.", False),
+    ("busy", "Quầy đang phục vụ một số khác.", False),
+    ("not_found", "Không tìm thấy số thứ tự này.", False),
+    ("wrong_service", "Quầy không phục vụ dịch vụ của số này.", False),
+    ("conflict", "Trạng thái đã thay đổi, không thể thực hiện.", False),
+    ("already_rated", "Lượt phục vụ này đã được đánh giá.", False),
+    ("rate_limited", "Thao tác quá nhanh, vui lòng thử lại sau.", True),
+    # nothing was done (the change did not reach the disk): the same id may be sent again
+    ("internal", "Lỗi hệ thống, vui lòng thử lại.", True),
+]
+ERRORS: dict[str, ErrorCode] = {c: ErrorCode(code=c, message=m, retryable=r)
+                                for c, m, r in _CODES}
 # Wire error codes and the sentence a citizen or officer may be shown for each.
-ERROR_MESSAGES: dict[str, str] = {
-    "malformed": "Yêu cầu không đọc được (không phải JSON hợp lệ).",
-    "too_large": "Yêu cầu quá lớn.",
-    "unsupported_version": "Phiên bản giao thức không được hỗ trợ.",
-    "bad_request": "Yêu cầu thiếu hoặc sai thông tin.",
-    "unknown_op": "Thao tác không được hỗ trợ.",
-    "unknown_unit": "Thiết bị chưa được khai báo tại điểm này.",
-    "forbidden": "Thiết bị không được phép thực hiện thao tác này.",
-    "unknown_service": "Không có dịch vụ này.",
-    "unknown_counter": "Không có quầy này.",
-    "service_full": "Đã hết số thứ tự của dịch vụ trong ngày.",
-    "office_closed": "Ngoài giờ làm việc.",
-    "nothing_serving": "Quầy chưa gọi số nào.",
-    "busy": "Quầy đang phục vụ một số khác.",
-    "not_found": "Không tìm thấy số thứ tự này.",
-    "wrong_service": "Quầy không phục vụ dịch vụ của số này.",
-    "conflict": "Trạng thái đã thay đổi, không thể thực hiện.",
-    "already_rated": "Lượt phục vụ này đã được đánh giá.",
-    "rate_limited": "Thao tác quá nhanh, vui lòng thử lại sau.",
-    "internal": "Lỗi hệ thống, vui lòng thử lại.",
-}
+ERROR_MESSAGES: dict[str, str] = {c: e.message for c, e in ERRORS.items()}
+RETRYABLE: frozenset[str] = frozenset(c for c, e in ERRORS.items() if e.retryable)
+
+
+def retryable(code: str | None) -> bool:
+    """Whether a reply with this error code may be retried with the same id (an unknown
+    code from a newer peer is not: nothing says acting again is safe)."""
+    return code in RETRYABLE
 
 
 class Topics:
@@ -80,35 +121,101 @@ class Topics:
         return f"{self.base}/board/notice"
 
     def unit_of(self, topic: str) -> tuple[str, str] | None:
-        """(unit, target) of a request topic, or None if the topic is not one."""
+        """(unit, target) of a request topic, or None if the topic is not one (including a
+        unit id no config file could have declared)."""
         parts = topic.split("/")
         prefix = self.base.split("/")
         if len(parts) != len(prefix) + 4 or parts[: len(prefix)] != prefix:
             return None
         if parts[len(prefix)] != "unit" or parts[len(prefix) + 2] != "req":
             return None
-        return parts[len(prefix) + 1], parts[len(prefix) + 3]
+        unit = parts[len(prefix) + 1]
+        if not _IDENT.fullmatch(unit):
+            return None
+        return unit, parts[len(prefix) + 3]
+
+    def reply_topic_for(self, unit: str, response_topic: str | None) -> str:
+        """The topic to answer ``unit`` on: its own ``…/unit/<unit>/res``, and only that.
+
+        A requester names its ResponseTopic and the broker never checks it, so trusting it
+        would let any unit make the hub publish on ``queue/state`` or on another unit's
+        replies. Raises ContractError (``forbidden``) for any other topic.
+        """
+        own = self.res(unit)
+        if response_topic != own:
+            raise ContractError("forbidden", f"ResponseTopic {response_topic!r:.120} is not "
+                                             f"{own}")
+        return own
 
 
 def encode(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def decode(payload: bytes) -> dict[str, Any]:
-    """Parse a payload strictly; raise ContractError with the wire code on any fault."""
+def _depth(payload: bytes) -> int:
+    """Deepest nesting of ``payload``'s arrays and objects (brackets inside strings do not
+    count), computed without recursion."""
+    brackets = _STRINGS.sub(b"", payload).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for b in brackets:
+        if b in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _has_surrogate(obj: Any) -> bool:
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def decode(payload: bytes, *, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
+    """Parse a payload strictly; raise ContractError with the wire code on any fault.
+
+    What comes out can be stored, compared and written back out: no nesting deeper than
+    ``max_depth``, no lone surrogate anywhere (keys included).
+    """
     if len(payload) > MAX_PAYLOAD:
         raise ContractError("too_large", f"payload of {len(payload)} bytes > {MAX_PAYLOAD}")
+    # a payload with fewer brackets than the limit cannot nest deeper: skip the scan
+    if payload.count(b"[") + payload.count(b"{") > max_depth and _depth(payload) > max_depth:
+        raise ContractError("malformed", f"nested deeper than {max_depth} levels")
     try:
         obj = json.loads(payload.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ContractError("malformed", f"not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise ContractError("malformed", f"not JSON: {exc.msg} at {exc.pos}") from None
+    except RecursionError:  # cannot happen after the depth check; kept as a last guard
+        raise ContractError("malformed", "nested too deep") from None
     if not isinstance(obj, dict):
         raise ContractError("malformed", "payload must be a JSON object")
+    # UTF-8 bytes cannot hold a surrogate; only a \\uXXXX escape can make one
+    if (b"\\ud" in payload or b"\\uD" in payload) and _has_surrogate(obj):
+        raise ContractError("malformed", "text holds a lone UTF-16 surrogate (\\ud800-\\udfff)")
     if obj.get("v") != VERSION:
         raise ContractError("unsupported_version", f"expected \"v\": {VERSION}")
     return obj
+
+
+def request_id(body: dict[str, Any]) -> str:
+    """The request's id, checked before anything is stored or remembered under it."""
+    rid = body.get("id")
+    if not isinstance(rid, str) or not 1 <= len(rid) <= MAX_ID:
+        raise ContractError("bad_request", f"id: a string of 1 to {MAX_ID} characters")
+    return rid
 
 
 def ok_reply(req_id: str, **fields: Any) -> dict[str, Any]:
@@ -116,8 +223,160 @@ def ok_reply(req_id: str, **fields: Any) -> dict[str, Any]:
 
 
 def error_reply(req_id: str | None, code: str, detail: str | None = None) -> dict[str, Any]:
-    message = ERROR_MESSAGES.get(code, ERROR_MESSAGES["internal"])
-    err: dict[str, Any] = {"code": code, "message": message}
+    known = ERRORS.get(code, ERRORS["internal"])
+    err: dict[str, Any] = {"code": code, "message": known.message,
+                           "retryable": known.retryable}
     if detail:
         err["detail"] = detail
     return {"v": VERSION, "id": req_id, "ok": False, "error": err}
+
+
+# ---- typed payloads: what the hub and the store publish, read the same way by all ----------
+class Payload(BaseModel):
+    """Base of the published payloads. Later versions may add fields (kept, not refused);
+    a missing or mistyped field the model names is a ContractError for the reader."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    v: Literal[1] = 1
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    code: str
+    message: str = ""
+    detail: str | None = None
+    retryable: bool | None = None  # absent from hubs older than this field
+
+    @property
+    def can_retry(self) -> bool:
+        """The flag when present, else the contract's table for the code."""
+        return self.retryable if self.retryable is not None else retryable(self.code)
+
+
+class Reply(Payload):
+    id: str | None
+    ok: bool
+    error: ErrorBody | None = None
+
+    @property
+    def code(self) -> str | None:
+        return self.error.code if self.error else None
+
+
+UnitState = Literal["starting", "ready", "alert", "stopped", "lost"]
+
+
+class UnitStatus(Payload):
+    """``unit/<unit>/status``. ``starting``: connected, not yet able to serve (not down,
+    not healthy); ``alert``: serving with a fault named in ``reasons``; ``lost``: the
+    broker published the will; ``stopped``: shut down on purpose."""
+
+    unit: str | None = None
+    role: str | None = None
+    state: UnitState
+    reasons: list[str] = Field(default_factory=list)
+    boot: str | None = None
+    session: int | None = None
+    at: str | None = None
+
+    @property
+    def down(self) -> bool:
+        """Nobody is there to answer: do not wait for it."""
+        return self.state in ("lost", "stopped")
+
+
+class ServiceQueue(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str = ""
+    name_en: str | None = None
+    waiting: list[str] = Field(default_factory=list)
+    priority_waiting: list[str] = Field(default_factory=list)
+    last_issued: str | None = None
+    est_wait_s: int | None = None
+
+
+class CounterView(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    id: str | None = None
+    name: str = ""
+    open: bool = False
+    serving: str | None = None
+    service: str | None = None
+    since: str | None = None
+    officer: str | None = None
+
+
+class QueueState(Payload):
+    """``queue/state`` (retained)."""
+
+    seq: int
+    day: str | None = None
+    at: str | None = None
+    services: dict[str, ServiceQueue]
+    counters: dict[str, CounterView]
+
+
+class CounterState(CounterView, Payload):
+    """``counter/<c>/state`` (retained)."""
+
+    counter: str
+    seq: int
+
+
+class SiteService(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    id: str
+    name: str
+    name_en: str | None = None
+    letter: str
+    digits: int = 3
+
+
+class SiteCounter(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    id: str
+    name: str
+    services: list[str] = Field(default_factory=list)
+
+
+class SiteInfo(Payload):
+    """``site/info`` (retained)."""
+
+    office_name: str
+    office_name_en: str | None = None
+    timezone: str | None = None
+    lookup_url: str | None = None
+    services: list[SiteService]
+    counters: list[SiteCounter]
+    priority: dict[str, Any] = Field(default_factory=dict)
+    hours: dict[str, Any] = Field(default_factory=dict)
+    offline_bands: dict[str, dict[str, tuple[int, int]]] = Field(default_factory=dict)
+
+
+class StoreCatalogue(Payload):
+    """``store/catalogue`` (retained)."""
+
+    version: str
+    count: int
+    at: str | None = None
+
+
+class StoreBoard(Payload):
+    """``store/board`` (retained)."""
+
+    at: str | None = None
+    ready: list[dict[str, Any]] = Field(default_factory=list)
+    today: dict[str, int] = Field(default_factory=dict)
+    month: dict[str, int] = Field(default_factory=dict)
+
+
+def parse(model: type[M], payload: bytes | dict[str, Any]) -> M:
+    """A payload (bytes off the wire, or an already decoded object) as ``model``;
+    ContractError (``bad_request``, naming the field) when it does not fit."""
+    obj = decode(payload) if isinstance(payload, bytes) else payload
+    try:
+        return model.model_validate(obj)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "payload"
+        raise ContractError("bad_request", f"{model.__name__}.{where}: {first['msg']}") from None

@@ -109,7 +109,8 @@ def test_malformed_and_oversized_payloads_get_errors_and_hub_survives(hub, make_
         if len(got) >= 5:
             done.set()
 
-    reply_topic = "motcua/v1/demo/test/raw-replies"
+    # the hub answers only on the sender's own response topic (a foreign one is refused)
+    reply_topic = disp.topics.res("dispenser-1")
     raw.subscribe(reply_topic, on_raw)
     props = Properties(PacketTypes.PUBLISH)
     props.ResponseTopic = reply_topic

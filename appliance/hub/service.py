@@ -2,17 +2,26 @@
 
 One worker thread owns the engine and the database. It takes requests in batches so one
 fsync can cover several of them (group commit); every reply and event of a batch is
-published only after that batch has committed.
+published only after that batch has committed, and a reply is remembered (for retries
+with the same id) only then: a failed commit forgets the whole batch and reloads the disk.
+
+Nothing a unit sends can stop the worker: input is decoded with limits
+(appliance.contract.decode), replies go only to the sender's own response topic, an
+exception costs the one message that caused it (logged, and shown in the status as
+``alert``), and a worker that dies anyway ends the process (``on_fatal``) so that systemd
+starts it again from the disk.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import shutil
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,22 +30,41 @@ from typing import Any
 from appliance.bus import Bus, Message
 from appliance.clock import Clock
 from appliance.config.site import SiteConfig
-from appliance.contract import Topics, decode, error_reply, ok_reply
+from appliance.contract import Topics, decode, encode, error_reply, ok_reply, request_id
 from appliance.core.engine import QueueEngine
 from appliance.core.model import Outcome
 from appliance.core.snapshot import counter_state, queue_state, site_info
 from appliance.errors import ContractError, StorageError
+from appliance.hub.replies import Key
 from appliance.hub.store import HubStore
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 64
+MAX_INBOX = 10_000  # beyond this a flood is dropped unanswered; units retry
 TICK_S = 5.0
 LOW_DISK_MB = 50
+FAULT_SHOWN_S = 600.0  # a worker fault stays in the status this long
 
 
 @dataclass
 class _Republish:
     """A marker in the work queue: (re)publish every retained message."""
+
+
+@dataclass
+class _Request:
+    msg: Message
+    unit: str
+    id: str
+    body: dict[str, Any]
+
+
+class _EngineFault(Exception):
+    """The engine raised on one request (a bug): that request is answered ``internal``."""
+
+    def __init__(self, req: _Request) -> None:
+        super().__init__(req.id)
+        self.req = req
 
 
 class HubService:
@@ -49,14 +77,17 @@ class HubService:
         self.topics: Topics = bus.topics
         state, self._replies = store.load()
         self.engine = QueueEngine(site, state)
-        self._inbox: queue.Queue[Message | _Republish] = queue.Queue()
+        self._inbox: queue.Queue[Message | _Republish] = queue.Queue(MAX_INBOX)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hub-worker", daemon=True)
         self._storage_error: str | None = None
         self._fatal: str | None = None
         self._on_fatal = on_fatal
-        bus.subscribe(self.topics.req_filter("hub"), self._inbox.put)
-        bus.on_connection(lambda up: self._inbox.put(_Republish()) if up else None)
+        self._faults: deque[tuple[float, str]] = deque(maxlen=5)
+        self._forget: list[Key] = []  # replies let go of by the memory, deleted at next commit
+        self.refused = 0  # requests dropped unanswered (foreign ResponseTopic, retained, flood)
+        bus.subscribe(self.topics.req_filter("hub"), self._enqueue)
+        bus.on_connection(lambda up: self._enqueue(_Republish()) if up else None)
 
     def start(self) -> None:
         """Start the worker, which also runs the bus's network loop (see Bus.loop_step)."""
@@ -66,12 +97,35 @@ class HubService:
         self._stopping.set()
         self._thread.join(timeout=10)
 
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _enqueue(self, item: Message | _Republish) -> None:
+        try:
+            self._inbox.put_nowait(item)
+        except queue.Full:
+            self.refused += 1
+            log.warning("hub inbox full (%d): a request was dropped; its unit retries",
+                        MAX_INBOX)
+
     # ---- worker ----------------------------------------------------------------------
     def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as exc:  # the worker is the hub: without it, end the process
+            reason = f"hub worker died: {type(exc).__name__}: {exc}"
+            log.critical(reason, exc_info=True)
+            self._fatal = reason
+            if self._on_fatal is not None:
+                self._on_fatal(reason)
+            raise
+
+    def _loop(self) -> None:
         next_tick = 0.0
         while not self._stopping.is_set():
             if time.monotonic() >= next_tick:
-                self._tick()
+                self._guarded(self._tick)
                 next_tick = time.monotonic() + TICK_S
             # handlers run inside loop_step and only queue; wait for the network only
             # when there is nothing left to do
@@ -84,7 +138,19 @@ class HubService:
                 except queue.Empty:
                     break
             if batch:
-                self._process(batch)
+                self._guarded(functools.partial(self._process, batch))
+
+    def _guarded(self, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except Exception as exc:  # a bug must cost the work at hand, never the hub
+            log.exception("hub worker fault")
+            self._fault(f"{type(exc).__name__}: {exc}")
+            self._reload()
+
+    def _fault(self, reason: str) -> None:
+        self._faults.append((time.monotonic(), reason[:200]))
+        self._status(self.clock.now())
 
     def _tick(self) -> None:
         now = self.clock.now()
@@ -102,78 +168,108 @@ class HubService:
         # status is refreshed here, not per request: it is for people, a few seconds is fresh
         self._status(now)
 
+    def _admit(self, msg: Message) -> _Request | None:
+        """A request fit to act on, or None once it has been answered or dropped."""
+        where = self.topics.unit_of(msg.topic)
+        if where is None:
+            log.warning("ignored a message on %r: not a request topic", msg.topic[:200])
+            return None
+        unit = where[0]
+        if msg.retain:
+            # a retained request would be acted on again by every restarted hub
+            log.error("retained request on %s ignored and cleared", msg.topic)
+            self.refused += 1
+            self.bus.clear_retained(msg.topic)
+            return None
+        try:
+            self.topics.reply_topic_for(unit, msg.response_topic)
+        except ContractError as exc:
+            if msg.response_topic is not None:
+                log.error("request from %s refused: %s", unit, exc.message)
+                self.refused += 1
+            return None  # no (acceptable) place to answer: drop, logged
+        try:
+            body = decode(msg.payload)
+            rid = request_id(body)
+        except ContractError as exc:
+            log.warning("bad request from %s: %s", unit, exc)
+            self.bus.reply(msg, error_reply(None, exc.code, exc.message))
+            return None
+        return _Request(msg, unit, rid, body)
+
     def _process(self, batch: list[Message | _Republish]) -> None:
         now = self.clock.now()
+        republish = any(isinstance(m, _Republish) for m in batch)
+        pending = [r for m in batch if isinstance(m, Message) and (r := self._admit(m))]
         if self._fatal:
-            for msg in batch:
-                if isinstance(msg, Message):
-                    self.bus.reply(msg, error_reply(None, "internal", "hub storage failed"))
+            for req in pending:
+                self.bus.reply(req.msg, error_reply(req.id, "internal", "hub storage failed"))
             return
+        while True:
+            try:
+                self._act(pending, now, republish)
+                return
+            except _EngineFault as fault:
+                # The engine may have half-changed the state: back to the disk, answer the
+                # culprit 'internal' (not remembered), and act on the rest of the batch anew
+                # (none of it was committed or answered yet), so each is acted on once.
+                log.error("engine failed on %s from %s",
+                          fault.req.body.get("op"), fault.req.unit, exc_info=fault.__cause__)
+                self._fault(f"engine error on {str(fault.req.body.get('op'))[:40]} "
+                            f"from {fault.req.unit}")
+                self._reload()
+                self.bus.reply(fault.req.msg, error_reply(fault.req.id, "internal",
+                                                          "engine error"))
+                pending = [r for r in pending if r is not fault.req]
+
+    def _act(self, pending: list[_Request], now: datetime, republish: bool) -> None:
         outcomes: list[Outcome] = []
-        replies: list[tuple[Message, dict[str, Any]]] = []
-        to_store: list[tuple[str, str, dict[str, Any]]] = []
-        in_batch: dict[tuple[str, str], dict[str, Any]] = {}
-        republish = False
-        broken = False
-        for msg in batch:
-            if isinstance(msg, _Republish):
-                republish = True
-                continue
-            where = self.topics.unit_of(msg.topic)
-            if where is None:
-                continue
-            unit = where[0]
-            try:
-                body = decode(msg.payload)
-            except ContractError as exc:
-                log.warning("bad request from %s: %s", unit, exc)
-                replies.append((msg, error_reply(None, exc.code, exc.message)))
-                continue
-            req_id = body.get("id")
-            key = (unit, req_id) if isinstance(req_id, str) else None
-            if key is not None and (key in self._replies or key in in_batch):
+        replies: list[tuple[_Request, dict[str, Any]]] = []
+        to_store: list[tuple[str, str, str]] = []
+        in_batch: dict[Key, dict[str, Any]] = {}
+        for req in pending:
+            key = (req.unit, req.id)
+            again = in_batch.get(key) or self._replies.get(key)
+            if again is not None:
                 # QoS 1 may deliver twice, and units retry with the same id: answer, act once.
-                replies.append((msg, self._replies.get(key) or in_batch[key]))
+                replies.append((req, again))
                 continue
             try:
-                out = self.engine.handle(unit, body, now)
-            except Exception:  # a bug must cost one request, never the hub
-                log.exception("engine failed on %s from %s", body.get("op"), unit)
-                out, broken = Outcome(error=("internal", "engine error")), True
-            rid = req_id if isinstance(req_id, str) else None
+                out = self.engine.handle(req.unit, req.body, now)
+            except Exception as exc:  # any bug in the engine: handled by the caller
+                raise _EngineFault(req) from exc
             if out.error:
-                reply = error_reply(rid, out.error[0], out.error[1])
+                reply = error_reply(req.id, out.error[0], out.error[1])
             else:
-                reply = ok_reply(rid or "", **out.reply)
+                reply = ok_reply(req.id, **out.reply)
             outcomes.append(out)
-            replies.append((msg, reply))
-            if key is not None and not broken:
+            replies.append((req, reply))
+            if req.unit in self.site.units:  # unknown units are not remembered (bound)
                 in_batch[key] = reply
-                to_store.append((unit, key[1], reply))
+                to_store.append((req.unit, req.id, encode(reply).decode("utf-8")))
         try:
             if any(o.changed for o in outcomes) or to_store:
                 self._commit_and_publish(outcomes, to_store, now, force_state=republish)
             elif republish:
                 self._publish_retained(now)
         except StorageError as exc:
+            # Nothing of the batch is on disk: forget it all (the reload does) and say so;
+            # a retry with the same id is then acted on afresh, never answered from memory.
             self._storage_failed(exc)
-            replies = [(m, error_reply(r.get("id"), "internal", "storage")) for m, r in replies]
-            broken = True
-        if broken and self._storage_error is None:
-            # an engine bug may have half-changed the state: go back to what is on disk
-            state, self._replies = self.store.load()
-            self.engine = QueueEngine(self.site, state)
-        else:
-            self._replies.update(in_batch)
-        for msg, reply in replies:
-            self.bus.reply(msg, reply)
+            for req, _ in replies:
+                self.bus.reply(req.msg, error_reply(req.id, "internal", "storage"))
+            return
+        for unit, rid, text in to_store:  # on disk now: remember
+            self._forget.extend(self._replies.add((unit, rid), text))
+        for req, reply in replies:
+            self.bus.reply(req.msg, reply)
 
-    def _storage_failed(self, exc: StorageError) -> None:
-        log.error("%s: answering 'internal' and reloading the last committed state", exc)
-        self._storage_error = str(exc)
+    def _reload(self) -> None:
+        """Go back to what is on disk (state and replies)."""
         try:
             state, self._replies = self.store.load()
             self.engine = QueueEngine(self.site, state)
+            self._forget = []
         except sqlite3.Error as load_exc:
             # The memory may hold changes the disk does not: acting on them would lie.
             # Stop answering with data; a restart (systemd) starts again from the disk.
@@ -181,12 +277,18 @@ class HubService:
             log.critical(self._fatal)
             if self._on_fatal is not None:
                 self._on_fatal(self._fatal)
+
+    def _storage_failed(self, exc: StorageError) -> None:
+        log.error("%s: answering 'internal' and reloading the last committed state", exc)
+        self._storage_error = str(exc)
+        self._reload()
         self._status(self.clock.now())
 
     def _commit_and_publish(self, outcomes: list[Outcome],
-                            to_store: list[tuple[str, str, dict[str, Any]]], now: datetime,
+                            to_store: list[tuple[str, str, str]], now: datetime,
                             force_state: bool = False) -> None:
-        self.store.commit(self.engine.state, outcomes, to_store)
+        self.store.commit(self.engine.state, outcomes, to_store, self._forget)
+        self._forget = []
         self._storage_error = None
         for out in outcomes:
             for ev in out.events:
@@ -226,8 +328,11 @@ class HubService:
             reasons.append(f"disk: cannot read free space: {exc}")
         if free_mb is not None and free_mb < LOW_DISK_MB:
             reasons.append(f"disk: only {free_mb} MB free")
+        recent = time.monotonic() - FAULT_SHOWN_S
+        reasons.extend(f"worker fault: {r}" for at, r in self._faults if at >= recent)
         waiting = sum(1 for t in st.active.values() if t.state == "waiting")
         self.bus.set_status("alert" if reasons else "ready", reasons=reasons,
                             day=st.day.isoformat() if st.day else None, seq=st.seq,
                             waiting=waiting, disk_free_mb=free_mb,
-                            open_counters=sum(1 for c in st.counters.values() if c.open))
+                            open_counters=sum(1 for c in st.counters.values() if c.open),
+                            refused=self.refused, replies_remembered=len(self._replies))

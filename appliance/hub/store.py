@@ -11,10 +11,10 @@ import json
 import sqlite3
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from appliance.core.model import Counter, Outcome, QueueState, Ticket
 from appliance.errors import StorageError
+from appliance.hub.replies import Key, ReplyMemory
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -67,8 +67,9 @@ class HubStore:
         self.db.close()
 
     # ---- loading ---------------------------------------------------------------------
-    def load(self) -> tuple[QueueState, dict[tuple[str, str], dict[str, Any]]]:
-        """The state as last committed, and the replies already given (for idempotency)."""
+    def load(self) -> tuple[QueueState, ReplyMemory]:
+        """The state as last committed, and the replies already given (for idempotency),
+        no more of them than the memory's bound (older ones beyond it are deleted)."""
         meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
         st = QueueState(seq=int(meta.get("seq", "0")))
         if meta.get("day"):
@@ -94,14 +95,31 @@ class HubStore:
             st.counters[cid] = Counter(id=cid, open=bool(is_open), serving=serving,
                                        since=_dt(since), officer=officer,
                                        priority_streak=streak)
-        replies = {(u, r): json.loads(b) for u, r, b in
-                   self.db.execute("SELECT unit, req_id, body FROM replies")}
+        replies = ReplyMemory()
+        # rowid order is write order (INSERT OR REPLACE gives a replaced row a new rowid)
+        over = replies.fill(self.db.execute(
+            "SELECT unit, req_id, body FROM replies ORDER BY rowid"))
+        if over:
+            self._forget(over)
         return st, replies
+
+    def _forget(self, keys: list[Key]) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany("DELETE FROM replies WHERE unit = ? AND req_id = ?", keys)
+            self.db.execute("COMMIT")
+        except sqlite3.Error:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
 
     # ---- committing ------------------------------------------------------------------
     def commit(self, state: QueueState, outcomes: list[Outcome],
-               replies: list[tuple[str, str, dict[str, Any]]]) -> None:
-        """Write a batch in one transaction; raises StorageError if it did not commit."""
+               replies: list[tuple[str, str, str]], forget: list[Key] | None = None) -> None:
+        """Write a batch in one transaction; raises StorageError if it did not commit.
+
+        ``replies`` are (unit, request id, reply JSON); ``forget`` are replies the bounded
+        memory let go of, deleted in the same transaction."""
         day = state.day.isoformat() if state.day else None
         # the last version of each row wins: a ticket changed twice in a batch is written once
         tickets = {(t.day, t.number): t for out in outcomes for t in out.tickets}
@@ -125,8 +143,10 @@ class HubStore:
                  for out in outcomes for ev in out.events])
             self.db.executemany(
                 "INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?)",
-                [(unit, req_id, day, json.dumps(body, ensure_ascii=False))
-                 for unit, req_id, body in replies])
+                [(unit, req_id, day, body) for unit, req_id, body in replies])
+            if forget:
+                self.db.executemany("DELETE FROM replies WHERE unit = ? AND req_id = ?",
+                                    forget)
             self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
                 ("seq", str(state.seq)), ("day", day or ""),
                 ("next_number", json.dumps(state.next_number)),

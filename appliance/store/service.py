@@ -1,6 +1,10 @@
 """The store on MQTT: requests routed through a table, the retained catalogue and board.
 
 paho's thread only queues a request; worker threads run the database work and reply.
+Like the hub, the store trusts no unit's topics: it answers only on the requester's own
+response topic, only units of the site file (with the ops their role allows), drops and
+clears retained requests, and a worker survives any message (a fault is logged and shown
+in the status; a worker that dies anyway ends the process through ``on_fatal``).
 """
 
 from __future__ import annotations
@@ -8,14 +12,17 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from appliance.bus import Bus, Message
 from appliance.clock import rfc3339
-from appliance.contract import VERSION, decode, encode, error_reply, ok_reply
+from appliance.config.site import UnitEntry
+from appliance.contract import VERSION, decode, encode, error_reply, ok_reply, request_id
 from appliance.core.dossier_code import parse_scan
 from appliance.errors import ContractError
 from appliance.store.core import Store
@@ -30,6 +37,19 @@ STORE_MESSAGES = {
     "procedure.get": "Không tìm thấy thủ tục này.",
 }
 _STOP = object()
+FAULT_SHOWN_S = 600.0
+_READ_OPS = frozenset({"dossier.lookup", "dossier.board", "procedure.search", "procedure.get",
+                       "procedure.catalogue"})
+# What each kind of unit may ask the store; a unit entry's allow / deny adjust it, as for
+# the hub. Only the lookup kiosk and an office PC look dossiers up.
+STORE_ROLE_OPS: dict[str, frozenset[str]] = {
+    "lookup": _READ_OPS,
+    "admin": _READ_OPS,
+    "board": frozenset({"dossier.board"}),
+    "counter": frozenset({"procedure.search", "procedure.get", "procedure.catalogue"}),
+    "dispenser": frozenset(),
+    "store": frozenset(),
+}
 
 
 def _str(req: dict[str, Any], key: str, max_len: int, *, required: bool = True) -> str | None:
@@ -49,9 +69,17 @@ def _int(req: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
 
 
 class StoreService:
-    def __init__(self, bus: Bus, store: Store, limiter: RateLimiter | None = None) -> None:
+    def __init__(self, bus: Bus, store: Store, limiter: RateLimiter | None = None, *,
+                 units: Mapping[str, UnitEntry] | None = None,
+                 on_fatal: Callable[[str], None] | None = None) -> None:
+        """``units``: the site file's units (who may ask what); None answers any unit
+        (tests, a store installed without a site file — logged at start)."""
         self.bus = bus
         self.store = store
+        self.units = units
+        self._on_fatal = on_fatal
+        self._faults: deque[tuple[float, str]] = deque(maxlen=5)
+        self.refused = 0
         s = store.settings
         self.limiter = limiter or RateLimiter(s.lookup_rate_per_s, s.lookup_burst,
                                               s.max_failed_lookups)
@@ -84,8 +112,14 @@ class StoreService:
         self._board_thread = threading.Thread(target=self._board_loop, name="store-board",
                                               daemon=True)
         self._board_thread.start()
-        self.bus.set_status("ready", procedures=self.store.catalogue.count,
-                            catalogue=self.store.catalogue.version)
+        if self.units is None:
+            log.warning("the store has no site file ([store] site_file): it cannot check "
+                        "which units may ask it")
+        self._set_status()
+
+    @property
+    def workers_alive(self) -> int:
+        return sum(t.is_alive() for t in self._workers)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -141,17 +175,55 @@ class StoreService:
 
     # ---- requests ----------------------------------------------------------------------
     def _enqueue(self, msg: Message) -> None:
+        # paho's thread: only the checks that need no database, then queue
+        where = self.bus.topics.unit_of(msg.topic)
+        if where is None:
+            return
+        if msg.retain:
+            log.error("retained request on %s ignored and cleared", msg.topic)
+            self.refused += 1
+            self.bus.clear_retained(msg.topic)
+            return
+        try:
+            self.bus.topics.reply_topic_for(where[0], msg.response_topic)
+        except ContractError as exc:
+            if msg.response_topic is not None:
+                log.error("request from %s refused: %s", where[0], exc.message)
+                self.refused += 1
+            return
         try:
             self._queue.put_nowait(msg)
         except queue.Full:
             self.bus.reply(msg, error_reply(None, "rate_limited", "the store is overloaded"))
 
     def _work(self) -> None:
-        while True:
-            msg = self._queue.get()
-            if msg is _STOP:
-                return
-            self.bus.reply(msg, self.handle(msg.topic, msg.payload))
+        try:
+            while True:
+                msg = self._queue.get()
+                if msg is _STOP:
+                    return
+                try:
+                    self.bus.reply(msg, self.handle(msg.topic, msg.payload))
+                except Exception as exc:  # one message must never cost the worker
+                    log.exception("store worker fault")
+                    self._fault(f"{type(exc).__name__}: {exc}")
+        except BaseException as exc:  # a worker that dies anyway takes the process down
+            reason = f"store worker died: {type(exc).__name__}: {exc}"
+            log.critical(reason, exc_info=True)
+            if self._on_fatal is not None:
+                self._on_fatal(reason)
+            raise
+
+    def _allowed(self, unit: str, op: str) -> None:
+        if self.units is None:
+            return
+        entry = self.units.get(unit)
+        if entry is None:
+            raise ContractError("unknown_unit", f"unit {unit!r} is not in the site file")
+        ops = (STORE_ROLE_OPS.get(entry.role, frozenset()) | frozenset(entry.allow)) \
+            - frozenset(entry.deny)
+        if op not in ops:
+            raise ContractError("forbidden", f"{unit} may not {op}")
 
     def handle(self, topic: str, payload: bytes) -> dict[str, Any]:
         """The reply to one request (also used by tests and the benchmark)."""
@@ -159,16 +231,18 @@ class StoreService:
         op: object = None
         try:
             req = decode(payload)
-            rid = req.get("id")
-            req_id = rid if isinstance(rid, str) and len(rid) <= 100 else None
-            if req_id is None:
-                raise ContractError("bad_request", "id: a string of at most 100 characters")
+            req_id = request_id(req)
             where = self.bus.topics.unit_of(topic)
-            unit = where[0] if where else "?"
+            if where is None:
+                raise ContractError("bad_request", "not a request topic")
+            unit = where[0]
             op = req.get("op")
             handler = self.ops.get(op) if isinstance(op, str) else None
             if handler is None:
-                raise ContractError("unknown_op", f"op {op!r} is not one of {sorted(self.ops)}")
+                raise ContractError("unknown_op",
+                                    f"op {str(op)[:40]!r} is not one of {sorted(self.ops)}")
+            assert isinstance(op, str)
+            self._allowed(unit, op)
             reply = ok_reply(req_id, **handler(unit, req))
             self._healthy()
             return reply
@@ -188,12 +262,26 @@ class StoreService:
     # ---- health: a database that stops answering makes the unit say so ------------------
     def _unhealthy(self, reason: str) -> None:
         if self.bus.status.get("state") != "alert":
-            self.bus.set_status("alert", reasons=[reason])
+            self._set_status(reason)
 
     def _healthy(self) -> None:
-        if self.bus.status.get("state") == "alert":
-            self.bus.set_status("ready", procedures=self.store.catalogue.count,
-                                catalogue=self.store.catalogue.version)
+        if self.bus.status.get("state") == "alert" and not self._recent_faults():
+            self._set_status()
+
+    def _fault(self, reason: str) -> None:
+        self._faults.append((time.monotonic(), reason[:200]))
+        self._set_status()
+
+    def _recent_faults(self) -> list[str]:
+        recent = time.monotonic() - FAULT_SHOWN_S
+        return [f"worker fault: {r}" for at, r in self._faults if at >= recent]
+
+    def _set_status(self, *problems: str) -> None:
+        reasons = [*problems, *self._recent_faults()]
+        self.bus.set_status("alert" if reasons else "ready", reasons=reasons,
+                            procedures=self.store.catalogue.count,
+                            catalogue=self.store.catalogue.version,
+                            workers_alive=self.workers_alive, refused=self.refused)
 
     def _lookup(self, unit: str, req: dict[str, Any]) -> dict[str, Any]:
         scan = _str(req, "scan", 200, required=False)

@@ -1,0 +1,63 @@
+"""The hub's memory of replies already given, so a retried request is answered, not redone.
+
+Bound (by count and by age, per unit):
+
+* at most ``PER_UNIT`` (1,000) replies per unit, the oldest forgotten first;
+* none given before the previous office day (the hub prunes at every day turnover);
+* only units declared in the site file are remembered (any other gets ``unknown_unit``,
+  which is safe to answer again), and only under ids of at most 100 characters, checked
+  before anything is stored (``appliance.contract.request_id``);
+* each reply is kept as its compact JSON text (a hub reply is under 2 KB).
+
+So the memory holds at most ``units × PER_UNIT`` replies — 8,000 for the demo site's eight
+units, measured at about 6 MB — whatever a unit sends, and a restart loads no more than
+that. A unit retries a request within minutes, and its offline catch-up within the office
+day, long before its 1,000th newer request: the bound never forgets a reply a retry needs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+
+PER_UNIT = 1000
+
+Key = tuple[str, str]
+
+
+class ReplyMemory:
+    def __init__(self, per_unit: int = PER_UNIT) -> None:
+        self.per_unit = per_unit
+        self._units: dict[str, OrderedDict[str, str]] = {}
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self._units.values())
+
+    def __contains__(self, key: Key) -> bool:
+        unit = self._units.get(key[0])
+        return unit is not None and key[1] in unit
+
+    def get(self, key: Key) -> dict[str, Any] | None:
+        unit = self._units.get(key[0])
+        body = unit.get(key[1]) if unit is not None else None
+        return json.loads(body) if body is not None else None
+
+    def add(self, key: Key, body: str) -> list[Key]:
+        """Remember one reply (JSON text); returns the keys forgotten to stay in bound."""
+        unit = self._units.setdefault(key[0], OrderedDict())
+        unit[key[1]] = body
+        unit.move_to_end(key[1])
+        forgotten: list[Key] = []
+        while len(unit) > self.per_unit:
+            old, _ = unit.popitem(last=False)
+            forgotten.append((key[0], old))
+        return forgotten
+
+    def fill(self, rows: Iterable[tuple[str, str, str]]) -> list[Key]:
+        """Load (unit, id, body) rows, oldest first; returns the keys that did not fit."""
+        forgotten: list[Key] = []
+        for unit, rid, body in rows:
+            forgotten.extend(self.add((unit, rid), body))
+        return forgotten
