@@ -19,6 +19,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from appliance.clock import Clock, SystemClock, rfc3339
 from appliance.config.base import BrokerConfig
@@ -82,6 +83,7 @@ class Bus:
         self._broker = broker
         self._status_interval = status_interval_s
         self._handlers: list[tuple[str, Handler]] = []
+        self._as_published: set[str] = set()  # filters whose retain flag must stay as sent
         self._pending: dict[bytes, _Pending] = {}
         self._subacks: dict[int, threading.Event] = {}
         self._lock = threading.Lock()
@@ -117,8 +119,12 @@ class Bus:
         self._set_will()
 
     # ---- lifecycle -------------------------------------------------------------------
-    def subscribe(self, topic_filter: str, handler: Handler, *, wait_s: float = 5.0) -> None:
+    def subscribe(self, topic_filter: str, handler: Handler, *, wait_s: float = 5.0,
+                  retain_as_published: bool = False) -> None:
         """Register a handler; it is (re)subscribed on every connect.
+
+        ``retain_as_published``: deliver live messages with the retain flag they were sent
+        with (MQTT 5), so a handler can refuse retained ones even while subscribed.
 
         When already connected, wait (up to ``wait_s``) for the broker's SUBACK, so that a
         message published after this returns is delivered — except when called from the
@@ -129,15 +135,20 @@ class Bus:
         # comes up is either in that snapshot or subscribed here, never neither.
         with self._lock:
             self._handlers.append((topic_filter, handler))
+            if retain_as_published:
+                self._as_published.add(topic_filter)
             if self._connected.is_set():
                 acked = threading.Event()
-                _, mid = self._client.subscribe(topic_filter, qos=1)
+                _, mid = self._client.subscribe(topic_filter, options=self._options(topic_filter))
                 if mid is not None:
                     self._subacks[mid] = acked
                 else:
                     acked = None  # not sent (connection just dropped): on_connect redoes it
         if acked is not None and threading.current_thread() is not self._net_thread():
             acked.wait(wait_s)
+
+    def _options(self, topic_filter: str) -> SubscribeOptions:
+        return SubscribeOptions(qos=1, retainAsPublished=topic_filter in self._as_published)
 
     def _net_thread(self) -> threading.Thread | None:
         return getattr(self._client, "_thread", None)
@@ -346,7 +357,7 @@ class Bus:
             filters.add(self.topics.res(self.unit))
             filters.add(self.topics.status(self.unit))
             for f in sorted(filters):
-                client.subscribe(f, qos=1)
+                client.subscribe(f, options=self._options(f))
             self._connected.set()
         self._publish_status()
         self._set_will()

@@ -37,8 +37,10 @@ from appliance.core.snapshot import counter_state, queue_state, site_info
 from appliance.errors import ContractError, StorageError
 from appliance.hub.replies import Key
 from appliance.hub.store import HubStore
+from appliance.logbudget import LogBudget
 
 log = logging.getLogger(__name__)
+_budget = LogBudget(log)
 MAX_BATCH = 64
 MAX_INBOX = 10_000  # beyond this a flood is dropped unanswered; units retry
 TICK_S = 5.0
@@ -86,7 +88,8 @@ class HubService:
         self._faults: deque[tuple[float, str]] = deque(maxlen=5)
         self._forget: list[Key] = []  # replies let go of by the memory, deleted at next commit
         self.refused = 0  # requests dropped unanswered (foreign ResponseTopic, retained, flood)
-        bus.subscribe(self.topics.req_filter("hub"), self._enqueue)
+        bus.subscribe(self.topics.req_filter("hub"), self._enqueue,
+                                     retain_as_published=True)
         bus.on_connection(lambda up: self._enqueue(_Republish()) if up else None)
 
     def start(self) -> None:
@@ -106,8 +109,8 @@ class HubService:
             self._inbox.put_nowait(item)
         except queue.Full:
             self.refused += 1
-            log.warning("hub inbox full (%d): a request was dropped; its unit retries",
-                        MAX_INBOX)
+            _budget.log(logging.WARNING, "inbox", "hub inbox full (%d): a request was "
+                        "dropped; its unit retries", MAX_INBOX)
 
     # ---- worker ----------------------------------------------------------------------
     def _run(self) -> None:
@@ -172,12 +175,16 @@ class HubService:
         """A request fit to act on, or None once it has been answered or dropped."""
         where = self.topics.unit_of(msg.topic)
         if where is None:
-            log.warning("ignored a message on %r: not a request topic", msg.topic[:200])
+            _budget.log(logging.WARNING, "topic", "ignored a message on %r: not a request "
+                        "topic", msg.topic[:200])
             return None
         unit = where[0]
+        if msg.retain and not msg.payload:
+            return None  # a retained message being cleared (our own clearing, say)
         if msg.retain:
             # a retained request would be acted on again by every restarted hub
-            log.error("retained request on %s ignored and cleared", msg.topic)
+            _budget.log(logging.ERROR, unit, "retained request on %s ignored and cleared",
+                        msg.topic)
             self.refused += 1
             self.bus.clear_retained(msg.topic)
             return None
@@ -185,14 +192,15 @@ class HubService:
             self.topics.reply_topic_for(unit, msg.response_topic)
         except ContractError as exc:
             if msg.response_topic is not None:
-                log.error("request from %s refused: %s", unit, exc.message)
+                _budget.log(logging.ERROR, unit, "request from %s refused: %s", unit,
+                            exc.message)
                 self.refused += 1
             return None  # no (acceptable) place to answer: drop, logged
         try:
             body = decode(msg.payload)
             rid = request_id(body)
         except ContractError as exc:
-            log.warning("bad request from %s: %s", unit, exc)
+            _budget.log(logging.WARNING, unit, "bad request from %s: %s", unit, exc)
             self.bus.reply(msg, error_reply(None, exc.code, exc.message))
             return None
         return _Request(msg, unit, rid, body)

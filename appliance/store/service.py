@@ -25,11 +25,13 @@ from appliance.config.site import UnitEntry
 from appliance.contract import VERSION, decode, encode, error_reply, ok_reply, request_id
 from appliance.core.dossier_code import parse_scan
 from appliance.errors import ContractError
+from appliance.logbudget import LogBudget
 from appliance.store.core import Store
 from appliance.store.errors import StoreError
 from appliance.store.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
+_budget = LogBudget(log)
 MAX_REPLY = 60 * 1024
 # The shared not_found sentence speaks of tickets; the store's speak of dossiers.
 STORE_MESSAGES = {
@@ -103,7 +105,8 @@ class StoreService:
     def start(self) -> None:
         self.store.dossiers.listeners.append(self._board_dirty.set)
         self.store.catalogue.listeners.append(self._catalogue_changed)
-        self.bus.subscribe(self.bus.topics.req_filter("store"), self._enqueue)
+        self.bus.subscribe(self.bus.topics.req_filter("store"), self._enqueue,
+                           retain_as_published=True)
         self.bus.on_connection(self._on_connection)
         for i in range(self.store.settings.workers):
             t = threading.Thread(target=self._work, name=f"store-worker-{i}", daemon=True)
@@ -178,9 +181,14 @@ class StoreService:
         # paho's thread: only the checks that need no database, then queue
         where = self.bus.topics.unit_of(msg.topic)
         if where is None:
+            _budget.log(logging.WARNING, "topic", "ignored a message on %r: not a request "
+                        "topic", msg.topic[:200])
             return
+        if msg.retain and not msg.payload:
+            return  # a retained message being cleared (our own clearing, say)
         if msg.retain:
-            log.error("retained request on %s ignored and cleared", msg.topic)
+            _budget.log(logging.ERROR, where[0], "retained request on %s ignored and "
+                        "cleared", msg.topic)
             self.refused += 1
             self.bus.clear_retained(msg.topic)
             return
@@ -188,7 +196,8 @@ class StoreService:
             self.bus.topics.reply_topic_for(where[0], msg.response_topic)
         except ContractError as exc:
             if msg.response_topic is not None:
-                log.error("request from %s refused: %s", where[0], exc.message)
+                _budget.log(logging.ERROR, where[0], "request from %s refused: %s", where[0],
+                            exc.message)
                 self.refused += 1
             return
         try:
