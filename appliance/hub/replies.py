@@ -28,8 +28,8 @@ Key = tuple[str, str]
 
 
 class ReplyMemory:
-    def __init__(self, per_unit: int = PER_UNIT) -> None:
-        self.per_unit = per_unit
+    def __init__(self, per_unit: int | None = None) -> None:
+        self.per_unit = per_unit if per_unit is not None else PER_UNIT
         self._units: dict[str, OrderedDict[str, str]] = {}
 
     def __len__(self) -> int:
