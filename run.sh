@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 here=$(pwd)
 venv="${MOTCUA_VENV:-$here/.venv}"
 
-need_pkgs=(mosquitto mosquitto-clients espeak-ng sox fonts-noto-core fonts-dejavu-core
+need_pkgs=(mosquitto mosquitto-clients openssl espeak-ng sox fonts-noto-core fonts-dejavu-core
            python3-venv python3-dev build-essential)
 [ "${1:-}" = "test" ] && need_pkgs+=(postgresql)
 

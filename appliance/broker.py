@@ -34,13 +34,18 @@ class MosquittoBroker:
     """A mosquitto process in the foreground of a temp folder; ``url`` to connect to it."""
 
     def __init__(self, port: int | None = None, *, workdir: Path | None = None,
-                 extra_config: str = "", anonymous: bool = True) -> None:
+                 extra_config: str = "", anonymous: bool = True,
+                 config_file: Path | None = None, host: str = "127.0.0.1") -> None:
+        """``config_file``: run that file as it is (its listeners must include ``port``
+        on ``host``) instead of writing one."""
         self.binary = find_mosquitto()
         self.port = port or free_port()
         self._own_dir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="motcua-mosquitto-"))
         self.extra_config = extra_config
         self.anonymous = anonymous
+        self.config_file = config_file
+        self.host = host
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -53,8 +58,8 @@ class MosquittoBroker:
         lines = [
             f"listener {self.port} 127.0.0.1",
             f"allow_anonymous {'true' if self.anonymous else 'false'}",
-            "persistence true",
-            f"persistence_location {self.workdir}/",
+            # as the shipped config: retained state comes back from its owners on connect
+            "persistence false",
             # running as root, mosquitto would drop to a user that cannot write our folder
             "user root" if os.geteuid() == 0 else "",
             "set_tcp_nodelay true",
@@ -68,7 +73,8 @@ class MosquittoBroker:
         return conf
 
     def start(self, timeout: float = 10.0) -> MosquittoBroker:
-        conf = self._write_config()
+        conf = self.config_file or self._write_config()
+        self.workdir.mkdir(parents=True, exist_ok=True)
         log = open(self.workdir / "mosquitto.log", "ab")  # the child keeps it open
         self.proc = subprocess.Popen(
             [self.binary, "-c", str(conf)], stdout=log, stderr=log, start_new_session=True
@@ -82,7 +88,7 @@ class MosquittoBroker:
                     f"{self.workdir / 'mosquitto.log'}"
                 )
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                with socket.create_connection((self.host, self.port), timeout=0.2):
                     return self
             except OSError:
                 time.sleep(0.02)

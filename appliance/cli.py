@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "receipt": ("appliance.store.receipt_cli", "render a dossier receipt (PNG or PDF)"),
     "lookup": ("appliance.lookup.bootstrap", "run the touch lookup terminal"),
     "demo": ("appliance.demo.main", "run a whole virtual office"),
+    "broker-setup": ("appliance.sitebroker", "make the site broker's TLS certificates, unit "
+                     "passwords, ACL and config"),
     "status": ("appliance.monitor", "show every unit's health (exit 1 if any is not ready)"),
 }
 
