@@ -49,6 +49,9 @@ class StoreSection(StrictModel):
     max_import_rows: int = Field(default=200_000, ge=1, le=10_000_000)
     board_ready_limit: int = Field(default=30, ge=1, le=500)
     workers: int = Field(default=2, ge=1, le=16)
+    # The hub's config file (relative to this one): its [hub.units] say which units may ask
+    # the store what, as for the hub. None = any unit may ask (logged at start).
+    site_file: str | None = None
 
     @field_validator("code_format")
     @classmethod

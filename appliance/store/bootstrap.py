@@ -6,12 +6,14 @@ import argparse
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from appliance.bus import Bus
 from appliance.clock import Clock, SystemClock
-from appliance.config import UnitConfig
+from appliance.config import UnitConfig, load_unit_config
 from appliance.config.store import StoreSection
+from appliance.errors import ConfigError
 from appliance.runtime import add_common_arguments, load_from_args, wait_for_signal
 from appliance.store.core import Store, open_store
 from appliance.store.service import StoreService
@@ -24,7 +26,8 @@ class StoreUnit:
 
     def __init__(self, config: UnitConfig, *, clock: Clock | None = None,
                  database_url: str | None = None, http: bool | None = None,
-                 http_port: int | None = None) -> None:
+                 http_port: int | None = None,
+                 on_fatal: Callable[[str], None] | None = None) -> None:
         settings = config.store or StoreSection()
         if http_port is not None:
             settings = settings.model_copy(update={"http_port": http_port})
@@ -34,7 +37,14 @@ class StoreUnit:
                                        url=database_url)
         self.bus = Bus(site=config.site, unit=config.unit, role="store", broker=config.broker,
                        clock=self.clock, status_interval_s=config.status_interval_s)
-        self.service = StoreService(self.bus, self.store)
+        units = None
+        if settings.site_file:
+            site = load_unit_config(config.resolve(settings.site_file)).hub
+            if site is None:
+                raise ConfigError([f"{config.source}: [store] site_file "
+                                   f"{settings.site_file!r} is not a hub's file"])
+            units = site.units
+        self.service = StoreService(self.bus, self.store, units=units, on_fatal=on_fatal)
         self.http_enabled = settings.http_enabled if http is None else http
         self._server: Any = None
         self._http_thread: threading.Thread | None = None
@@ -71,10 +81,11 @@ class StoreUnit:
 
 def build_store(config: UnitConfig, *, clock: Clock | None = None,
                 database_url: str | None = None, http: bool | None = None,
-                http_port: int | None = None) -> StoreUnit:
+                http_port: int | None = None,
+                on_fatal: Callable[[str], None] | None = None) -> StoreUnit:
     config.require_role("store")
     return StoreUnit(config, clock=clock, database_url=database_url, http=http,
-                     http_port=http_port)
+                     http_port=http_port, on_fatal=on_fatal)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,10 +111,19 @@ def run(args: argparse.Namespace) -> int:
         store.close()
         print(f"account {name!r} ({role or 'staff'}) saved")
         return 0
-    unit = build_store(config, database_url=args.database, http=False if args.no_http else None)
+    fatal: list[str] = []
+    stop = threading.Event()
+
+    def on_fatal(reason: str) -> None:
+        fatal.append(reason)
+        stop.set()
+
+    unit = build_store(config, database_url=args.database,
+                       http=False if args.no_http else None, on_fatal=on_fatal)
     unit.start()
     try:
-        wait_for_signal()
+        wait_for_signal(stop)
     finally:
         unit.stop()
-    return 0
+    # EX_SOFTWARE: a worker died; systemd starts the store again
+    return 70 if fatal else 0
