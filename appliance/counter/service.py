@@ -131,7 +131,8 @@ class CounterService:
             try:
                 item = self._inbox.get(timeout=self.sync_interval_s)
             except queue.Empty:
-                self._flush_quietly()
+                if self._flush_quietly():
+                    self._probe_hub()
                 continue
             if item is None:
                 return
@@ -175,7 +176,8 @@ class CounterService:
             if up:
                 self._flush_quietly()
         elif kind == "flush":
-            self._flush_quietly()
+            if self._flush_quietly():
+                self._probe_hub()
         self._status()
         return None
 
@@ -365,6 +367,17 @@ class CounterService:
                 self.board.show(serving or "")
         self._status()
         return ok
+
+    def _probe_hub(self) -> None:
+        """Idle and the hub was unreachable (a broker or hub restart): ask it, so that
+        hub_unreachable clears when it answers, not at the next key press."""
+        if self.hub_reachable is not False or not self.bus.connected:
+            return
+        try:
+            self.bus.request("hub", {"op": "hub.ping"}, timeout=self._timeout)
+        except (NotConnected, RequestTimeout):
+            return
+        self._reachable(True)
 
     def _set_serving(self, serving: str | None) -> None:
         if serving != self.serving:

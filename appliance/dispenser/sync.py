@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from appliance.clock import rfc3339
@@ -90,6 +91,14 @@ class Syncer:
                 done += self._voids()
                 done += self._orphans()
                 done += self._imports()
+            except HubAway:
+                pass
+        elif self.d.bus.connected and not hub_says_down \
+                and self.d.health.fields.get("hub") != "online":
+            # idle, and the hub was away: ask it (after a reconnect or its restart), so the
+            # hub_offline alarm clears when the hub answers, not at the next press
+            try:
+                self._ask({"op": "hub.ping"}, uuid.uuid4().hex)
             except HubAway:
                 pass
         self._update_counts()

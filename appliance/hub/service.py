@@ -46,6 +46,7 @@ MAX_INBOX = 10_000  # beyond this a flood is dropped unanswered; units retry
 TICK_S = 5.0
 LOW_DISK_MB = 50
 FAULT_SHOWN_S = 600.0  # a worker fault stays in the status this long
+PING_OP = "hub.ping"  # any unit of the site file: "are requests being answered?"
 
 
 @dataclass
@@ -236,6 +237,11 @@ class HubService:
         to_store: list[tuple[str, str, str]] = []
         in_batch: dict[Key, dict[str, Any]] = {}
         for req in pending:
+            if req.body.get("op") == PING_OP:
+                # answered by this worker, so an answer proves requests are being handled;
+                # it changes nothing, so it is neither stored nor remembered
+                replies.append((req, self._ping(req)))
+                continue
             key = (req.unit, req.id)
             again = in_batch.get(key) or self._replies.get(key)
             if again is not None:
@@ -271,6 +277,12 @@ class HubService:
             self._forget.extend(self._replies.add((unit, rid), text))
         for req, reply in replies:
             self.bus.reply(req.msg, reply)
+
+    def _ping(self, req: _Request) -> dict[str, Any]:
+        if req.unit not in self.site.units:
+            return error_reply(req.id, "unknown_unit", f"unit {req.unit!r} is not in the site "
+                                                       "file")
+        return ok_reply(req.id, seq=self.engine.state.seq)
 
     def _reload(self) -> None:
         """Go back to what is on disk (state and replies)."""
