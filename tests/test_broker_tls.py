@@ -180,3 +180,29 @@ def test_notice_writers_and_reply_readers_under_the_generated_acl(site_broker: S
     finally:
         for b in (board, counter, disp):
             b.stop()
+
+
+def test_motcua_status_logs_in_and_says_not_authorised(site_broker: Site) -> None:
+    import subprocess
+    import sys
+
+    disp = _bus("dispenser-1", "dispenser", site_broker.login("dispenser-1"))
+    try:
+        assert disp.wait_connected(10)
+        disp.set_status("ready")
+        creds = site_broker.out / "credentials" / "monitor.toml"
+        cmd = [sys.executable, "-m", "appliance.cli", "status", "--site", "demo", "--wait", "1"]
+        run = subprocess.run([*cmd, "--credentials", str(creds)], capture_output=True,
+                             text=True, timeout=60)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "OK  dispenser-1" in run.stdout
+        plain = f"mqtt://127.0.0.1:{site_broker.plain_port}"
+        run = subprocess.run([*cmd, "--broker", plain], capture_output=True, text=True,
+                             timeout=60)
+        assert run.returncode == 2
+        assert "not authorised" in run.stderr and "cannot reach" not in run.stderr
+        run = subprocess.run([*cmd, "--broker", plain, "--username", "monitor", "--password",
+                              "wrong"], capture_output=True, text=True, timeout=60)
+        assert run.returncode == 2 and "not authorised" in run.stderr
+    finally:
+        disp.stop()
