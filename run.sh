@@ -56,8 +56,15 @@ case "$cmd" in
     "$venv/bin/mypy" appliance drivers display tests bench
     exec "$venv/bin/python" -m pytest -q "$@"
     ;;
+  soak)
+    # 1,000 kill -9s of the hub during bursts; prints lost / duplicated / changed-on-retry
+    install_debian_packages
+    make_venv
+    exec "$venv/bin/python" bench/soak.py "$@"
+    ;;
   *)
-    echo "usage: ./run.sh demo [--headless --minutes N] | ./run.sh test [pytest args]" >&2
+    echo "usage: ./run.sh demo [--headless --minutes N] | ./run.sh test [pytest args]" \
+         "| ./run.sh soak [--kills N]" >&2
     exit 2
     ;;
 esac
