@@ -236,12 +236,12 @@ class Payload(BaseModel):
     """Base of the published payloads. Later versions may add fields (kept, not refused);
     a missing or mistyped field the model names is a ContractError for the reader."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
     v: Literal[1] = 1
 
 
 class ErrorBody(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
     code: str
     message: str = ""
     detail: str | None = None
@@ -284,9 +284,14 @@ class UnitStatus(Payload):
         """Nobody is there to answer: do not wait for it."""
         return self.state in ("lost", "stopped")
 
+    @property
+    def serving(self) -> bool:
+        """Up and answering (perhaps with a fault named in ``reasons``)."""
+        return self.state in ("ready", "alert")
+
 
 class ServiceQueue(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
     name: str = ""
     name_en: str | None = None
     waiting: list[str] = Field(default_factory=list)
@@ -296,7 +301,7 @@ class ServiceQueue(BaseModel):
 
 
 class CounterView(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
     id: str | None = None
     name: str = ""
     open: bool = False
@@ -324,16 +329,16 @@ class CounterState(CounterView, Payload):
 
 
 class SiteService(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
     id: str
     name: str
     name_en: str | None = None
-    letter: str
+    letter: str | None = None  # the hub always sends it; a board does not need it
     digits: int = 3
 
 
 class SiteCounter(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
     id: str
     name: str
     services: list[str] = Field(default_factory=list)
@@ -350,7 +355,7 @@ class SiteInfo(Payload):
     counters: list[SiteCounter]
     priority: dict[str, Any] = Field(default_factory=dict)
     hours: dict[str, Any] = Field(default_factory=dict)
-    offline_bands: dict[str, dict[str, tuple[int, int]]] = Field(default_factory=dict)
+    offline_bands: dict[str, dict[str, list[int]]] = Field(default_factory=dict)
 
 
 class StoreCatalogue(Payload):

@@ -17,10 +17,22 @@ from typing import Any
 from appliance.board.parse import parse_site_info, parse_store_board, require
 from appliance.board.view import BoardView, Call, CounterView, DossierBoard, ServiceView
 from appliance.clock import parse_rfc3339
-from appliance.contract import Topics, decode
+from appliance.contract import (
+    Payload,
+    QueueState,
+    SiteInfo,
+    StoreBoard,
+    Topics,
+    UnitStatus,
+    decode,
+    parse,
+)
 from appliance.errors import ContractError
 
 log = logging.getLogger(__name__)
+# retained payloads read through the contract's models (by the topic's last two levels)
+_MODELS: dict[str, type[Payload]] = {"queue/state": QueueState, "site/info": SiteInfo,
+                                     "store/board": StoreBoard}
 
 MAX_CALLS = 6
 # A call learnt only from a resync is still announced if it is this recent.
@@ -106,6 +118,9 @@ class BoardModel:
                 self._on_status(topic, payload)
                 return []
             obj = decode(payload) if payload else {}
+            model = _MODELS.get(topic.rsplit("/", 2)[-2] + "/" + topic.rsplit("/", 1)[-1])
+            if model is not None and obj:
+                parse(model, obj)  # the contract's reading first; the board's own checks next
             if topic == self.topics.queue_state:
                 return self.apply_state(obj, now)
             if topic == self.topics.queue_events:
@@ -149,8 +164,7 @@ class BoardModel:
     def _on_status(self, topic: str, payload: bytes) -> None:
         if not payload:
             return
-        state = decode(payload).get("state")
-        up = state in ("ready", "alert")
+        up = parse(UnitStatus, payload).serving
         if topic == self._hub_status:
             if up != self.hub_up:
                 self.hub_up = up

@@ -24,7 +24,15 @@ from typing import Any
 
 from appliance.bus import Bus, Message
 from appliance.clock import Clock, rfc3339
-from appliance.contract import decode
+from appliance.contract import (
+    CounterState,
+    Payload,
+    QueueState,
+    SiteInfo,
+    UnitStatus,
+    decode,
+    parse,
+)
 from appliance.counter.logic import LocalError, full_number, notice_for, rating_target, status_state
 from appliance.counter.model import Beeper, Board, Result
 from appliance.counter.outbox import Offline, OutboxSender
@@ -162,16 +170,16 @@ class CounterService:
         if kind == "state":
             self._on_counter_state(payload)
         elif kind == "site_info":
-            self.site_info = self._decode(payload)
+            self.site_info = self._decode(payload, SiteInfo)
             if self.site_info:
                 self.store.put("site_info", self.site_info)
         elif kind == "queue_state":
-            self.queue_state = self._decode(payload)
+            self.queue_state = self._decode(payload, QueueState)
         elif kind == "hub_status":
-            hub = self._decode(payload) or {}
+            hub = self._decode(payload, UnitStatus)
             # The hub's retained status (its last will says "lost") tells us before any
             # key press whether calls will be answered.
-            up = hub.get("state") not in ("lost", "stopped", None)
+            up = hub is not None and not UnitStatus.model_validate(hub).down
             self._reachable(up)
             if up:
                 self._flush_quietly()
@@ -182,15 +190,18 @@ class CounterService:
         return None
 
     @staticmethod
-    def _decode(msg: Message) -> dict[str, Any] | None:
+    def _decode(msg: Message, model: type[Payload]) -> dict[str, Any] | None:
+        """The payload as a dict, once it reads as the contract's ``model``."""
         try:
-            return decode(msg.payload)
+            body = decode(msg.payload)
+            parse(model, body)
+            return body
         except ContractError as exc:
             log.warning("unreadable %s: %s", msg.topic, exc)
             return None
 
     def _on_counter_state(self, msg: Message) -> None:
-        state = self._decode(msg)
+        state = self._decode(msg, CounterState)
         if state is None or self.store.events_backlog():
             return  # our own offline record is newer than the hub's until it is synced
         serving = state.get("serving")

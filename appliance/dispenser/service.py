@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from appliance.clock import Clock, parse_rfc3339, rfc3339
-from appliance.contract import decode
+from appliance.contract import SiteInfo as SiteInfoMessage
+from appliance.contract import UnitStatus, decode, parse
 from appliance.dispenser.health import Health
 from appliance.dispenser.outbox import BandExhausted, Outbox
 from appliance.dispenser.siteinfo import SiteInfo, parse_site_info
@@ -106,6 +107,7 @@ class Dispenser:
     def _on_site_info(self, msg: Message) -> None:
         try:
             body = decode(msg.payload)
+            parse(SiteInfoMessage, body)  # the contract's model, then this unit's view
             site = parse_site_info(body, self.unit)
         except ContractError as exc:
             log.warning("ignoring site info: %s", exc)
@@ -116,14 +118,14 @@ class Dispenser:
 
     def _on_hub_status(self, msg: Message) -> None:
         try:
-            body = decode(msg.payload)
+            status = parse(UnitStatus, msg.payload)
         except ContractError:
             return
-        state = (str(body.get("state")), body.get("boot"), body.get("session"))
+        state = (status.state, status.boot, status.session)
         self._hub_state = state
-        if state[0] in ("lost", "stopped"):
+        if status.down:
             self.health.set(hub="offline")
-        elif state[0] in ("ready", "alert") and state != self._hub_down_state:
+        elif status.serving and state != self._hub_down_state:
             self._hub_down_until = 0.0  # a hub that (re)started deserves a fresh try
             self.wake_sync.set()
 

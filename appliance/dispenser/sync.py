@@ -15,6 +15,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from appliance.clock import rfc3339
+from appliance.contract import RETRYABLE
 from appliance.errors import NotConnected, RequestTimeout
 
 if TYPE_CHECKING:
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RETRY_CODES = frozenset({"internal", "unknown_op", "rate_limited", "unsupported_version"})
+# the contract says which codes a retry with the same id may cure
+RETRY_CODES = RETRYABLE
 
 
 class HubAway(Exception):

@@ -146,7 +146,7 @@ class CatalogueSync:
 
     def _on_announce(self, msg: Message) -> None:
         try:
-            body = contract.decode(msg.payload)
+            body = contract.parse(contract.StoreCatalogue, msg.payload).model_dump()
         except ContractError as exc:
             log.warning("unreadable store/catalogue announcement: %s", exc)
             return
