@@ -9,8 +9,9 @@ Bound (by count and by age, per unit):
   before anything is stored (``appliance.contract.request_id``);
 * each reply is kept as its compact JSON text (a hub reply is under 2 KB).
 
-So the memory holds at most ``units × PER_UNIT`` replies — 8,000 for the demo site's eight
-units, measured at about 6 MB — whatever a unit sends, and a restart loads no more than
+So the memory holds at most ``units × PER_UNIT`` replies — 7,000 for the demo site's seven
+units, about 7 MB (bench/bench_reply_memory.py: ≈1.04 kB per ticket reply under a
+100-character id, all included) — whatever a unit sends, and a restart loads no more than
 that. A unit retries a request within minutes, and its offline catch-up within the office
 day, long before its 1,000th newer request: the bound never forgets a reply a retry needs.
 """
