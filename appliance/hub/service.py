@@ -172,6 +172,14 @@ class HubService:
         # status is refreshed here, not per request: it is for people, a few seconds is fresh
         self._status(now)
 
+    def _admit_one(self, msg: Message) -> _Request | None:
+        try:
+            return self._admit(msg)
+        except Exception as exc:  # a bug in reading one message costs that message only
+            log.exception("hub could not read a message on %r", msg.topic[:200])
+            self._fault(f"{type(exc).__name__} reading a message: {exc}")
+            return None
+
     def _admit(self, msg: Message) -> _Request | None:
         """A request fit to act on, or None once it has been answered or dropped."""
         where = self.topics.unit_of(msg.topic)
@@ -209,7 +217,7 @@ class HubService:
     def _process(self, batch: list[Message | _Republish]) -> None:
         now = self.clock.now()
         republish = any(isinstance(m, _Republish) for m in batch)
-        pending = [r for m in batch if isinstance(m, Message) and (r := self._admit(m))]
+        pending = [r for m in batch if isinstance(m, Message) and (r := self._admit_one(m))]
         if self._fatal:
             for req in pending:
                 self.bus.reply(req.msg, error_reply(req.id, "internal", "hub storage failed"))
