@@ -195,13 +195,12 @@ def store_service(broker: MosquittoBroker, demo_site: Path,
     svc = StoreService(bus, store, units=site.units)
     svc.start()
     bus.start()
-    assert bus.wait_connected(10)
     try:
+        assert bus.wait_connected(10)
         yield svc
     finally:
-        svc.stop()
-        bus.stop()
-        store.close()
+        for close in (svc.stop, bus.stop, store.close):  # in this order
+            close()
 
 
 def test_store_survives_thousands_of_hostile_requests(store_service: StoreService,
