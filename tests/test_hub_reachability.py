@@ -37,7 +37,7 @@ def test_idle_dispenser_clears_hub_offline_after_broker_and_hub_restarts(
     try:
         app = make_dispenser()
         health = app.dispenser.health
-        assert poll(lambda: health.fields.get("hub") == "online", 10), health.fields
+        assert health.fields.get("hub") != "offline"  # not asked yet: no alarm either
         # the broker dies and comes back (power cut of the switch cabinet)
         broker.kill()
         assert poll(lambda: health.fields.get("hub") == "offline", 10)

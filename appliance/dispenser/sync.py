@@ -96,7 +96,7 @@ class Syncer:
             except HubAway:
                 pass
         elif self.d.bus.connected and not hub_says_down \
-                and self.d.health.fields.get("hub") != "online":
+                and self.d.health.fields.get("hub") == "offline":
             # idle, and the hub was away: ask it (after a reconnect or its restart), so the
             # hub_offline alarm clears when the hub answers, not at the next press
             try:
