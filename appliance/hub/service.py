@@ -24,8 +24,9 @@ from appliance.config.site import SiteConfig
 from appliance.contract import Topics, decode, error_reply, ok_reply
 from appliance.core.engine import QueueEngine
 from appliance.core.model import Outcome
-from appliance.core.snapshot import counter_state, queue_state, site_info
+from appliance.core.snapshot import site_info
 from appliance.errors import ContractError, StorageError
+from appliance.hub.publisher import RetainedPublisher
 from appliance.hub.store import HubStore
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class HubService:
         self._storage_error: str | None = None
         self._fatal: str | None = None
         self._on_fatal = on_fatal
+        self.retained = RetainedPublisher(bus, lambda: self.engine, clock)
         bus.subscribe(self.topics.req_filter("hub"), self._inbox.put)
         bus.on_connection(lambda up: self._inbox.put(_Republish()) if up else None)
 
@@ -75,7 +77,8 @@ class HubService:
                 next_tick = time.monotonic() + TICK_S
             # handlers run inside loop_step and only queue; wait for the network only
             # when there is nothing left to do
-            idle = self._inbox.empty()
+            # (nor while a coalesced retained state waits: it goes out once nothing comes in)
+            idle = self._inbox.empty() and not self.retained.pending
             self.bus.loop_step(min(0.2, max(0.0, next_tick - time.monotonic())) if idle else 0.0)
             batch: list[Message | _Republish] = []
             while len(batch) < MAX_BATCH:
@@ -85,6 +88,10 @@ class HubService:
                     break
             if batch:
                 self._process(batch)
+            if not self._fatal:
+                self.retained.flush(idle=not batch)
+        if not self._fatal:
+            self.retained.flush(idle=True)  # a clean stop leaves no stale retained state
 
     def _tick(self) -> None:
         now = self.clock.now()
@@ -191,25 +198,19 @@ class HubService:
         for out in outcomes:
             for ev in out.events:
                 self.bus.publish(self.topics.queue_events, ev)
-        changed_counters = {c.id for o in outcomes for c in o.counters}
         if force_state:
             self._publish_retained(now)
             return
-        # Retained state goes at QoS 0: each message replaces the last, and every retained
-        # message is published again whenever the hub reconnects, so none stays lost.
-        if any(o.changed for o in outcomes):
-            self.bus.publish(self.topics.queue_state, queue_state(self.engine, now), retain=True,
-                             qos=0)
-        for cid in sorted(changed_counters):
-            self.bus.publish(self.topics.counter_state(cid), counter_state(self.engine, cid),
-                             retain=True, qos=0)
+        if any(o.changed for o in outcomes):  # coalesced: at most one picture per batch
+            self.retained.changed(c.id for o in outcomes for c in o.counters)
+            # Requests already waiting mean load: then the picture waits for a token (or
+            # for the hub to go idle). Otherwise it goes out now, before the replies.
+            self.bus.loop_step(0.0)
+            self.retained.flush(idle=self._inbox.empty())
 
     def _publish_retained(self, now: datetime) -> None:
         self.bus.publish(self.topics.site_info, site_info(self.site), retain=True)
-        self.bus.publish(self.topics.queue_state, queue_state(self.engine, now), retain=True)
-        for cid in self.engine.state.counters:
-            self.bus.publish(self.topics.counter_state(cid), counter_state(self.engine, cid),
-                             retain=True)
+        self.retained.publish_all()
         self._status(now)
 
     def _status(self, now: datetime) -> None:
@@ -226,7 +227,7 @@ class HubService:
             reasons.append(f"disk: cannot read free space: {exc}")
         if free_mb is not None and free_mb < LOW_DISK_MB:
             reasons.append(f"disk: only {free_mb} MB free")
-        waiting = sum(1 for t in st.active.values() if t.state == "waiting")
+        waiting = st.waiting_count()
         self.bus.set_status("alert" if reasons else "ready", reasons=reasons,
                             day=st.day.isoformat() if st.day else None, seq=st.seq,
                             waiting=waiting, disk_free_mb=free_mb,
