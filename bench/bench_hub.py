@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -146,6 +147,7 @@ def display_update(url: str, n: int) -> list[float]:
     """counter.next sent → its ticket.called event at a board-like subscriber."""
     board = make_bus(url, "board-1", "board")
     ctr = make_bus(url, "counter-1", "counter")
+    disp = make_bus(url, "dispenser-1")
     got = threading.Event()
     board.subscribe(board.topics.queue_events,
                     lambda m: got.set() if b'"ticket.called"' in m.payload else None)
@@ -153,6 +155,7 @@ def display_update(url: str, n: int) -> list[float]:
     out = []
     try:
         for i in range(n + 10):
+            disp.request("hub", {"op": "ticket.issue", "service": "B"}, timeout=10)
             got.clear()
             t0 = time.perf_counter()
             ctr.request("hub", {"op": "counter.next", "counter": "1"}, timeout=10)
@@ -163,7 +166,14 @@ def display_update(url: str, n: int) -> list[float]:
     finally:
         board.stop()
         ctr.stop()
+        disp.stop()
     return out
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mib(pid: int) -> float:
@@ -176,8 +186,13 @@ def rss_mib(pid: int) -> float:
 class HubUnderTest:
     """A hub process on a fresh copy of the demo site, optionally with a queue already."""
 
-    def __init__(self, url: str, waiting: int = 0) -> None:
+    def __init__(self, url: str, waiting: int = 0, where: Path | None = None) -> None:
         self.site = temp_site()
+        if where is not None:  # the hub's disk elsewhere (tmpfs: the CPU without fsync)
+            moved = Path(tempfile.mkdtemp(prefix="site-", dir=where))
+            shutil.copytree(self.site, moved, dirs_exist_ok=True)
+            shutil.rmtree(self.site)
+            self.site = moved
         if waiting:
             seed_hub_disk(self.site, waiting)
         self.proc: subprocess.Popen[bytes] = start_hub_process(self.site, url)
@@ -190,7 +205,10 @@ class HubUnderTest:
 
 def section_engine(args: argparse.Namespace) -> None:
     print("== queue-length sweep, engine alone (in process: no bus, no disk) ==")
-    site = hub_site(temp_site())
+    folder = temp_site()
+    site = hub_site(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    engine_sweep(site, 0, args.samples)  # warm-up: imports, caches, the CPU's clock
     base: dict[str, list[float]] = {}
     for level in args.levels:
         got = engine_sweep(site, level, args.samples)
@@ -200,11 +218,13 @@ def section_engine(args: argparse.Namespace) -> None:
 
 
 def section_sweep(args: argparse.Namespace, url: str, bare: dict[str, float]) -> None:
-    print("== queue-length sweep, hub process over MQTT (request -> reply) ==")
+    where = Path("/dev/shm") if args.tmpfs else None
+    print("== queue-length sweep, hub process over MQTT (request -> reply)"
+          + (", hub database on tmpfs: CPU only, no fsync ==" if where else " =="))
     base: dict[str, float] = {}
     rows = []
     for level in args.levels:
-        hub = HubUnderTest(url, level)
+        hub = HubUnderTest(url, level, where)
         try:
             issue = request_latency(url, "dispenser-1", {"op": "ticket.issue",
                                                          "service": "A"}, args.samples)
@@ -228,9 +248,12 @@ def section_durable(args: argparse.Namespace, url: str) -> None:
     try:
         bare = bare_sqlite_commits(args.ops, str(hub.site))
         print(f"bare SQLite WAL synchronous=FULL commits   {bare:10.0f} /s")
+        cpu0 = cpu_s(hub.proc.pid)
         rate = hub_throughput(url, args.ops, args.inflight)
+        cpu = (cpu_s(hub.proc.pid) - cpu0) / args.ops
         print(f"hub ticket.issue+counter.next acknowledged {rate:10.0f} /s "
               f"({args.inflight} in flight)")
+        print(f"hub CPU per request                        {cpu * 1000:10.3f} ms")
         print(f"ratio hub / bare commit                    {rate / bare:10.2f}   (goal >= 0.70)")
     finally:
         hub.close()
@@ -303,6 +326,8 @@ def main() -> None:
     ap.add_argument("--inflight", type=int, default=32)
     ap.add_argument("--latency-n", type=int, default=500)
     ap.add_argument("--tickets", type=int, default=5000, help="tickets before the RSS figure")
+    ap.add_argument("--tmpfs", action="store_true",
+                    help="sweep with the hub database in /dev/shm (isolates CPU from fsync)")
     args = ap.parse_args()
     if args.quick:
         args.levels, args.samples, args.ops = [0, 1000, 5000], 100, 500
