@@ -15,7 +15,7 @@ from appliance.clock import rfc3339
 OPEN_STATES = frozenset({"waiting", "serving", "parked"})
 
 
-@dataclass
+@dataclass(slots=True)  # no per-ticket __dict__: a busy day holds thousands
 class Ticket:
     day: date
     number: str
@@ -53,7 +53,7 @@ class Ticket:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Counter:
     id: str
     open: bool = False
