@@ -30,6 +30,7 @@ from collections import defaultdict
 
 from bench.bench_hub import hub_throughput
 from bench.common import MosquittoBroker, make_bus, temp_site
+from bench.hub_load import seed_hub_disk
 
 AREAS = (("paho", "paho"), ("sqlite3", "sqlite"), ("json", "json"), ("pydantic", "pydantic"),
          ("appliance/core", "engine"), ("appliance/hub", "hub service"),
@@ -91,6 +92,7 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--tmpfs", action="store_true", help="hub database in /dev/shm")
     ap.add_argument("--keep", metavar="FILE", help="also save the profile here")
+    ap.add_argument("--waiting", type=int, default=0, help="tickets already waiting")
     ap.add_argument("--serve", nargs=3, metavar=("SITE", "URL", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
@@ -102,6 +104,8 @@ def main() -> None:
         shutil.copytree(site, moved, dirs_exist_ok=True)
         shutil.rmtree(site)
         site = moved
+    if args.waiting:
+        seed_hub_disk(site, args.waiting)
     out = site / "hub.prof"
     try:
         with MosquittoBroker() as broker:

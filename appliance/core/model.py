@@ -76,11 +76,22 @@ class ServiceQueue:
     amortised, where a rebuilt and re-sorted list cost O(n log n) on every request.
     """
 
-    __slots__ = ("normal", "priority")
+    __slots__ = ("_listed", "normal", "priority")
 
     def __init__(self) -> None:
         self.normal: SortedList = SortedList()
         self.priority: SortedList = SortedList()
+        # limit -> (first numbers, first priority numbers), until the queue next changes:
+        # the retained state lists every service, while a request changes one or two
+        self._listed: dict[int, tuple[list[str], list[str]]] = {}
+
+    def add(self, priority: bool, key: QueueKey) -> None:
+        self.lane(priority).add(key)
+        self._listed.clear()
+
+    def remove(self, priority: bool, key: QueueKey) -> None:
+        self.lane(priority).remove(key)
+        self._listed.clear()
 
     def __len__(self) -> int:
         return len(self.normal) + len(self.priority)
@@ -95,6 +106,15 @@ class ServiceQueue:
     def head(self, limit: int) -> list[QueueKey]:
         """The first ``limit`` keys in call order (both lanes merged)."""
         return list(islice(heapq.merge(self.normal, self.priority), limit))
+
+    def listed(self, limit: int) -> tuple[list[str], list[str]]:
+        """The first ``limit`` numbers, and the first ``limit`` priority ones (cached)."""
+        got = self._listed.get(limit)
+        if got is None:
+            got = ([n for _, n in self.head(limit)],
+                   [n for _, n in islice(self.priority, limit)])
+            self._listed[limit] = got
+        return got
 
 
 @dataclass
@@ -135,10 +155,10 @@ class QueueState:
     def _place(self, t: Ticket) -> None:
         was = self._placed.pop(t.number, None)
         if was is not None:
-            self.queues[was[0]].lane(was[1]).remove(was[2])
+            self.queues[was[0]].remove(was[1], was[2])
         if t.state == "waiting":
             key: QueueKey = (t.order_at or t.issued_at, t.number)
-            self.queues.setdefault(t.service, ServiceQueue()).lane(t.priority).add(key)
+            self.queues.setdefault(t.service, ServiceQueue()).add(t.priority, key)
             self._placed[t.number] = (t.service, t.priority, key)
         where = self._parked_at.pop(t.number, None)
         if where is not None:
@@ -191,10 +211,10 @@ class QueueState:
         return self.tickets[best[2]] if best is not None else None
 
     def waiting_head(self, service: str, limit: int) -> list[str]:
-        return [number for _, number in self.queue(service).head(limit)]
+        return list(self.queue(service).listed(limit)[0])
 
     def priority_head(self, service: str, limit: int) -> list[str]:
-        return [number for _, number in islice(self.queue(service).priority, limit)]
+        return list(self.queue(service).listed(limit)[1])
 
     def waiting(self, services: list[str] | tuple[str, ...]) -> list[Ticket]:
         """Waiting tickets of these services, longest-waiting first (service order breaks
