@@ -80,6 +80,15 @@ class HubService:
             # (nor while a coalesced retained state waits: it goes out once nothing comes in)
             idle = self._inbox.empty() and not self.retained.pending
             self.bus.loop_step(min(0.2, max(0.0, next_tick - time.monotonic())) if idle else 0.0)
+            # paho reads only a few packets a turn: read on while requests keep coming, so
+            # that one batch (one fsync) covers all that has arrived (group commit)
+            for _ in range(MAX_BATCH):
+                queued = self._inbox.qsize()
+                if queued >= MAX_BATCH:
+                    break
+                self.bus.loop_step(0.0)
+                if self._inbox.qsize() == queued:
+                    break
             batch: list[Message | _Republish] = []
             while len(batch) < MAX_BATCH:
                 try:
