@@ -56,6 +56,7 @@ class _Service:
     name_en: str | None = None
     waiting: list[str] = field(default_factory=list)
     est_wait_s: int | None = None
+    unlisted: int = 0  # waiting beyond the hub's bounded list (its waiting_count says so)
 
 
 class BoardModel:
@@ -214,9 +215,12 @@ class BoardModel:
         for sid, s in obj.get("services", {}).items():
             name, name_en = self._names.get(sid, (str(s.get("name") or sid), None))
             est = s.get("est_wait_s")
-            services[sid] = _Service(str(s.get("name") or name), name_en,
-                                     [str(n) for n in s.get("waiting", [])],
-                                     None if est is None else int(est))
+            listed = [str(n) for n in s.get("waiting", [])]
+            count = s.get("waiting_count")
+            services[sid] = _Service(str(s.get("name") or name), name_en, listed,
+                                     None if est is None else int(est),
+                                     count - len(listed) if isinstance(count, int)
+                                     and count > len(listed) else 0)
         counters: dict[str, _Counter] = {}
         for cid, c in obj.get("counters", {}).items():
             counters[cid] = _Counter(
@@ -295,7 +299,8 @@ class BoardModel:
             if s is None:
                 continue
             name_en = s.name_en or self._names.get(sid, ("", None))[1]
-            services.append(ServiceView(sid, s.name, name_en, len(s.waiting), s.est_wait_s))
+            services.append(ServiceView(sid, s.name, name_en, len(s.waiting) + s.unlisted,
+                                        s.est_wait_s))
         counters = []
         for cid in counter_ids:
             c = self._counters.get(cid)
@@ -382,6 +387,7 @@ class BoardModel:
         elif kind == "day.reset":
             for s in self._services.values():
                 s.waiting.clear()
+                s.unlisted = 0
             for c in self._counters.values():
                 c.serving = c.service = None
             self._calls.clear()

@@ -95,7 +95,7 @@ class QueueEngine:
         st.day = today
         st.tickets = {}
         st.next_number = {}
-        st.recent_service_s, st.active, st.last_issued = {}, {}, {}
+        st.clear_indexes()
         return out
 
     # ---- helpers ---------------------------------------------------------------------
@@ -136,8 +136,7 @@ class QueueEngine:
     def _ticket_reply(self, t: Ticket) -> dict[str, Any]:
         out = t.wire(self._names)
         if t.state == "waiting":
-            waiting = self.state.waiting([t.service])
-            ahead = next(i for i, w in enumerate(waiting) if w.number == t.number)
+            ahead = self._ahead(t)
             out["ahead"] = ahead
             out["est_wait_s"] = estimate_wait(self.site, self.state, t.service, ahead)
         out["counters"] = [c.id for c in self.site.counters if t.service in c.services]
@@ -265,13 +264,21 @@ class QueueEngine:
             self._start_serving(out, c, t, now)
         self._counter_reply(out, c, t)
 
+    # ---- ordering: each an O(log n) look at the indexes (tests hold the scans they replace)
+    def _ahead(self, t: Ticket) -> int:
+        return self.state.ahead(t)
+
+    def _parked_here(self, cid: str) -> list[Ticket]:
+        """The tickets parked at a counter, oldest first (a handful, not the day)."""
+        return sorted(self.state.parked.get(cid, {}).values(),
+                      key=lambda t: (t.issued_at, t.number))
+
     def _pick(self, c: Counter) -> Ticket | None:
         """Longest-waiting first; priority first but at most max_in_row while others wait."""
         cfg = self.site.counter(c.id)
         assert cfg is not None
-        waiting = self.state.waiting(cfg.services)
-        normal = next((t for t in waiting if not t.priority), None)
-        prio = next((t for t in waiting if t.priority), None)
+        normal = self.state.first(cfg.services, priority=False)
+        prio = self.state.first(cfg.services, priority=True)
         limit = self.site.priority.max_in_row
         if prio is not None and (normal is None or c.priority_streak < limit):
             c.priority_streak = c.priority_streak + 1 if normal is not None else 0
@@ -320,8 +327,7 @@ class QueueEngine:
         c = self.state.counters[req.counter]
         if c.serving:
             raise ContractError("busy", f"counter {c.id} is serving {c.serving}")
-        parked = sorted((t for t in self.state.tickets.values()
-                         if t.state == "parked" and t.counter == c.id), key=lambda t: t.issued_at)
+        parked = self._parked_here(c.id)
         if req.number is not None:
             parked = [t for t in parked if t.number == req.number]
         if not parked:

@@ -10,20 +10,32 @@ from appliance.config.site import SiteConfig
 from appliance.core.engine import QueueEngine
 from appliance.core.estimates import estimate_wait
 
+# How many waiting numbers per service ``queue/state`` lists (the counts are always whole).
+# A board shows counts and the next few numbers; a counter resolves a typed "15" against
+# the numbers listed; a phone page shows where a ticket stands among the first ones and
+# "more than 50 before you" past them. 50 numbers of 4 services are about 2 KB; the whole
+# list of a 20,000-ticket morning was 160 KB, rebuilt and sent on every change.
+WAITING_LISTED = 50
 
-def queue_state(engine: QueueEngine, now: datetime) -> dict[str, Any]:
+
+def queue_state(engine: QueueEngine, now: datetime,
+                listed: int = WAITING_LISTED) -> dict[str, Any]:
+    """The retained picture: O(services × listed), whatever the queue's length."""
     st, site = engine.state, engine.site
     services: dict[str, Any] = {}
     for svc in site.services:
-        waiting = st.waiting([svc.id])
+        count = st.waiting_count(svc.id)
         last = st.last_issued.get(svc.id)
         services[svc.id] = {
             "name": svc.name,
             "name_en": svc.name_en,
-            "waiting": [t.number for t in waiting],
-            "priority_waiting": [t.number for t in waiting if t.priority],
+            "waiting": st.waiting_head(svc.id, listed),
+            "priority_waiting": st.priority_head(svc.id, listed),
             "last_issued": last.number if last else None,
-            "est_wait_s": estimate_wait(site, st, svc.id, len(waiting)),
+            "est_wait_s": estimate_wait(site, st, svc.id, count),
+            # added in the bounded state: the lists above hold at most ``listed`` numbers
+            "waiting_count": count,
+            "priority_count": len(st.queue(svc.id).priority),
         }
     counters = {c.id: engine.counter_wire(c) for c in st.counters.values()}
     return {"v": 1, "seq": st.seq, "day": st.day.isoformat() if st.day else None,

@@ -33,8 +33,9 @@ from appliance.config.site import SiteConfig
 from appliance.contract import Topics, decode, encode, error_reply, ok_reply, request_id
 from appliance.core.engine import QueueEngine
 from appliance.core.model import Outcome
-from appliance.core.snapshot import counter_state, queue_state, site_info
+from appliance.core.snapshot import site_info
 from appliance.errors import ContractError, StorageError
+from appliance.hub.publisher import RetainedPublisher
 from appliance.hub.replies import Key
 from appliance.hub.store import HubStore
 from appliance.logbudget import LogBudget
@@ -89,6 +90,7 @@ class HubService:
         self._faults: deque[tuple[float, str]] = deque(maxlen=5)
         self._forget: list[Key] = []  # replies let go of by the memory, deleted at next commit
         self.refused = 0  # requests dropped unanswered (foreign ResponseTopic, retained, flood)
+        self.retained = RetainedPublisher(bus, lambda: self.engine, clock)
         bus.subscribe(self.topics.req_filter("hub"), self._enqueue,
                                      retain_as_published=True)
         bus.on_connection(lambda up: self._enqueue(_Republish()) if up else None)
@@ -133,8 +135,18 @@ class HubService:
                 next_tick = time.monotonic() + TICK_S
             # handlers run inside loop_step and only queue; wait for the network only
             # when there is nothing left to do
-            idle = self._inbox.empty()
+            # (nor while a coalesced retained state waits: it goes out once nothing comes in)
+            idle = self._inbox.empty() and not self.retained.pending
             self.bus.loop_step(min(0.2, max(0.0, next_tick - time.monotonic())) if idle else 0.0)
+            # paho reads only a few packets a turn: read on while requests keep coming, so
+            # that one batch (one fsync) covers all that has arrived (group commit)
+            for _ in range(MAX_BATCH):
+                queued = self._inbox.qsize()
+                if queued >= MAX_BATCH:
+                    break
+                self.bus.loop_step(0.0)
+                if self._inbox.qsize() == queued:
+                    break
             batch: list[Message | _Republish] = []
             while len(batch) < MAX_BATCH:
                 try:
@@ -143,8 +155,12 @@ class HubService:
                     break
             if batch:
                 self._guarded(functools.partial(self._process, batch))
+            if not self._fatal:
+                self._guarded(functools.partial(self.retained.flush, idle=not batch))
+        if not self._fatal:  # a clean stop leaves no stale retained state
+            self._guarded(functools.partial(self.retained.flush, idle=True))
 
-    def _guarded(self, work: Callable[[], None]) -> None:
+    def _guarded(self, work: Callable[[], object]) -> None:
         try:
             work()
         except Exception as exc:  # a bug must cost the work at hand, never the hub
@@ -321,25 +337,20 @@ class HubService:
         for out in outcomes:
             for ev in out.events:
                 self.bus.publish(self.topics.queue_events, ev)
-        changed_counters = {c.id for o in outcomes for c in o.counters}
         if force_state:
             self._publish_retained(now)
             return
-        # Retained state goes at QoS 0: each message replaces the last, and every retained
-        # message is published again whenever the hub reconnects, so none stays lost.
-        if any(o.changed for o in outcomes):
-            self.bus.publish(self.topics.queue_state, queue_state(self.engine, now), retain=True,
-                             qos=0)
-        for cid in sorted(changed_counters):
-            self.bus.publish(self.topics.counter_state(cid), counter_state(self.engine, cid),
-                             retain=True, qos=0)
+        if any(o.changed for o in outcomes):  # coalesced: at most one picture per batch
+            self.retained.changed(c.id for o in outcomes for c in o.counters)
+            # Requests already waiting mean load: then the picture waits for a token (or
+            # for the hub to go idle). Otherwise it goes out now, before the replies.
+            if self.bus.connected:  # (a worker driven without a network: tests)
+                self.bus.loop_step(0.0)
+            self.retained.flush(idle=self._inbox.empty())
 
     def _publish_retained(self, now: datetime) -> None:
         self.bus.publish(self.topics.site_info, site_info(self.site), retain=True)
-        self.bus.publish(self.topics.queue_state, queue_state(self.engine, now), retain=True)
-        for cid in self.engine.state.counters:
-            self.bus.publish(self.topics.counter_state(cid), counter_state(self.engine, cid),
-                             retain=True)
+        self.retained.publish_all()
         self._status(now)
 
     def _status(self, now: datetime) -> None:
@@ -358,7 +369,7 @@ class HubService:
             reasons.append(f"disk: only {free_mb} MB free")
         recent = time.monotonic() - FAULT_SHOWN_S
         reasons.extend(f"worker fault: {r}" for at, r in self._faults if at >= recent)
-        waiting = sum(1 for t in st.active.values() if t.state == "waiting")
+        waiting = st.waiting_count()
         self.bus.set_status("alert" if reasons else "ready", reasons=reasons,
                             day=st.day.isoformat() if st.day else None, seq=st.seq,
                             waiting=waiting, disk_free_mb=free_mb,
