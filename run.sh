@@ -8,7 +8,8 @@ venv="${MOTCUA_VENV:-$here/.venv}"
 
 need_pkgs=(mosquitto mosquitto-clients espeak-ng sox fonts-noto-core fonts-dejavu-core
            python3-venv python3-dev build-essential)
-[ "${1:-}" = "test" ] && need_pkgs+=(postgresql)
+# the tests also look at real windows on an X server (Xvfb, read back with ImageMagick)
+[ "${1:-}" = "test" ] && need_pkgs+=(postgresql xvfb imagemagick)
 
 install_debian_packages() {
   local missing=()

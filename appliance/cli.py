@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable
 
@@ -51,6 +52,8 @@ def _build_parser(
 
 
 def main(argv: list[str] | None = None) -> int:
+    # pygame greets on stdout at its first import, which any role may do: not for a unit
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     argv = sys.argv[1:] if argv is None else argv
     parser, runners = _build_parser(argv)
     args = parser.parse_args(argv)

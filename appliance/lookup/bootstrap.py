@@ -120,8 +120,12 @@ def build_lookup(
               clock=clock, status_interval_s=config.status_interval_s)
     status = UnitStatus(bus)
     store = StoreClient(bus, status, timeout_s=section.lookup_timeout_s)
+    present = None
     if surface is None:
+        import pygame
+
         surface = open_display(section, headless=headless, windowed=windowed)
+        present = pygame.display.flip  # the display surface shows only once flipped
     view = View(surface.get_width(), surface.get_height(), section.min_target_px)
     frames = FrameWriter(frames_dir) if frames_dir else None
     settings = Settings(idle_timeout_s=section.idle_timeout_s,
@@ -133,7 +137,8 @@ def build_lookup(
                          on_catalogue=lambda c: holder["app"].new_catalogue(c))
     app = LookupApp(settings=settings, view=view, title=section.title, clock=clock,
                     catalogue=sync.current, lookup=store.lookup, surface=surface,
-                    sdl_touch=section.touch.source == "sdl", on_frame=frames)
+                    sdl_touch=section.touch.source == "sdl", on_frame=frames,
+                    present=present)
     holder["app"] = app
     store.on_no_answer = sync.nudge
     unit = LookupUnit(config, bus, status, sync, app, frames=frames)
