@@ -226,10 +226,25 @@ class Announcer:
         self._thread.start()
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout=15)
-            self._thread = None
+        """Drop the calls not yet said and cut the sentence being said short.
+
+        A board told to stop (systemd, Ctrl-C) goes within a second, not after its queue.
+        Whoever wants every queued call said first waits for ``wait_idle`` before this.
+        """
+        if self._thread is None:
+            return
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        with self._lock:
+            self._pending.clear()
+        self._queue.put(None)
+        self.output.close()
+        self._thread.join(timeout=15)
+        self._thread = None
+        self._idle.set()
 
     def quiet(self, when: datetime | None = None) -> bool:
         t = (when or self.clock.now()).time()

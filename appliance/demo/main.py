@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -43,7 +44,26 @@ def opening_time(site: SiteConfig, today: date) -> datetime:
     return datetime.combine(day, site.hours.open, tzinfo=site.tz)
 
 
+def _stop_on_signals() -> None:
+    """SIGTERM (systemd, ``timeout``, ``kill``) ends the demo as Ctrl-C does.
+
+    Installed before pygame starts: SDL takes over a signal whose handler is still the
+    default and turns it into a window's quit event, so the windows closed and the rest of
+    the office (its Mosquitto among it) went on running. After the first signal further ones
+    are ignored, so that a second one cannot cut the clean-up short.
+    """
+    def handler(signum: int, frame: object) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)
+    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
+
+
 def run(args: argparse.Namespace) -> int:
+    _stop_on_signals()
     if not args.headless and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         print("motcua demo: no display here, running headless (PNG frames instead of windows)")
         args.headless = True
@@ -55,28 +75,36 @@ def run(args: argparse.Namespace) -> int:
     today = datetime.now(VN_TZ).date()
     # the clock is made once the site is known; a placeholder start is replaced below
     clock: Clock = ManualClock(datetime.combine(today, datetime.min.time(), tzinfo=VN_TZ))
-    office = Office(out_dir, clock, headless=args.headless, broker_url=args.broker)
-    start = opening_time(office.site, today)
-    if args.headless:
-        assert isinstance(clock, ManualClock)
-        clock.set(start)
-    else:
-        clock = OffsetClock(start, speed=args.speed)
-        office.clock = clock
+    office: Office | None = None
     minutes = args.minutes if args.minutes is not None else (240.0 if args.headless else 1e9)
-    print(f"motcua demo: {office.site.office_name}")
-    print(f"  broker {office.broker_url}, output in {out_dir.resolve()}")
-    office.start()
-    print(f"  units: hub{''.join(', ' + r for r in office.attached)}")
-    morning = Morning(office, start, seed=args.seed)
     try:
+        office = Office(out_dir, clock, headless=args.headless, broker_url=args.broker)
+        start = opening_time(office.site, today)
+        if args.headless:
+            assert isinstance(clock, ManualClock)
+            clock.set(start)
+        else:
+            clock = OffsetClock(start, speed=args.speed)
+            office.clock = clock
+        print(f"motcua demo: {office.site.office_name}")
+        print(f"  broker {office.broker_url}, output in {out_dir.resolve()}")
+        office.start()
+        print(f"  units: hub{''.join(', ' + r for r in office.attached)}")
+        morning = Morning(office, start, seed=args.seed)
         morning.run(minutes, realtime_speed=None if args.headless else args.speed)
     except KeyboardInterrupt:
         print("\nstopped")
+        if office is None or office.hub is None:
+            return 130
     finally:
-        office.stop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+        if office is not None:
+            office.stop()
     names = {s.id: s.name for s in office.site.services}
     report = day_report(office.hub_config.data_path / "hub.sqlite3", start.date().isoformat())
-    print(f"\nSimulated {minutes:g} minutes from {start:%H:%M}.")
+    ran = max(0.0, (office.clock.now() - start).total_seconds() / 60)
+    print(f"\nĐã mô phỏng {ran:.0f} phút từ {start:%H:%M} / simulated {ran:.0f} minutes "
+          f"from {start:%H:%M}.")
     print(format_report(report, names))
     return 0
