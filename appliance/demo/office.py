@@ -90,6 +90,10 @@ class Office:
             self._broker.stop()
 
     # ---- default hooks: the units' requests without their hardware -----------------
+    def bus_for(self, unit: str, role: str) -> Bus:
+        """A connected bus client of the office (made once per unit, stopped with it)."""
+        return self._bus(unit, role)
+
     def _bus(self, unit: str, role: str) -> Bus:
         bus = self._buses.get(unit)
         if bus is None:
