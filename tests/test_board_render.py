@@ -204,3 +204,25 @@ def test_text_never_spills_out_of_its_box() -> None:
     long = "Trung tâm Phục vụ hành chính công phường Mẫu, tỉnh Quảng Ngãi"
     drawn = text_mod.draw_text(surface, long, box, (255, 255, 255), min_size=14)
     assert box.contains(drawn)
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920)])
+def test_dossier_figures_show_open_stock_once_and_no_return_before_it(
+        monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]) -> None:
+    drawn: list[str] = []
+    real = text_mod.render_text
+
+    def spy(t: str, *a: Any, **k: Any) -> pygame.Surface:
+        drawn.append(t)
+        return real(t, *a, **k)
+
+    monkeypatch.setattr(text_mod, "render_text", spy)
+    view = samples.dossiers()
+    assert view.dossier is not None
+    stock = view.dossier.today.in_progress
+    assert stock == view.dossier.month.in_progress  # the same open dossiers in both
+    render(view, NOW, BoardOptions(size=size), "dossier")
+    assert drawn.count(str(stock)) == 1  # said once ("Hiện nay"), not per period
+    assert any("Hiện nay" in t for t in drawn)
+    # results are counted when ready, picked up or not: no "Trả …" (returned) word
+    assert not any(t.startswith("Trả ") for t in drawn)
