@@ -9,16 +9,16 @@ sound card, and every sample that reached ALSA is kept in a file for the test to
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
 
 def main(out_path: str, rate: float) -> None:
-    src = sys.stdin.buffer
     start = time.monotonic()
     got = 0
     with open(out_path, "wb", buffering=0) as out:
-        while chunk := src.read1(4096):
+        while chunk := os.read(0, 4096):  # what ALSA wrote so far, as it comes
             out.write(chunk)
             got += len(chunk)
             ahead = got / rate - (time.monotonic() - start)
