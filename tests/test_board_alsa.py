@@ -63,11 +63,11 @@ def _match(played: array.array[int], wanted: array.array[int]) -> tuple[float, f
     """(correlation, loudness ratio) of ``played`` against ``wanted``, best aligned."""
     i, j = _loud(played), _loud(wanted)
     assert i is not None and j is not None
-    n = min(len(played) - i, len(wanted) - j) - 64
+    n = min(len(played) - i - 32, len(wanted) - j)
     assert n > RATE // 2, "less than half a second of the announcement came out"
     # the onset threshold meets a quieter copy a few samples later: try the nearby lags
     probe = RATE // 10
-    lag = max(range(-32, 33), key=lambda k: _corr(wanted[j:j + probe],
+    lag = max(range(-min(32, i), 33), key=lambda k: _corr(wanted[j:j + probe],
                                                   played[i + k:i + k + probe])[0])
     return _corr(wanted[j:j + n], played[i + lag:i + lag + n])
 
