@@ -26,6 +26,7 @@ from appliance.board.view import Call
 from appliance.clock import Clock
 from appliance.config.board import VoiceSection
 from appliance.errors import MissingDependency, MotcuaError
+from appliance.i18n import tr
 from drivers.audio import RATE, AudioOutput
 
 log = logging.getLogger(__name__)
@@ -134,8 +135,9 @@ class EspeakSynth:
                  chime: bool = True) -> None:
         binary = shutil.which("espeak-ng")
         if binary is None:
-            raise MissingDependency(
-                "espeak-ng is not installed: run `sudo apt-get install espeak-ng`")
+            raise MissingDependency(tr(
+                "chưa cài espeak-ng: chạy `sudo apt-get install espeak-ng`",
+                "espeak-ng is not installed: run `sudo apt-get install espeak-ng`"))
         self.binary = binary
         self.cache_dir = cache_dir
         self.voice, self.speed, self.chime = voice, speed, chime

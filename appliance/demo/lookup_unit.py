@@ -257,7 +257,7 @@ def _live(office: Office, scans: list[str]) -> Callable[[], None]:
         for text in scans:
             found = parse_scan(text)
             if found:
-                log.info("kiosk window: try code %s secret %s", found.code, found.secret)
+                log.info("kiosk window: try code %s, Mã tra cứu %s", found.code, found.secret)
 
         def scan_later() -> None:
             listening.wait(60)
