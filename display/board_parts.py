@@ -112,7 +112,7 @@ def draw_banner(s: pygame.Surface, r: pygame.Rect, st: Style, vi: str, en: str,
     s.fill(ALERT, r)
     when = f"{last:%H:%M:%S %d/%m}" if last else None
     inner = r.inflate(-st.px(40), -st.px(10))
-    vi_text = f"{vi} — cập nhật lần cuối lúc {when}" if when else vi
+    vi_text = f"{vi} — lần cuối lúc {when}" if when else vi
     if st.english:
         en_text = f"{en} — last update at {when}" if when else en
         draw_text(s, vi_text, pygame.Rect(inner.left, inner.top, inner.width,

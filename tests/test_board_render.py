@@ -107,7 +107,7 @@ def test_every_drawn_text_has_its_glyphs(monkeypatch: pytest.MonkeyPatch) -> Non
     render(replace(samples.empty_office(), online=False, ever_synced=False), NOW)
     texts = {t for t, _ in drawn}
     assert any("Đang phục vụ" in t for t in texts)
-    assert any("Đang mất kết nối" in t for t in texts)
+    assert any("Thông tin có thể chưa cập nhật" in t for t in texts)
     assert any("Hồ sơ đã có kết quả" in t for t in texts)
     problems = {}
     for t, bold in drawn:
@@ -175,12 +175,12 @@ def test_long_notice_scrolls_and_only_the_ticker_moves() -> None:
 def test_banner_wording_never_says_fine_without_data() -> None:
     busy = samples.busy_office()
     assert banner_for(busy, "queue") is None
-    assert banner_for(replace(busy, online=False), "queue") == ("Đang mất kết nối",
-                                                                "Connection lost")
+    assert banner_for(replace(busy, online=False), "queue") == (
+        "Thông tin có thể chưa cập nhật", "Information may be out of date")
     never = replace(busy, online=False, ever_synced=False)
-    assert banner_for(never, "queue")[0].startswith("Đang kết nối")  # type: ignore[index]
-    assert banner_for(busy, "dossier") == ("Không kết nối được kho hồ sơ",
-                                           "Dossier store unreachable")
+    assert banner_for(never, "queue")[0].startswith("Đang tải")  # type: ignore[index]
+    assert banner_for(busy, "dossier") == ("Thông tin hồ sơ có thể chưa cập nhật",
+                                           "Dossier information may be out of date")
     assert banner_for(samples.dossiers(), "dossier") is None
 
 
@@ -195,7 +195,7 @@ def test_offline_banner_shows_the_time_of_the_last_update(
 
     monkeypatch.setattr(text_mod, "render_text", spy)
     render(samples.offline(), NOW)
-    assert any("Đang mất kết nối" in t and "09:38:05" in t for t in drawn)
+    assert any("Thông tin có thể chưa cập nhật" in t and "09:38:05" in t for t in drawn)
 
 
 def test_text_never_spills_out_of_its_box() -> None:
