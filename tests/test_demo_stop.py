@@ -87,7 +87,7 @@ def test_live_demo_shows_its_windows_and_stops_on_sigterm(tmp_path: Path) -> Non
         try:
             _wait_log(log, "units: hub", 60)
             # the board and the kiosk each put a window up: the X screen is no longer black
-            shot, _ = wait_for_screen(x, lambda img: not is_black(img), 5)
+            shot, _ = wait_for_screen(x, lambda img: not is_black(img), 30)
             shot.save(tmp_path / "x-demo.png")
             _wait_log(log, "a receipt was scanned at the kiosk", 30)
             _stop_and_check(proc, signal.SIGTERM, log)

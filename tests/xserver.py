@@ -129,6 +129,25 @@ def wait_for_screen(x: XServer, done: Callable[[Image.Image], bool], timeout: fl
         time.sleep(poll_s)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def first_frame(x: XServer, pid: int, budget_s: float) -> Image.Image:
+    """The role's first picture on the X screen, which it must reach within ``budget_s``.
+
+    The budget is the role's own CPU time, not the wall clock: on an idle Pi the two are
+    the same, while on a CI machine shared by several jobs the wall clock only says how
+    busy the machine was. A frame that never comes fails after a long wall-clock wait.
+    """
+    shot, _ = wait_for_screen(x, lambda img: not is_black(img), timeout=max(60.0, budget_s))
+    used = cpu_seconds(pid)
+    assert used <= budget_s, f"the first frame took {used:.1f} s of CPU (budget {budget_s} s)"
+    return shot
+
+
 def settle(x: XServer, masks: Iterable[Box] = (), timeout: float = 15.0) -> Image.Image:
     """The screen once two captures in a row agree (outside ``masks``)."""
     masks = list(masks)
