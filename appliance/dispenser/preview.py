@@ -78,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     service = args.service or (next(iter(site.services)) if site else "A")
     svc = site.services.get(service) if site else None
     if site is not None and svc is None:
-        print(f"ticket-preview: no service {service!r} in the site", file=sys.stderr)
+        print(tr(f"ticket-preview: đơn vị không có dịch vụ {service!r}",
+                 f"ticket-preview: no service {service!r} in the site"), file=sys.stderr)
         return 2
     letter = svc.letter if svc else service
     number = args.number or (f"{letter}801" if args.offline else f"{letter}001")
@@ -104,5 +105,6 @@ def run(args: argparse.Namespace) -> int:
     job = build_job(image, profile=p.profile, impl=p.image_impl, cut=p.cut)
     if args.job:
         Path(args.job).write_bytes(job)
-    print(f"{out}: {image.width}x{image.height} dots, {len(job)} bytes to the printer")
+    print(tr(f"{out}: {image.width}x{image.height} điểm, {len(job)} byte gửi máy in",
+             f"{out}: {image.width}x{image.height} dots, {len(job)} bytes to the printer"))
     return 0
