@@ -61,6 +61,7 @@ class XServer:
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SDL_")}
         env.update({"DISPLAY": self.display, "SDL_VIDEODRIVER": "x11",
+                    "PYGAME_HIDE_SUPPORT_PROMPT": "1",
                     "SDL_AUDIODRIVER": "dummy", "PYTHONUNBUFFERED": "1", **extra})
         env.pop("WAYLAND_DISPLAY", None)
         return env
