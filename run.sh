@@ -8,7 +8,9 @@ venv="${MOTCUA_VENV:-$here/.venv}"
 
 need_pkgs=(mosquitto mosquitto-clients openssl espeak-ng sox fonts-noto-core fonts-dejavu-core
            python3-venv python3-dev build-essential)
-[ "${1:-}" = "test" ] && need_pkgs+=(postgresql)
+# the tests also look at real windows on an X server (Xvfb, read back with ImageMagick)
+# and listen to the board through ALSA (alsa.conf, which the ~/.asoundrc of the test builds on)
+[ "${1:-}" = "test" ] && need_pkgs+=(postgresql xvfb imagemagick libasound2-data)
 
 install_debian_packages() {
   local missing=()

@@ -6,10 +6,13 @@ import argparse
 import sys
 
 from appliance.config import check_files
+from appliance.i18n import tr
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("files", nargs="+", metavar=tr("TỆP", "FILE"),
+                        help=tr("các tệp cấu hình (.toml) cần kiểm tra",
+                                "the config files (.toml) to check"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -17,7 +20,8 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
-        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        print(tr(f"Có {len(problems)} lỗi.", f"{len(problems)} problem(s) found"),
+              file=sys.stderr)
         return 2
-    print(f"{len(args.files)} file(s) OK")
+    print(tr(f"{len(args.files)} tệp: tốt (OK)", f"{len(args.files)} file(s) OK"))
     return 0

@@ -5,46 +5,77 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable
 
+from appliance import i18n
 from appliance.errors import ConfigError, MotcuaError
+from appliance.i18n import tr
 
-# subcommand -> (module with `add_arguments(parser)` and `run(args) -> int`, help)
-COMMANDS: dict[str, tuple[str, str]] = {
-    "check-config": ("appliance.checkconfig", "validate config files without starting anything"),
-    "hub": ("appliance.hub.bootstrap", "run the site hub (queue engine)"),
-    "dispenser": ("appliance.dispenser.bootstrap", "run a ticket dispenser"),
-    "ticket-preview": ("appliance.dispenser.preview", "write the ticket image a dispenser prints"),
-    "counter": ("appliance.counter.bootstrap", "run a counter unit"),
-    "board": ("appliance.board.bootstrap", "run a lobby display board"),
-    "store": ("appliance.store.bootstrap", "run the dossier store"),
-    "receipt": ("appliance.store.receipt_cli", "render a dossier receipt (PNG or PDF)"),
-    "lookup": ("appliance.lookup.bootstrap", "run the touch lookup terminal"),
-    "demo": ("appliance.demo.main", "run a whole virtual office"),
-    "broker-setup": ("appliance.sitebroker", "make the site broker's TLS certificates, unit "
-                     "passwords, ACL and config"),
-    "status": ("appliance.monitor", "show every unit's health (exit 1 if any is not ready)"),
+# subcommand -> (module with `add_arguments(parser)` and `run(args) -> int`, help vi, en)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "check-config": ("appliance.checkconfig", "kiểm tra tệp cấu hình, không chạy gì",
+                     "validate config files without starting anything"),
+    "hub": ("appliance.hub.bootstrap", "chạy máy chủ tại chỗ (hàng đợi)",
+            "run the site hub (queue engine)"),
+    "dispenser": ("appliance.dispenser.bootstrap", "chạy máy lấy số", "run a ticket dispenser"),
+    "ticket-preview": ("appliance.dispenser.preview", "vẽ ảnh phiếu mà máy lấy số sẽ in",
+                       "write the ticket image a dispenser prints"),
+    "counter": ("appliance.counter.bootstrap", "chạy thiết bị tại quầy", "run a counter unit"),
+    "board": ("appliance.board.bootstrap", "chạy màn hình phòng chờ",
+              "run a lobby display board"),
+    "store": ("appliance.store.bootstrap", "chạy kho hồ sơ", "run the dossier store"),
+    "receipt": ("appliance.store.receipt_cli", "vẽ giấy tiếp nhận hồ sơ (PNG hoặc PDF)",
+                "render a dossier receipt (PNG or PDF)"),
+    "lookup": ("appliance.lookup.bootstrap", "chạy máy tra cứu cảm ứng",
+               "run the touch lookup terminal"),
+    "demo": ("appliance.demo.main", "chạy cả một bộ phận một cửa ảo trên máy này",
+             "run a whole virtual office"),
+    "broker-setup": ("appliance.sitebroker", "tạo chứng chỉ TLS, mật khẩu từng thiết bị, ACL "
+                     "và cấu hình cho broker của điểm", "make the site broker's TLS "
+                     "certificates, unit passwords, ACL and config"),
+    "status": ("appliance.monitor", "xem tình trạng mọi thiết bị (mã thoát 1 nếu có thiết bị "
+               "chưa sẵn sàng)", "show every unit's health (exit 1 if any is not ready)"),
 }
+
+
+def _language_from(argv: list[str]) -> None:
+    """``--lang en`` anywhere before the subcommand's own options: read before the help
+    texts are made (they are made in the chosen language)."""
+    for i, a in enumerate(argv):
+        if a == "--lang" and i + 1 < len(argv):
+            os.environ[i18n.ENV] = argv[i + 1]
+        elif a.startswith("--lang="):
+            os.environ[i18n.ENV] = a.split("=", 1)[1]
 
 
 def _build_parser(
     argv: list[str],
 ) -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
-    parser = argparse.ArgumentParser(prog="motcua", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser = i18n.Parser(prog="motcua", description=tr(
+        "motcua: phần mềm bộ phận một cửa. Mỗi lệnh chạy một vai trò của một thiết bị.",
+        "motcua: the one-stop office software. Each command runs one unit's role."))
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help=tr("ghi nhật ký chi tiết (debug)", "debug logging"))
+    parser.add_argument("--lang", choices=["vi", "en"], metavar="vi|en",
+                        help=tr("ngôn ngữ của thông báo (mặc định: tiếng Việt; hoặc đặt "
+                                "MOTCUA_LANG=en)", "language of messages (default Vietnamese; "
+                                "or set MOTCUA_LANG=en)"))
+    sub = parser.add_subparsers(dest="command", metavar=tr("LỆNH", "COMMAND"), required=True,
+                                title=tr("lệnh", "commands"))
     runners: dict[str, Callable[..., int]] = {}
-    chosen = next((a for a in argv if not a.startswith("-")), None)
-    for name, (module_name, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text)
+    chosen = next((a for a in argv if not a.startswith("-") and a not in ("vi", "en")), None)
+    for name, (module_name, help_vi, help_en) in COMMANDS.items():
+        p = sub.add_parser(name, help=tr(help_vi, help_en), description=tr(help_vi, help_en))
         if name != chosen:
             continue
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
             if exc.name and module_name.startswith(exc.name):
-                p.set_defaults(_missing=f"'{name}' is not part of this build yet")
+                p.set_defaults(_missing=tr(f"bản cài này chưa có lệnh '{name}'",
+                                           f"'{name}' is not part of this build yet"))
                 continue
             raise
         module.add_arguments(p)
@@ -53,7 +84,10 @@ def _build_parser(
 
 
 def main(argv: list[str] | None = None) -> int:
+    # pygame greets on stdout at its first import, which any role may do: not for a unit
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     argv = sys.argv[1:] if argv is None else argv
+    _language_from(argv)
     parser, runners = _build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -67,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return runners[args.command](args)
     except ConfigError as exc:
-        print("Config errors:", file=sys.stderr)
+        print(tr("Lỗi cấu hình:", "Config errors:"), file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2

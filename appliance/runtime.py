@@ -8,12 +8,16 @@ import threading
 from pathlib import Path
 
 from appliance.config import UnitConfig, load_unit_config
+from appliance.i18n import tr
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, metavar="FILE", help="the unit's TOML file")
-    parser.add_argument("--broker", metavar="URL", help="broker URL (overrides the file)")
-    parser.add_argument("--data", metavar="DIR", help="data folder (overrides the file)")
+    parser.add_argument("--config", required=True, metavar=tr("TỆP", "FILE"),
+                        help=tr("tệp TOML của thiết bị", "the unit's TOML file"))
+    parser.add_argument("--broker", metavar="URL", help=tr(
+        "địa chỉ broker MQTT (thay cho địa chỉ trong tệp)", "broker URL (overrides the file)"))
+    parser.add_argument("--data", metavar=tr("THƯ_MỤC", "DIR"), help=tr(
+        "thư mục dữ liệu (thay cho thư mục trong tệp)", "data folder (overrides the file)"))
 
 
 def load_from_args(args: argparse.Namespace) -> UnitConfig:

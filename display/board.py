@@ -40,18 +40,25 @@ class BoardOptions:
 
 
 def banner_for(view: BoardView, page: Page) -> tuple[str, str] | None:
-    """The alert strip's wording, or None when the data shown is known to be current."""
+    """The alert strip's wording, or None when the data shown is known to be current.
+
+    Citizens read it: it says what it means for them (the numbers may be old), not what
+    broke; staff see the fault itself in the unit's status (``motcua status``).
+    """
     if page == "dossier":
         if view.dossier_online:
             return None
         if not view.online and view.ever_synced:
-            return ("Đang mất kết nối", "Connection lost")
-        return ("Không kết nối được kho hồ sơ", "Dossier store unreachable")
+            return (STALE_VI, STALE_EN)
+        return ("Thông tin hồ sơ có thể chưa cập nhật", "Dossier information may be out of date")
     if view.online:
         return None
     if not view.ever_synced:
-        return ("Đang kết nối, chưa có dữ liệu", "Connecting, no data yet")
-    return ("Đang mất kết nối", "Connection lost")
+        return ("Đang tải thông tin hàng chờ…", "Loading the queue…")
+    return (STALE_VI, STALE_EN)
+
+
+STALE_VI, STALE_EN = "Thông tin có thể chưa cập nhật", "Information may be out of date"
 
 
 @lru_cache(maxsize=32)

@@ -112,7 +112,7 @@ def draw_banner(s: pygame.Surface, r: pygame.Rect, st: Style, vi: str, en: str,
     s.fill(ALERT, r)
     when = f"{last:%H:%M:%S %d/%m}" if last else None
     inner = r.inflate(-st.px(40), -st.px(10))
-    vi_text = f"{vi} — cập nhật lần cuối lúc {when}" if when else vi
+    vi_text = f"{vi} — lần cuối lúc {when}" if when else vi
     if st.english:
         en_text = f"{en} — last update at {when}" if when else en
         draw_text(s, vi_text, pygame.Rect(inner.left, inner.top, inner.width,
@@ -320,18 +320,23 @@ def draw_ready(s: pygame.Surface, r: pygame.Rect, st: Style, board: DossierBoard
         draw_text(s, "Hiện chưa có hồ sơ chờ trả", pygame.Rect(inner.left, y, inner.width,
                                                                 st.px(50)), MUTED)
         return
-    row_h = st.px(96)
-    rows = max(1, (inner.bottom - y) // row_h)
+    # few dossiers get taller rows (larger names) instead of leaving the panel half empty
+    room = inner.bottom - y - st.px(40)
+    row_h = max(st.px(96), min(st.px(150), room // max(4, len(board.ready))))
+    rows = max(1, room // row_h)
     shown = board.ready[:rows]
     for i, d in enumerate(shown):
         row = pygame.Rect(inner.left, y + i * row_h, inner.width, row_h - st.px(6))
         s.fill(PANEL if i % 2 == 0 else PANEL_ALT, row)
         left = pygame.Rect(row.left + st.px(14), row.top, row.width * 0.76, row.height)
-        draw_text(s, d.applicant, pygame.Rect(left.left, row.top + row.height * 0.08,
-                                              left.width, row.height * 0.46), WHITE, bold=True)
+        # a taller row has a larger name; the code and procedure keep their size (room)
+        name_h = min(row.height * 0.5, st.px(60))
+        sub_h = st.px(33)
+        top = row.top + (row.height - name_h - sub_h - st.px(6)) / 2
+        draw_text(s, d.applicant, pygame.Rect(left.left, top, left.width, name_h), WHITE,
+                  bold=True)
         draw_text(s, f"{d.code} · {d.procedure}", pygame.Rect(
-            left.left, row.top + row.height * 0.56, left.width, row.height * 0.34), MUTED,
-                  shrink=False)
+            left.left, top + name_h + st.px(6), left.width, sub_h), MUTED, shrink=False)
         where = f"Quầy {d.counter}" if d.counter else ""
         draw_text(s, where, pygame.Rect(row.left + row.width * 0.78, row.top,
                                         row.width * 0.22 - st.px(14), row.height
@@ -344,12 +349,17 @@ def draw_ready(s: pygame.Surface, r: pygame.Rect, st: Style, board: DossierBoard
                                        st.px(36)), MUTED, align="right")
 
 
+# Counted over the day and over the month (a result counts when it is ready, whether or
+# not it was picked up yet: "giải quyết", not "trả") ...
 FIGURE_ROWS: tuple[tuple[str, str, str], ...] = (
     ("received", "Tiếp nhận", "Received"),
+    ("returned_early", "Giải quyết trước hạn", "Resolved early"),
+    ("returned_on_time", "Giải quyết đúng hạn", "Resolved on time"),
+    ("returned_late", "Giải quyết quá hạn", "Resolved late"),
+)
+# ... and what is open right now: one number, the same for the day and the month
+STOCK_ROWS: tuple[tuple[str, str, str], ...] = (
     ("in_progress", "Đang giải quyết", "In progress"),
-    ("returned_early", "Trả trước hạn", "Returned early"),
-    ("returned_on_time", "Trả đúng hạn", "Returned on time"),
-    ("returned_late", "Trả quá hạn", "Returned late"),
     ("overdue", "Đang quá hạn", "Overdue"),
 )
 
@@ -370,23 +380,45 @@ def draw_figures(s: pygame.Surface, r: pygame.Rect, st: Style, board: DossierBoa
         draw_text(s, head, pygame.Rect(inner.left + name_w + k * col_w, y, col_w - st.px(12),
                                        head_h), MUTED, align="right", size=st.px(34))
     y += head_h + st.px(4)
-    row_h = min(st.px(84), (inner.bottom - y) // len(FIGURE_ROWS))
+    rows = len(FIGURE_ROWS) + len(STOCK_ROWS)
+    row_h = min(st.px(84), (inner.bottom - y - head_h) // rows)
     for i, (key, vi, en) in enumerate(FIGURE_ROWS):
         row = pygame.Rect(inner.left, y + i * row_h, inner.width, row_h - st.px(6))
-        s.fill(PANEL if i % 2 == 0 else PANEL_ALT, row)
-        label = pygame.Rect(row.left + st.px(14), row.top, name_w - st.px(14), row.height)
-        if st.english:
-            draw_text(s, vi, pygame.Rect(label.left, label.top + label.height * 0.06,
-                                         label.width, label.height * 0.52), WHITE)
-            draw_text(s, en, pygame.Rect(label.left, label.top + label.height * 0.6,
-                                         label.width, label.height * 0.32), DIM)
-        else:
-            draw_text(s, vi, label.inflate(0, -row.height * 0.4), WHITE)
-        color = LATE if key in ("returned_late", "overdue") else (
-            GOOD if key in ("returned_early", "returned_on_time") else ACCENT)
+        _figure_row(s, row, st, i, vi, en, name_w)
         for k, figs in enumerate((board.today, board.month)):
-            value = getattr(figs, key)
-            draw_text(s, str(value), pygame.Rect(row.left + name_w + k * col_w, row.top,
-                                                 col_w - st.px(12), row.height
-                                                 ).inflate(0, -row.height * 0.36),
-                      color, bold=True, align="right")
+            draw_text(s, str(getattr(figs, key)), pygame.Rect(
+                row.left + name_w + k * col_w, row.top, col_w - st.px(12), row.height
+            ).inflate(0, -row.height * 0.36), _figure_color(key), bold=True, align="right")
+    y += len(FIGURE_ROWS) * row_h + st.px(8)
+    draw_text(s, _label(st, "Hiện nay", "Now"), pygame.Rect(
+        inner.left + name_w, y, 2 * col_w - st.px(12), head_h), MUTED, align="right",
+              size=st.px(34))
+    y += head_h + st.px(4)
+    for i, (key, vi, en) in enumerate(STOCK_ROWS):
+        row = pygame.Rect(inner.left, y + i * row_h, inner.width, row_h - st.px(6))
+        _figure_row(s, row, st, i, vi, en, name_w)
+        draw_text(s, str(getattr(board.today, key)), pygame.Rect(
+            row.left + name_w, row.top, 2 * col_w - st.px(12), row.height
+        ).inflate(0, -row.height * 0.36), _figure_color(key), bold=True, align="right")
+
+
+def _figure_color(key: str) -> tuple[int, int, int]:
+    if key in ("returned_late", "overdue"):
+        return LATE
+    return GOOD if key in ("returned_early", "returned_on_time") else ACCENT
+
+
+def _figure_row(s: pygame.Surface, row: pygame.Rect, st: Style, i: int, vi: str, en: str,
+                name_w: float) -> None:
+    """A figures row's stripe and its label (Vietnamese, English below it)."""
+    import pygame
+
+    s.fill(PANEL if i % 2 == 0 else PANEL_ALT, row)
+    label = pygame.Rect(row.left + st.px(14), row.top, name_w - st.px(14), row.height)
+    if st.english:
+        draw_text(s, vi, pygame.Rect(label.left, label.top + label.height * 0.06,
+                                     label.width, label.height * 0.52), WHITE)
+        draw_text(s, en, pygame.Rect(label.left, label.top + label.height * 0.6,
+                                     label.width, label.height * 0.32), DIM)
+    else:
+        draw_text(s, vi, label.inflate(0, -row.height * 0.4), WHITE)

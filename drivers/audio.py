@@ -49,10 +49,12 @@ class PygameAudio:
         self._next_try = 0.0
         self._lock = threading.Lock()
         self._ready = False
+        self._closing = threading.Event()  # cuts a sentence being played short
 
     def _open(self) -> bool:
         if self._ready:
             return True
+        self._closing.clear()
         now = time.monotonic()
         if now < self._next_try:
             return False
@@ -98,13 +100,15 @@ class PygameAudio:
                 log.warning("%s", self._problem)
                 return 0.0
             deadline = started + length + 2.0
-            while channel.get_busy() and time.monotonic() < deadline:
+            while (channel.get_busy() and time.monotonic() < deadline
+                   and not self._closing.is_set()):
                 time.sleep(0.02)
             return time.monotonic() - started
 
     def close(self) -> None:
         import pygame
 
+        self._closing.set()  # before the lock: a play in progress holds it until it ends
         with self._lock:
             if self._ready:
                 pygame.mixer.quit()
@@ -115,7 +119,8 @@ class WavRecorder:
     """Headless runs: each announcement is copied to ``folder`` instead of being played.
 
     It does not pretend to have played anything in real time: ``play`` returns the
-    length of the recording it wrote, and ``problem`` says no speaker is used.
+    length of the recording it wrote, and ``problem`` says no speaker is used, so the
+    board's status never reads "audio ok" when nobody in the lobby can hear a call.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -129,7 +134,7 @@ class WavRecorder:
 
     @property
     def problem(self) -> str | None:
-        return None
+        return f"no speaker: announcements are written as WAV files to {self.folder}"
 
     def play(self, path: Path, volume: float) -> float:
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.errors import ConfigError, DeviceError, MissingDependency
+from appliance.i18n import tr
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +59,18 @@ def make_pin_factory(name: str = "auto") -> Any:
         "native": ("gpiozero.pins.native", "NativeFactory", "gpiozero"),
     }
     if name not in modules:
-        raise ConfigError([f"pin_factory: unknown pin factory {name!r}"])
+        raise ConfigError([tr(f"pin_factory: không có pin factory {name!r}",
+                              f"pin_factory: unknown pin factory {name!r}")])
     module, cls, package = modules[name]
     try:
         factory_cls = getattr(__import__(module, fromlist=[cls]), cls)
         return factory_cls()
     except ImportError as exc:
-        raise MissingDependency(f"pin factory {name} needs {package}: {exc}") from None
+        raise MissingDependency(tr(f"pin factory {name} cần gói {package}: {exc}",
+                                   f"pin factory {name} needs {package}: {exc}")) from None
     except Exception as exc:  # noqa: BLE001 - gpiozero raises many kinds when no GPIO chip
-        raise DeviceError(f"pin factory {name} could not start: {exc}") from None
+        raise DeviceError(tr(f"pin factory {name} không khởi động được: {exc}",
+                             f"pin factory {name} could not start: {exc}")) from None
 
 
 @dataclass

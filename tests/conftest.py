@@ -15,6 +15,9 @@ from hypothesis import settings
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+# Staff messages are Vietnamese unless MOTCUA_LANG=en: most tests read the English ones
+# (their wording predates the Vietnamese); tests/test_i18n.py reads the Vietnamese.
+os.environ.setdefault("MOTCUA_LANG", "en")
 
 from appliance.broker import MosquittoBroker
 from appliance.bus import Bus

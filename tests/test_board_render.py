@@ -107,7 +107,7 @@ def test_every_drawn_text_has_its_glyphs(monkeypatch: pytest.MonkeyPatch) -> Non
     render(replace(samples.empty_office(), online=False, ever_synced=False), NOW)
     texts = {t for t, _ in drawn}
     assert any("Đang phục vụ" in t for t in texts)
-    assert any("Đang mất kết nối" in t for t in texts)
+    assert any("Thông tin có thể chưa cập nhật" in t for t in texts)
     assert any("Hồ sơ đã có kết quả" in t for t in texts)
     problems = {}
     for t, bold in drawn:
@@ -175,12 +175,12 @@ def test_long_notice_scrolls_and_only_the_ticker_moves() -> None:
 def test_banner_wording_never_says_fine_without_data() -> None:
     busy = samples.busy_office()
     assert banner_for(busy, "queue") is None
-    assert banner_for(replace(busy, online=False), "queue") == ("Đang mất kết nối",
-                                                                "Connection lost")
+    assert banner_for(replace(busy, online=False), "queue") == (
+        "Thông tin có thể chưa cập nhật", "Information may be out of date")
     never = replace(busy, online=False, ever_synced=False)
-    assert banner_for(never, "queue")[0].startswith("Đang kết nối")  # type: ignore[index]
-    assert banner_for(busy, "dossier") == ("Không kết nối được kho hồ sơ",
-                                           "Dossier store unreachable")
+    assert banner_for(never, "queue")[0].startswith("Đang tải")  # type: ignore[index]
+    assert banner_for(busy, "dossier") == ("Thông tin hồ sơ có thể chưa cập nhật",
+                                           "Dossier information may be out of date")
     assert banner_for(samples.dossiers(), "dossier") is None
 
 
@@ -195,7 +195,7 @@ def test_offline_banner_shows_the_time_of_the_last_update(
 
     monkeypatch.setattr(text_mod, "render_text", spy)
     render(samples.offline(), NOW)
-    assert any("Đang mất kết nối" in t and "09:38:05" in t for t in drawn)
+    assert any("Thông tin có thể chưa cập nhật" in t and "09:38:05" in t for t in drawn)
 
 
 def test_text_never_spills_out_of_its_box() -> None:
@@ -204,3 +204,25 @@ def test_text_never_spills_out_of_its_box() -> None:
     long = "Trung tâm Phục vụ hành chính công phường Mẫu, tỉnh Quảng Ngãi"
     drawn = text_mod.draw_text(surface, long, box, (255, 255, 255), min_size=14)
     assert box.contains(drawn)
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920)])
+def test_dossier_figures_show_open_stock_once_and_no_return_before_it(
+        monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]) -> None:
+    drawn: list[str] = []
+    real = text_mod.render_text
+
+    def spy(t: str, *a: Any, **k: Any) -> pygame.Surface:
+        drawn.append(t)
+        return real(t, *a, **k)
+
+    monkeypatch.setattr(text_mod, "render_text", spy)
+    view = samples.dossiers()
+    assert view.dossier is not None
+    stock = view.dossier.today.in_progress
+    assert stock == view.dossier.month.in_progress  # the same open dossiers in both
+    render(view, NOW, BoardOptions(size=size), "dossier")
+    assert drawn.count(str(stock)) == 1  # said once ("Hiện nay"), not per period
+    assert any("Hiện nay" in t for t in drawn)
+    # results are counted when ready, picked up or not: no "Trả …" (returned) word
+    assert not any(t.startswith("Trả ") for t in drawn)

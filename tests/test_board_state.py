@@ -201,3 +201,15 @@ def test_a_hub_that_falls_silent_is_not_believed() -> None:
     assert not m.view().online  # retained "ready" but no heartbeat: hung or gone
     m.handle(T.status("hub"), status("ready"), NOW + timedelta(seconds=120))
     assert m.view().online
+
+
+def test_simulated_time_racing_ahead_is_not_hub_silence() -> None:
+    """The demo's clock runs hours ahead while the hub's heartbeat keeps real time."""
+    m = BoardModel("demo", hub_silence_s=100)
+    m.set_broker(True)
+    m.handle(T.status("hub"), status("ready"), NOW, heard=1000.0)
+    m.handle(T.queue_state, state(10), NOW, heard=1000.0)
+    m.check_silence(NOW + timedelta(hours=3), at=1030.0)  # 30 real seconds later
+    assert m.view().online
+    m.check_silence(NOW + timedelta(hours=3), at=1101.0)  # 101 real seconds of silence
+    assert not m.view().online

@@ -269,10 +269,19 @@ def test_clips_engine_is_wired_from_config(tmp_path: Path) -> None:
     section = BoardSection(voice=VoiceSection(engine="clips", clips_dir=str(clips)))
     ann = build_announcer(section, WavRecorder(tmp_path), ManualClock(MORNING),
                           tmp_path / "cache", clips)
-    assert isinstance(ann.synth, ClipSynth) and ann.status()["audio"] == "ok"
+    assert isinstance(ann.synth, ClipSynth) and ann.synth_problem is None
+    # the synth is fine; the status still says nobody hears it (a recorder, no speaker)
+    assert ann.status()["audio"].startswith("no speaker")
     missing = build_announcer(section, WavRecorder(tmp_path), ManualClock(MORNING),
                               tmp_path / "cache", tmp_path / "nowhere")
     assert missing.synth is None and "not a folder" in missing.status()["audio"]
     with pytest.raises(ConfigError, match="clips_dir"):
         parse_unit_config({"site": "demo", "unit": "board-1", "role": "board",
                            "board": {"voice": {"engine": "clips"}}})
+
+
+def test_a_wav_recorder_never_reports_a_speaker_that_is_not_there(tmp_path: Path) -> None:
+    rec = WavRecorder(tmp_path / "wav")
+    assert rec.problem is not None and "WAV" in rec.problem
+    ann = Announcer(VoiceSection(), rec, None, ManualClock(MORNING))
+    assert ann.status()["audio"] != "ok"

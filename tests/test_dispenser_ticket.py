@@ -72,9 +72,13 @@ def test_texts_are_vietnamese_and_nfc():
     lines = ticket_lines(_view(priority=True, offline=True), TicketLayout())
     assert lines["ahead"] == "Số người chờ trước: 2"
     assert lines["wait"] == "Thời gian chờ dự kiến: khoảng 10 phút"
-    assert lines["counters"] == "Mời đến: Quầy 2, Quầy 3"
-    assert lines["time"] == "Lấy số lúc 09:05 ngày 30/11/2026"
-    assert "ƯU TIÊN" in lines["marks"] and "mất kết nối" in lines["marks"]
+    assert lines["counters"] == "Quầy phục vụ: 2, 3"
+    # offline: a discreet mark for staff, nothing that alarms the citizen
+    assert lines["time"] == "Lấy số lúc 09:05 ngày 30/11/2026 *"
+    assert lines["marks"] == "ƯU TIÊN"
+    assert "kết nối" not in " ".join(lines.values())
+    online = ticket_lines(_view(), TicketLayout())
+    assert online["time"] == "Lấy số lúc 09:05 ngày 30/11/2026" and online["marks"] == ""
     assert all(unicodedata.is_normalized("NFC", v) for v in lines.values())
 
 

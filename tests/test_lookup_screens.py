@@ -31,7 +31,7 @@ from display.lookup import View, hit, layout, render
 
 REF = Path(__file__).parent / "reference" / "lookup"
 NOW = datetime(2026, 11, 30, 9, 41, tzinfo=VN_TZ)
-TITLE = "Trung tâm Phục vụ hành chính công xã Demo"
+TITLE = "Trung tâm Phục vụ hành chính công phường Mẫu"
 SCAN = f"{sample.DOSSIER['code']}/{sample.DOSSIER_SECRET}"
 # (width, height, panel width in mm): a 15.6" and a 10.1" panel
 SIZES = [(1920, 1080, 344.0), (1280, 800, 217.0)]
@@ -53,6 +53,8 @@ def _go(*actions: object) -> Callable[[], LookupState]:
 SCREENS: dict[str, Callable[[], LookupState]] = {
     "home": _go(),
     "procedures": _go(Tap(Target("procedures")), Tap(Target("sector", "Hộ tịch"))),
+    "procedures-long-names": _go(Tap(Target("procedures")),
+                                 Tap(Target("sector", "Chính sách xã hội"))),
     "search": _go(Tap(Target("search")), TypeText("ddawng kys")),
     "search-results": _go(Tap(Target("search")), TypeText("dang ky"), Tap(Target("submit"))),
     "detail": _go(Tap(Target("procedures")), Tap(Target("procedure", "1.001193"))),
@@ -160,3 +162,23 @@ def test_every_text_colour_has_high_contrast(pair: tuple[str, str]) -> None:
     fg, bg = (getattr(theme, name) for name in pair)
     hi, lo = sorted([_luminance(fg), _luminance(bg)], reverse=True)
     assert (hi + 0.05) / (lo + 0.05) >= 7.0, pair  # WCAG AAA for normal-size text
+
+
+@pytest.mark.parametrize(("w", "h", "mm"), SIZES, ids=["1920x1080", "1280x800"])
+def test_a_long_procedure_name_wraps_at_full_size_and_its_row_grows(w: int, h: int,
+                                                                     mm: float) -> None:
+    from display.lookup.theme import name_lines
+
+    view = view_for(w, h, mm)
+    rows = [b for b in layout(SCREENS["procedures-long-names"](), view)
+            if b.target.kind == "procedure"]
+    by_name = {b.label: b for b in rows}
+    long_name = "Xác nhận hộ gia đình làm nông nghiệp có mức sống trung bình"
+    short_name = "Trợ cấp xã hội hằng tháng đối với người cao tuổi"
+    lines = name_lines(long_name, view.body, by_name[long_name].rect.w - 2 * view.margin)
+    # every line is drawn at the body size (never shrunk), all words are there
+    assert " ".join(lines) == long_name
+    assert len(lines) >= 2 if w < 1920 else len(lines) >= 1
+    grown = len(lines) - len(name_lines(short_name, view.body,
+                                         by_name[short_name].rect.w - 2 * view.margin))
+    assert by_name[long_name].rect.h - by_name[short_name].rect.h == grown * (view.body * 6 // 5)

@@ -151,7 +151,8 @@ class BoardApp:
         calls: list[Call] = []
         for topic, payload in items:
             calls += self._apply(topic, payload, now)
-        self.model.check_silence(now)
+        # silence is measured in real seconds: the hub's heartbeat is (simulated time isn't)
+        self.model.check_silence(now, at=time.monotonic())
         if self.model.resync_due(now):
             self._request_resync()
         self.draw(now)
@@ -169,7 +170,7 @@ class BoardApp:
         if topic.startswith(_LINK):
             return []
         bad = self.model.bad_messages
-        calls = self.model.handle(topic, payload, now)
+        calls = self.model.handle(topic, payload, now, heard=time.monotonic())
         if topic == self.topics.site_info and payload and self.model.bad_messages == bad:
             self._save_site_cache(payload)  # only what the model accepted
         return calls

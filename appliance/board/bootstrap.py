@@ -20,6 +20,7 @@ from appliance.clock import Clock, SystemClock
 from appliance.config import UnitConfig
 from appliance.config.board import BoardSection
 from appliance.errors import MissingDependency
+from appliance.i18n import tr
 from appliance.runtime import add_common_arguments, load_from_args
 from drivers.audio import AudioOutput, PygameAudio, WavRecorder
 
@@ -28,11 +29,12 @@ log = logging.getLogger(__name__)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
-    parser.add_argument("--windowed", action="store_true",
-                        help="a window instead of full screen (desktop)")
-    parser.add_argument("--headless", metavar="DIR",
-                        help="no screen or speaker: write PNG frames and announcement WAVs "
-                             "to DIR")
+    parser.add_argument("--windowed", action="store_true", help=tr(
+        "một cửa sổ thay vì toàn màn hình (máy tính để bàn)",
+        "a window instead of full screen (desktop)"))
+    parser.add_argument("--headless", metavar=tr("THƯ_MỤC", "DIR"), help=tr(
+        "không màn hình, không loa: ghi ảnh PNG và lời gọi số (WAV) vào THƯ_MỤC",
+        "no screen or speaker: write PNG frames and announcement WAVs to DIR"))
 
 
 def section_of(config: UnitConfig) -> BoardSection:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from appliance.errors import DeviceError
+from appliance.i18n import tr
 
 if TYPE_CHECKING:
     import pygame
@@ -64,11 +65,15 @@ class PygameScreen:
             self._surface = pygame.display.set_mode(size, flags)
         except pygame.error as exc:
             driver = os.environ.get("SDL_VIDEODRIVER", "(SDL's choice)")
-            raise DeviceError(
+            raise DeviceError(tr(
+                f"không mở được màn hình với SDL_VIDEODRIVER={driver}: {exc}. Trên Pi không "
+                "có X: SDL_VIDEODRIVER=kmsdrm, pygame có SDL hỗ trợ KMSDRM (python3-pygame "
+                "của Debian), người dùng thuộc nhóm video và render, và một tty "
+                "(xem docs/board.md)",
                 f"cannot open the screen with SDL_VIDEODRIVER={driver}: {exc}. On a Pi "
                 "without X: SDL_VIDEODRIVER=kmsdrm, a pygame whose SDL has KMSDRM (Debian's "
                 "python3-pygame), a user in the video and render groups, and a tty "
-                "(see docs/board.md)") from exc
+                "(see docs/board.md)")) from exc
         pygame.display.set_caption(title)
         if fullscreen:
             pygame.mouse.set_visible(False)

@@ -97,7 +97,7 @@ class BoardModel:
         self.broker_up = False
         self.hub_up: bool | None = None  # None: no status seen yet
         self._hub_silence_s = hub_silence_s
-        self._hub_heard: datetime | None = None
+        self._hub_heard: float | None = None  # seconds on the heartbeat's clock (below)
         self._hub_silent = False
         self.store_up: bool | None = None
         self._fresh = False  # a queue/state arrived since the last (re)connect
@@ -110,11 +110,17 @@ class BoardModel:
         self._view: BoardView | None = None
 
     # ---- input ---------------------------------------------------------------------
-    def handle(self, topic: str, payload: bytes, now: datetime) -> list[Call]:
-        """Apply one message; malformed ones are counted and logged, never raised."""
+    def handle(self, topic: str, payload: bytes, now: datetime, *,
+               heard: float | None = None) -> list[Call]:
+        """Apply one message; malformed ones are counted and logged, never raised.
+
+        ``heard``: when it arrived on the clock the hub's heartbeat runs on (real seconds,
+        e.g. time.monotonic()); by default ``now``. A demo's simulated ``now`` runs faster
+        than the heartbeat, and silence measured on it is a false alarm.
+        """
         try:
             if topic == self._hub_status or topic == self.topics.queue_state:
-                self._heard_hub(now)
+                self._heard_hub(now.timestamp() if heard is None else heard)
             if topic == self._hub_status or topic == self._store_status:
                 self._on_status(topic, payload)
                 return []
@@ -139,18 +145,20 @@ class BoardModel:
             log.warning("ignored a bad message on %s: %s", topic, exc)
             return []
 
-    def _heard_hub(self, now: datetime) -> None:
-        self._hub_heard = now
+    def _heard_hub(self, at: float) -> None:
+        self._hub_heard = at
         if self._hub_silent:
             self._hub_silent = False
             self._changed()
 
-    def check_silence(self, now: datetime) -> None:
+    def check_silence(self, now: datetime, *, at: float | None = None) -> None:
         """A hub that hangs while its connection stays up sends no will: its status
-        heartbeat stops. Silence longer than ``hub_silence_s`` counts as unreachable."""
+        heartbeat stops. Silence longer than ``hub_silence_s`` counts as unreachable.
+        ``at``: the time on the clock ``handle`` was given as ``heard``."""
         if not self._hub_silence_s or self._hub_heard is None or self._hub_silent:
             return
-        if (now - self._hub_heard).total_seconds() > self._hub_silence_s:
+        t = now.timestamp() if at is None else at
+        if t - self._hub_heard > self._hub_silence_s:
             log.warning("no word from the hub for %.0f s", self._hub_silence_s)
             self._hub_silent = True
             self._changed()

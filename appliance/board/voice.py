@@ -26,6 +26,7 @@ from appliance.board.view import Call
 from appliance.clock import Clock
 from appliance.config.board import VoiceSection
 from appliance.errors import MissingDependency, MotcuaError
+from appliance.i18n import tr
 from drivers.audio import RATE, AudioOutput
 
 log = logging.getLogger(__name__)
@@ -134,8 +135,9 @@ class EspeakSynth:
                  chime: bool = True) -> None:
         binary = shutil.which("espeak-ng")
         if binary is None:
-            raise MissingDependency(
-                "espeak-ng is not installed: run `sudo apt-get install espeak-ng`")
+            raise MissingDependency(tr(
+                "chưa cài espeak-ng: chạy `sudo apt-get install espeak-ng`",
+                "espeak-ng is not installed: run `sudo apt-get install espeak-ng`"))
         self.binary = binary
         self.cache_dir = cache_dir
         self.voice, self.speed, self.chime = voice, speed, chime
@@ -226,10 +228,25 @@ class Announcer:
         self._thread.start()
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout=15)
-            self._thread = None
+        """Drop the calls not yet said and cut the sentence being said short.
+
+        A board told to stop (systemd, Ctrl-C) goes within a second, not after its queue.
+        Whoever wants every queued call said first waits for ``wait_idle`` before this.
+        """
+        if self._thread is None:
+            return
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        with self._lock:
+            self._pending.clear()
+        self._queue.put(None)
+        self.output.close()
+        self._thread.join(timeout=15)
+        self._thread = None
+        self._idle.set()
 
     def quiet(self, when: datetime | None = None) -> bool:
         t = (when or self.clock.now()).time()

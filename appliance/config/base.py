@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from appliance.i18n import tr
+
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")]
 
 
@@ -26,13 +28,14 @@ class BrokerConfig(StrictModel):
     def _check_url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in ("mqtt", "mqtts"):
-            raise ValueError("must start with mqtt:// or mqtts://")
+            raise ValueError(tr("phải bắt đầu bằng mqtt:// hoặc mqtts://",
+                                "must start with mqtt:// or mqtts://"))
         if not parts.hostname:
-            raise ValueError("has no host name")
+            raise ValueError(tr("thiếu tên máy (host)", "has no host name"))
         try:
             parts.port  # noqa: B018 - evaluating it validates the port number
         except ValueError as exc:
-            raise ValueError(f"bad port: {exc}") from None
+            raise ValueError(tr(f"cổng không hợp lệ: {exc}", f"bad port: {exc}")) from None
         return value
 
     @property

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from appliance.config.base import Ident, StrictModel
+from appliance.i18n import tr
 
 
 class QuietHours(StrictModel):
@@ -44,9 +45,10 @@ class VoiceSection(StrictModel):
     @model_validator(mode="after")
     def _check(self) -> VoiceSection:
         if "{number}" not in self.template:
-            raise ValueError("template must contain {number}")
+            raise ValueError(tr("câu mẫu phải có {number}", "template must contain {number}"))
         if self.engine == "clips" and not self.clips_dir:
-            raise ValueError('engine = "clips" needs clips_dir (a folder of recorded WAVs)')
+            raise ValueError(tr('engine = "clips" cần clips_dir (thư mục các tệp WAV đã thu)',
+                             'engine = "clips" needs clips_dir (a folder of recorded WAVs)'))
         return self
 
 

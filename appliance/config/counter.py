@@ -23,6 +23,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from appliance.config.base import Ident, StrictModel
+from appliance.i18n import tr
 
 KEY_NAME = re.compile(r"^(KEY|BTN)_[A-Z0-9_]+$")
 KEY_ACTIONS = (
@@ -44,10 +45,10 @@ def check_key_action(action: str) -> str:
         return action
     if kind == "rate" and arg in RATINGS:
         return action
-    raise ValueError(
-        f"unknown key action {action!r}: use one of {', '.join(KEY_ACTIONS)}, "
-        "digit:0..digit:9, service:<letter> or rate:<very_satisfied|satisfied|unsatisfied>"
-    )
+    choices = (f"{', '.join(KEY_ACTIONS)}, digit:0..digit:9, service:<letter>, "
+               "rate:<very_satisfied|satisfied|unsatisfied>")
+    raise ValueError(tr(f"không có thao tác phím {action!r}: dùng một trong {choices}",
+                        f"unknown key action {action!r}: use one of {choices}"))
 
 
 class _KeyMapped(StrictModel):
@@ -59,7 +60,8 @@ class _KeyMapped(StrictModel):
         problems = []
         for name, action in value.items():
             if not KEY_NAME.match(name):
-                problems.append(f"{name!r} is not an evdev key name such as KEY_KPPLUS")
+                problems.append(tr(f"{name!r} không phải tên phím evdev (ví dụ KEY_KPPLUS)",
+                                   f"{name!r} is not an evdev key name such as KEY_KPPLUS"))
                 continue
             try:
                 check_key_action(action)
@@ -83,7 +85,8 @@ class KeypadConfig(_KeyMapped):
     @model_validator(mode="after")
     def _findable(self) -> KeypadConfig:
         if self.by_id is None and self.vendor is None:
-            raise ValueError("give by_id (a /dev/input/by-id/... path) or vendor and product")
+            raise ValueError(tr("cần by_id (đường dẫn /dev/input/by-id/...) hoặc vendor và product",
+                             "give by_id (a /dev/input/by-id/... path) or vendor and product"))
         return self
 
 
@@ -102,17 +105,21 @@ class RatingConfig(_KeyMapped):
     def _check_pins(cls, value: dict[str, int]) -> dict[str, int]:
         bad = [k for k in value if k not in RATINGS]
         if bad:
-            raise ValueError(f"unknown rating {bad[0]!r}: use {', '.join(RATINGS)}")
+            raise ValueError(tr(f"không có mức đánh giá {bad[0]!r}: dùng {', '.join(RATINGS)}",
+                             f"unknown rating {bad[0]!r}: use {', '.join(RATINGS)}"))
         if len(set(value.values())) != len(value):
-            raise ValueError("two ratings share one GPIO pin")
+            raise ValueError(tr("hai mức đánh giá dùng chung một chân GPIO",
+                             "two ratings share one GPIO pin"))
         return value
 
     @model_validator(mode="after")
     def _complete(self) -> RatingConfig:
         if self.source == "keypad" and self.by_id is None and self.vendor is None:
-            raise ValueError("source = 'keypad' needs by_id or vendor and product")
+            raise ValueError(tr("source = 'keypad' cần by_id hoặc vendor và product",
+                             "source = 'keypad' needs by_id or vendor and product"))
         if self.source == "gpio" and set(self.pins) != set(RATINGS):
-            raise ValueError(f"source = 'gpio' needs pins for {', '.join(RATINGS)}")
+            raise ValueError(tr(f"source = 'gpio' cần pins cho {', '.join(RATINGS)}",
+                             f"source = 'gpio' needs pins for {', '.join(RATINGS)}"))
         return self
 
 
@@ -137,9 +144,12 @@ class BoardConfig(StrictModel):
     @model_validator(mode="after")
     def _address_fits(self) -> BoardConfig:
         if self.protocol == "ascii" and self.address > 99:
-            raise ValueError("an ASCII board address has two digits (0-99)")
+            raise ValueError(tr("địa chỉ bảng LED ASCII có hai chữ số (0-99)",
+                             "an ASCII board address has two digits (0-99)"))
         if self.protocol == "modbus" and self.address == 0:
-            raise ValueError("Modbus unit id 0 is broadcast: boards never answer it")
+            raise ValueError(tr(
+                "Modbus unit id 0 là địa chỉ phát chung: bảng LED không bao giờ trả lời",
+                "Modbus unit id 0 is broadcast: boards never answer it"))
         return self
 
 

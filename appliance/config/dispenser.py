@@ -27,6 +27,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from appliance.config.base import Ident, StrictModel
+from appliance.i18n import tr
 
 # gpiozero pin factories we allow by name; "auto" lets gpiozero (or GPIOZERO_PIN_FACTORY) choose,
 # except on a Pi 5 where lgpio is chosen explicitly (some gpiozero releases pick RPi.GPIO there).
@@ -135,10 +136,11 @@ class PrinterConfig(StrictModel):
     def _sensor_needs_reading(self) -> PrinterConfig:
         c = self.connector
         if self.paper_sensor and isinstance(c, FileConnector) and not c.readable:
-            raise ValueError(
+            raise ValueError(tr(
+                "paper_sensor = true cần kết nối đọc được trả lời của máy in (tệp chỉ ghi "
+                "thì không): đặt paper_sensor = false hoặc readable = true",
                 "paper_sensor = true needs a connector that can read answers "
-                "(a write-only file cannot): set paper_sensor = false or readable = true"
-            )
+                "(a write-only file cannot): set paper_sensor = false or readable = true"))
         return self
 
 
@@ -186,7 +188,8 @@ class DispenserSection(StrictModel):
             if pin is None:
                 return
             if pin in used:
-                problems.append(f"pin {pin} is used by both {used[pin]} and {what}")
+                problems.append(tr(f"chân {pin} bị dùng cho cả {used[pin]} và {what}",
+                                   f"pin {pin} is used by both {used[pin]} and {what}"))
             used[pin] = what
 
         for i, b in enumerate(self.buttons):
@@ -197,7 +200,8 @@ class DispenserSection(StrictModel):
             take(pin, f"leds.{name}")
         keys = [(b.service, b.priority) for b in self.buttons]
         if len(set(keys)) != len(keys):
-            problems.append("buttons: two buttons issue the same kind of ticket")
+            problems.append(tr("buttons: hai nút cấp cùng một loại phiếu",
+                               "buttons: two buttons issue the same kind of ticket"))
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from pydantic import ValidationError
 
 from appliance.config.unit import UnitConfig
 from appliance.errors import ConfigError
+from appliance.i18n import language, tr
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
@@ -24,18 +26,53 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return "".join(parts) or "(top level)"
 
 
+_OS_VI = {errno.ENOENT: "không có tệp này", errno.EACCES: "không có quyền đọc",
+          errno.EISDIR: "đây là một thư mục, không phải tệp"}
+
+# pydantic's error types, in Vietnamese (its English messages are kept as they are)
+_PYDANTIC_VI = {
+    "int_type": "phải là số nguyên", "int_parsing": "phải là số nguyên",
+    "int_from_float": "phải là số nguyên", "float_type": "phải là số",
+    "float_parsing": "phải là số", "bool_type": "phải là true hoặc false",
+    "bool_parsing": "phải là true hoặc false", "string_type": "phải là chữ (trong dấu nháy)",
+    "list_type": "phải là một danh sách [...]", "dict_type": "phải là một bảng (mục TOML)",
+    "model_type": "phải là một bảng (mục TOML)", "model_attributes_type":
+    "phải là một bảng (mục TOML)", "greater_than": "phải lớn hơn {gt}",
+    "greater_than_equal": "phải lớn hơn hoặc bằng {ge}", "less_than": "phải nhỏ hơn {lt}",
+    "less_than_equal": "phải nhỏ hơn hoặc bằng {le}",
+    "literal_error": "phải là một trong: {expected}", "enum": "phải là một trong: {expected}",
+    "string_too_short": "quá ngắn (ít nhất {min_length} ký tự)",
+    "string_too_long": "quá dài (nhiều nhất {max_length} ký tự)",
+    "too_short": "cần ít nhất {min_length} mục", "too_long": "nhiều nhất {max_length} mục",
+    "string_pattern_mismatch": "không đúng dạng (mẫu {pattern})",
+    "time_parsing": "phải là giờ dạng HH:MM", "time_type": "phải là giờ dạng HH:MM",
+    "date_parsing": "phải là ngày dạng YYYY-MM-DD", "date_type": "phải là ngày dạng YYYY-MM-DD",
+    "union_tag_invalid": "loại {tag!r} không có; chọn một trong: {expected_tags}",
+    "union_tag_not_found": "thiếu khoá {discriminator}",
+}
+
+
+def _message(err: Any) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return tr("khoá không có trong cấu hình (kiểm tra chính tả; xem "
+                  "firmware_config/examples)",
+                  "unknown key (check the spelling; see firmware_config/examples)")
+    if kind == "missing":
+        return tr("thiếu khoá bắt buộc", "required key is missing")
+    msg = str(err["msg"]).removeprefix("Value error, ")  # ours: already in the language
+    vi = _PYDANTIC_VI.get(kind)
+    if vi is None or language() == "en":
+        return msg
+    try:
+        return vi.format(**(err.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return msg
+
+
 def explain(source: str, exc: ValidationError) -> list[str]:
-    problems = []
-    for err in exc.errors():
-        key = _key_path(tuple(err["loc"]))
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see firmware_config/examples)"
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        msg = msg.removeprefix("Value error, ")
-        problems.append(f"{source}: {key}: {msg}")
-    return problems
+    return [f"{source}: {_key_path(tuple(err['loc']))}: {_message(err)}"
+            for err in exc.errors()]
 
 
 def parse_unit_config(
@@ -69,13 +106,17 @@ def load_unit_config(
     try:
         raw = source.read_bytes()
     except OSError as exc:
-        raise ConfigError([f"{source}: cannot read the file: {exc.strerror or exc}"]) from None
+        why = tr(_OS_VI.get(exc.errno or 0, ""), "") or exc.strerror or exc
+        raise ConfigError([tr(f"{source}: không đọc được tệp: {why}",
+                              f"{source}: cannot read the file: {why}")]) from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise ConfigError([f"{source}: not UTF-8 text (byte {exc.start})"]) from None
+        raise ConfigError([tr(f"{source}: không phải văn bản UTF-8 (byte {exc.start})",
+                                f"{source}: not UTF-8 text (byte {exc.start})")]) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{source}: not valid TOML: {exc}"]) from None
+        raise ConfigError([tr(f"{source}: không đúng cú pháp TOML: {exc}",
+                                f"{source}: not valid TOML: {exc}")]) from None
     return parse_unit_config(
         data,
         source=source,

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from appliance.config.base import StrictModel
+from appliance.i18n import tr
 
 
 class Calibration(StrictModel):
@@ -20,7 +21,8 @@ class Calibration(StrictModel):
     @model_validator(mode="after")
     def _span(self) -> Calibration:
         if self.max_x == self.min_x or self.max_y == self.min_y:
-            raise ValueError("min and max must differ on both axes")
+            raise ValueError(tr("min và max phải khác nhau trên cả hai trục",
+                             "min and max must differ on both axes"))
         return self
 
 
@@ -40,7 +42,8 @@ class TouchConfig(StrictModel):
     @model_validator(mode="after")
     def _device(self) -> TouchConfig:
         if self.source == "evdev" and not self.device:
-            raise ValueError("touch.source = \"evdev\" needs touch.device (path or name)")
+            raise ValueError(tr('touch.source = "evdev" cần touch.device (đường dẫn hoặc tên)',
+                             'touch.source = "evdev" needs touch.device (path or name)'))
         return self
 
 
@@ -58,7 +61,8 @@ class ScannerConfig(StrictModel):
     @model_validator(mode="after")
     def _device(self) -> ScannerConfig:
         if self.kind != "none" and not self.device:
-            raise ValueError(f"scanner.kind = \"{self.kind}\" needs scanner.device")
+            raise ValueError(tr(f'scanner.kind = "{self.kind}" cần scanner.device',
+                             f'scanner.kind = "{self.kind}" needs scanner.device'))
         return self
 
 

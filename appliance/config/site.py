@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from appliance.config.base import Ident, StrictModel
+from appliance.i18n import tr
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -44,9 +45,11 @@ class ServiceConfig(StrictModel):
     @model_validator(mode="after")
     def _check_range(self) -> ServiceConfig:
         if self.last < self.first:
-            raise ValueError(f"last ({self.last}) is below first ({self.first})")
+            raise ValueError(tr(f"last ({self.last}) nhỏ hơn first ({self.first})",
+                                f"last ({self.last}) is below first ({self.first})"))
         if self.last >= 10**self.digits:
-            raise ValueError(f"last ({self.last}) does not fit in {self.digits} digits")
+            raise ValueError(tr(f"last ({self.last}) không vừa {self.digits} chữ số",
+                                f"last ({self.last}) does not fit in {self.digits} digits"))
         return self
 
     @property
@@ -74,7 +77,8 @@ class Band(StrictModel):
     @model_validator(mode="after")
     def _order(self) -> Band:
         if self.last < self.first:
-            raise ValueError(f"last ({self.last}) is below first ({self.first})")
+            raise ValueError(tr(f"last ({self.last}) nhỏ hơn first ({self.first})",
+                                f"last ({self.last}) is below first ({self.first})"))
         return self
 
 
@@ -128,7 +132,8 @@ class SiteConfig(StrictModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
+            raise ValueError(tr(f"không có múi giờ {value!r}",
+                                f"unknown time zone {value!r}")) from None
         return value
 
     @model_validator(mode="after")
@@ -137,42 +142,49 @@ class SiteConfig(StrictModel):
         ids = [s.id for s in self.services]
         letters = [s.letter for s in self.services]
         if len(set(ids)) != len(ids):
-            problems.append("services: two services share an id")
+            problems.append(tr("services: hai dịch vụ trùng id",
+                               "services: two services share an id"))
         if len(set(letters)) != len(letters):
-            problems.append("services: two services share a number prefix")
+            problems.append(tr("services: hai dịch vụ trùng chữ đầu số",
+                               "services: two services share a number prefix"))
         cids = [c.id for c in self.counters]
         if len(set(cids)) != len(cids):
-            problems.append("counters: two counters share an id")
+            problems.append(tr("counters: hai quầy trùng id", "counters: two counters share an id"))
         for ctr in self.counters:
             for sid in ctr.services:
                 if sid not in ids:
-                    problems.append(f"counters.{ctr.id}.services: unknown service {sid!r}")
+                    problems.append(tr(f"counters.{ctr.id}.services: không có dịch vụ {sid!r}",
+                                       f"counters.{ctr.id}.services: unknown service {sid!r}"))
         by_id = {s.id: s for s in self.services}
         taken: dict[str, list[tuple[int, int, str]]] = {}
         for uid, unit in self.units.items():
             for cid in unit.counters:
                 if cid not in cids:
-                    problems.append(f"units.{uid}.counters: unknown counter {cid!r}")
+                    problems.append(tr(f"units.{uid}.counters: không có quầy {cid!r}",
+                                       f"units.{uid}.counters: unknown counter {cid!r}"))
             for sid, band in unit.offline_bands.items():
                 svc = by_id.get(sid)
                 if svc is None:
-                    problems.append(f"units.{uid}.offline_bands.{sid}: unknown service")
+                    problems.append(tr(f"units.{uid}.offline_bands.{sid}: không có dịch vụ này",
+                                       f"units.{uid}.offline_bands.{sid}: unknown service"))
                     continue
                 if band.last >= 10**svc.digits:
-                    problems.append(
+                    problems.append(tr(
+                        f"units.{uid}.offline_bands.{sid}: {band.last} không vừa "
+                        f"{svc.digits} chữ số",
                         f"units.{uid}.offline_bands.{sid}: {band.last} does not fit "
-                        f"in {svc.digits} digits"
-                    )
+                        f"in {svc.digits} digits"))
                 if band.first <= svc.last and band.last >= svc.first:
-                    problems.append(
+                    problems.append(tr(
+                        f"units.{uid}.offline_bands.{sid}: {band.first}-{band.last} trùng "
+                        f"dải số của hub {svc.first}-{svc.last}",
                         f"units.{uid}.offline_bands.{sid}: {band.first}-{band.last} overlaps "
-                        f"the hub's own numbers {svc.first}-{svc.last}"
-                    )
+                        f"the hub's own numbers {svc.first}-{svc.last}"))
                 for first, last, other in taken.get(sid, []):
                     if band.first <= last and band.last >= first:
-                        problems.append(
-                            f"units.{uid}.offline_bands.{sid}: overlaps the band of {other}"
-                        )
+                        problems.append(tr(
+                            f"units.{uid}.offline_bands.{sid}: trùng dải số của {other}",
+                            f"units.{uid}.offline_bands.{sid}: overlaps the band of {other}"))
                 taken.setdefault(sid, []).append((band.first, band.last, uid))
         if problems:
             raise ValueError("; ".join(problems))

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from appliance.config.base import StrictModel
 from appliance.core.dossier_code import DEFAULT_CODE_FORMAT
+from appliance.i18n import tr
 
 Hhmm = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
@@ -61,17 +62,21 @@ class StoreSection(StrictModel):
         try:
             sample = value.format(agency="000.00.06.G04", date=date(2026, 11, 30), seq=1)
         except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"bad code format ({exc}); use {{agency}}, {{date:%y%m%d}}, "
-                             "{seq:04d}") from None
+            fields = "{agency}, {date:%y%m%d}, {seq:04d}"
+            raise ValueError(tr(f"mẫu mã hồ sơ sai ({exc}); dùng {fields}",
+                                f"bad code format ({exc}); use {fields}")) from None
         if "{seq" not in value:
-            raise ValueError("the code format needs {seq...} (the daily sequence)")
+            raise ValueError(tr("mẫu mã hồ sơ cần {seq...} (số thứ tự trong ngày)",
+                             "the code format needs {seq...} (the daily sequence)"))
         if sample == value:
-            raise ValueError("the code format has no fields")
+            raise ValueError(tr("mẫu mã hồ sơ không có trường nào",
+                                "the code format has no fields"))
         return value
 
     @field_validator("working_weekdays")
     @classmethod
     def _check_weekdays(cls, value: list[int]) -> list[int]:
         if any(d < 0 or d > 6 for d in value) or len(set(value)) != len(value):
-            raise ValueError("weekdays are distinct numbers 0 (Monday) to 6 (Sunday)")
+            raise ValueError(tr("ngày làm việc là các số khác nhau từ 0 (thứ Hai) đến 6 (Chủ nhật)",
+                             "weekdays are distinct numbers 0 (Monday) to 6 (Sunday)"))
         return sorted(value)

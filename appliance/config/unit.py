@@ -15,6 +15,7 @@ from appliance.config.lookup import LookupSection
 from appliance.config.site import SiteConfig
 from appliance.config.store import StoreSection
 from appliance.errors import ConfigError
+from appliance.i18n import tr
 
 Role = Literal["hub", "dispenser", "counter", "board", "lookup", "store"]
 ROLE_SECTIONS = ("hub", "dispenser", "counter", "board", "lookup", "store")
@@ -43,9 +44,12 @@ class UnitConfig(StrictModel):
         problems = []
         for name in ROLE_SECTIONS:
             if name != self.role and getattr(self, name) is not None:
-                problems.append(f"[{name}] does not belong in a {self.role} unit's file")
+                problems.append(tr(f"[{name}] không thuộc tệp của thiết bị {self.role}",
+                                   f"[{name}] does not belong in a {self.role} unit's file"))
         if self.role == "hub" and self.hub is None:
-            problems.append("a hub needs a [hub] section with the site's services and counters")
+            problems.append(tr("hub cần mục [hub] với các dịch vụ và quầy của đơn vị",
+                               "a hub needs a [hub] section with the site's services and "
+                               "counters"))
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -73,8 +77,9 @@ class UnitConfig(StrictModel):
     def require_role(self, role: str) -> None:
         """Refuse a config written for another kind of unit (a common install mistake)."""
         if self.role != role:
-            raise ConfigError([f"{self._source or '<config>'}: role is {self.role!r}, "
-                               f"not {role!r}"])
+            where = self._source or "<config>"
+            raise ConfigError([tr(f"{where}: role là {self.role!r}, không phải {role!r}",
+                                  f"{where}: role is {self.role!r}, not {role!r}")])
 
     def section(self) -> object:
         return getattr(self, self.role)

@@ -20,6 +20,7 @@ from appliance.config.counter import BoardConfig, CounterSection
 from appliance.counter.service import CounterService
 from appliance.counter.store import CounterStore
 from appliance.errors import ConfigError
+from appliance.i18n import tr
 from appliance.runtime import add_common_arguments, load_from_args, wait_for_signal
 from drivers.evdev_input import EvdevInput, EvdevOpener, Opener
 from drivers.keypad import DEFAULT_KEYS, DEFAULT_RATING_KEYS, KeypadDecoder, resolve_keymap
@@ -171,8 +172,10 @@ class CounterUnit:
 def counter_section(config: UnitConfig) -> CounterSection:
     config.require_role("counter")
     if config.counter is None:
-        raise ConfigError([f"{config.source}: a counter unit needs a [counter] section "
-                           "with at least counter = \"<id>\""])
+        raise ConfigError([tr(
+            f"{config.source}: thiết bị quầy cần mục [counter] có ít nhất counter = \"<id>\"",
+            f"{config.source}: a counter unit needs a [counter] section "
+            "with at least counter = \"<id>\"")])
     return config.counter
 
 

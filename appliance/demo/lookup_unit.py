@@ -27,12 +27,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from appliance.config import parse_unit_config
+from appliance.contract import decode
 from appliance.core.dossier_code import parse_scan
+from appliance.errors import ContractError
 from appliance.lookup.state import LookupState, Screen
 from display.lookup import layout
 from drivers.touch import Pointer
 
 if TYPE_CHECKING:
+    from appliance.bus import Message
     from appliance.demo.office import Office
     from appliance.lookup.app import LookupApp
     from appliance.store.bootstrap import StoreUnit
@@ -233,15 +236,31 @@ def _live(office: Office, scans: list[str]) -> Callable[[], None]:
     text = f'unit = "{UNIT}"\n' + text.replace("fullscreen = true", "fullscreen = false")
     text = text.replace('kind = "none"', f'kind = "serial"\ndevice = "{os.ttyname(slave)}"', 1)
     config_file.write_text(text, "utf-8")
+    # the kiosk says when its scanner is open (its retained status): a scan written to the
+    # pty before that may be flushed away when the port opens, on a slow or busy machine
+    listening = threading.Event()
+    watch = office.bus_for("demo-lookup-watch", "board")
+
+    def on_status(msg: Message) -> None:
+        try:
+            status = decode(msg.payload)
+        except ContractError:
+            return
+        if status.get("state") in ("ready", "alert") and "scanner_unplugged" not in (
+                status.get("reasons") or []):
+            listening.set()
+
+    watch.subscribe(watch.topics.status(UNIT), on_status)
     proc = subprocess.Popen([sys.executable, "-m", "appliance.cli", "lookup", "--config",
                              str(config_file), "--broker", office.broker_url, "--windowed"])
     if scans:
         for text in scans:
             found = parse_scan(text)
             if found:
-                log.info("kiosk window: try code %s secret %s", found.code, found.secret)
+                log.info("kiosk window: try code %s, Mã tra cứu %s", found.code, found.secret)
 
         def scan_later() -> None:
+            listening.wait(60)
             time.sleep(SCAN_AFTER_S)
             if proc.poll() is None:
                 os.write(master, f"{scans[-1]}\r\n".encode())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -18,21 +19,29 @@ from appliance.config.site import WEEKDAYS, SiteConfig
 from appliance.demo.office import Office
 from appliance.demo.simulate import Morning
 from appliance.hub.report import day_report, format_report
+from appliance.i18n import tr
 
 log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--headless", action="store_true",
-                        help="no windows: simulated time as fast as possible, PNG output")
-    parser.add_argument("--minutes", type=float, default=None,
-                        help="simulated minutes to run (default: 240 headless, forever live)")
-    parser.add_argument("--speed", type=float, default=1.0,
-                        help="live mode: simulated seconds per real second")
-    parser.add_argument("--broker", metavar="URL", help="use this broker instead of starting one")
-    parser.add_argument("--out", metavar="DIR", default="demo-out",
-                        help="where tickets, frames, sounds and data go (default demo-out)")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--headless", action="store_true", help=tr(
+        "không mở cửa sổ: chạy giờ mô phỏng nhanh nhất có thể, ghi ảnh PNG",
+        "no windows: simulated time as fast as possible, PNG output"))
+    parser.add_argument("--minutes", type=float, default=None, metavar=tr("PHÚT", "MINUTES"),
+                        help=tr("số phút mô phỏng (mặc định: 240 khi --headless, không dừng "
+                                "khi có cửa sổ)", "simulated minutes to run (default: 240 "
+                                "headless, forever live)"))
+    parser.add_argument("--speed", type=float, default=1.0, metavar=tr("LẦN", "TIMES"),
+                        help=tr("khi có cửa sổ: số giây mô phỏng cho mỗi giây thật",
+                                "live mode: simulated seconds per real second"))
+    parser.add_argument("--broker", metavar="URL", help=tr(
+        "dùng broker này thay vì tự chạy một broker", "use this broker instead of starting one"))
+    parser.add_argument("--out", metavar=tr("THƯ_MỤC", "DIR"), default="demo-out", help=tr(
+        "nơi ghi phiếu, ảnh, âm thanh và dữ liệu (mặc định demo-out)",
+        "where tickets, frames, sounds and data go (default demo-out)"))
+    parser.add_argument("--seed", type=int, default=1, help=tr(
+        "hạt giống ngẫu nhiên của buổi sáng mô phỏng", "random seed of the simulated morning"))
 
 
 def opening_time(site: SiteConfig, today: date) -> datetime:
@@ -43,9 +52,30 @@ def opening_time(site: SiteConfig, today: date) -> datetime:
     return datetime.combine(day, site.hours.open, tzinfo=site.tz)
 
 
+def _stop_on_signals() -> None:
+    """SIGTERM (systemd, ``timeout``, ``kill``) ends the demo as Ctrl-C does.
+
+    Installed before pygame starts: SDL takes over a signal whose handler is still the
+    default and turns it into a window's quit event, so the windows closed and the rest of
+    the office (its Mosquitto among it) went on running. After the first signal further ones
+    are ignored, so that a second one cannot cut the clean-up short.
+    """
+    def handler(signum: int, frame: object) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)
+    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
+
+
 def run(args: argparse.Namespace) -> int:
+    _stop_on_signals()
     if not args.headless and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        print("motcua demo: no display here, running headless (PNG frames instead of windows)")
+        print(tr("motcua demo: không có màn hình, chạy không cửa sổ (ảnh PNG thay cho cửa sổ)",
+                 "motcua demo: no display here, running headless (PNG frames instead of "
+                 "windows)"))
         args.headless = True
     if args.headless:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -55,28 +85,38 @@ def run(args: argparse.Namespace) -> int:
     today = datetime.now(VN_TZ).date()
     # the clock is made once the site is known; a placeholder start is replaced below
     clock: Clock = ManualClock(datetime.combine(today, datetime.min.time(), tzinfo=VN_TZ))
-    office = Office(out_dir, clock, headless=args.headless, broker_url=args.broker)
-    start = opening_time(office.site, today)
-    if args.headless:
-        assert isinstance(clock, ManualClock)
-        clock.set(start)
-    else:
-        clock = OffsetClock(start, speed=args.speed)
-        office.clock = clock
+    office: Office | None = None
     minutes = args.minutes if args.minutes is not None else (240.0 if args.headless else 1e9)
-    print(f"motcua demo: {office.site.office_name}")
-    print(f"  broker {office.broker_url}, output in {out_dir.resolve()}")
-    office.start()
-    print(f"  units: hub{''.join(', ' + r for r in office.attached)}")
-    morning = Morning(office, start, seed=args.seed)
     try:
+        office = Office(out_dir, clock, headless=args.headless, broker_url=args.broker)
+        start = opening_time(office.site, today)
+        if args.headless:
+            assert isinstance(clock, ManualClock)
+            clock.set(start)
+        else:
+            clock = OffsetClock(start, speed=args.speed)
+            office.clock = clock
+        print(f"motcua demo: {office.site.office_name}")
+        print(tr(f"  broker {office.broker_url}, kết quả ghi vào {out_dir.resolve()}",
+                 f"  broker {office.broker_url}, output in {out_dir.resolve()}"))
+        office.start()
+        units = "hub" + "".join(", " + r for r in office.attached)
+        print(tr(f"  thiết bị: {units}", f"  units: {units}"))
+        morning = Morning(office, start, seed=args.seed)
         morning.run(minutes, realtime_speed=None if args.headless else args.speed)
     except KeyboardInterrupt:
-        print("\nstopped")
+        print(tr("\nđã dừng", "\nstopped"))
+        if office is None or office.hub is None:
+            return 130
     finally:
-        office.stop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+        if office is not None:
+            office.stop()
     names = {s.id: s.name for s in office.site.services}
     report = day_report(office.hub_config.data_path / "hub.sqlite3", start.date().isoformat())
-    print(f"\nSimulated {minutes:g} minutes from {start:%H:%M}.")
+    ran = max(0.0, (office.clock.now() - start).total_seconds() / 60)
+    print(tr(f"\nĐã mô phỏng {ran:.0f} phút từ {start:%H:%M}.",
+             f"\nSimulated {ran:.0f} minutes from {start:%H:%M}."))
     print(format_report(report, names))
     return 0

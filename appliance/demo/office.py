@@ -23,6 +23,7 @@ from appliance.config.base import BrokerConfig
 from appliance.config.site import SiteConfig
 from appliance.errors import MotcuaError, NotConnected, RequestTimeout
 from appliance.hub.bootstrap import Hub, build_hub
+from appliance.i18n import tr
 
 log = logging.getLogger(__name__)
 EXAMPLE_SITE = Path(__file__).resolve().parents[2] / "firmware_config" / "examples" / "demo-site"
@@ -69,7 +70,8 @@ class Office:
         self.hub = build_hub(self.hub_config, clock=self.clock)
         self.hub.start()
         if not self.hub.bus.wait_connected(10):
-            raise MotcuaError("the demo hub could not reach its broker")
+            raise MotcuaError(tr("hub của bản chạy thử không kết nối được broker",
+                                 "the demo hub could not reach its broker"))
         for role in PLUGINS:
             module = importlib.import_module(f"appliance.demo.{role}_unit")
             self._stops.append(module.attach(self))
@@ -90,6 +92,10 @@ class Office:
             self._broker.stop()
 
     # ---- default hooks: the units' requests without their hardware -----------------
+    def bus_for(self, unit: str, role: str) -> Bus:
+        """A connected bus client of the office (made once per unit, stopped with it)."""
+        return self._bus(unit, role)
+
     def _bus(self, unit: str, role: str) -> Bus:
         bus = self._buses.get(unit)
         if bus is None:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from appliance.broker import free_port
 from appliance.config import load_unit_config
+from appliance.i18n import tr
 from appliance.store.bootstrap import build_store
 from appliance.store.generate import fill
 from appliance.store.receipt import Header, render_receipt, save_receipt
@@ -42,8 +43,9 @@ def attach(office: Office) -> Callable[[], None]:
     unit.start()
     unit.bus.wait_connected(10)
     s = store.settings
-    print(f"  store: {store.catalogue.count} procedures, HTTP API "
-          f"http://{s.http_host}:{s.http_port}/docs")
+    api = f"http://{s.http_host}:{s.http_port}/docs"
+    print(tr(f"  kho hồ sơ: {store.catalogue.count} thủ tục, HTTP API {api}",
+             f"  store: {store.catalogue.count} procedures, HTTP API {api}"))
     with store.engine.connect() as conn:
         picks = [conn.execute(select(dossiers.c.code).where(dossiers.c.stage == stage)
                               .order_by(dossiers.c.id.desc()).limit(1)).scalar()
@@ -52,7 +54,9 @@ def attach(office: Office) -> Callable[[], None]:
         d = store.dossiers.get(code)
         if d is None:
             continue
-        print(f"  try a lookup: code {d['code']}  secret {d['secret']}  ({d['stage_label']})")
+        print(tr(f"  thử tra cứu: mã hồ sơ {d['code']}  mã tra cứu {d['secret']}  "
+                 f"({d['stage_label']})", f"  try a lookup: code {d['code']}  lookup code "
+                 f"(Mã tra cứu) {d['secret']}  ({d['stage_label']})"))
         out.mkdir(parents=True, exist_ok=True)
         img = render_receipt(d, store.catalogue.get(d["procedure"]["code"]),
                              Header(s.agency_name, s.office_name, s.lookup_url))

@@ -13,20 +13,32 @@ from pathlib import Path
 from typing import Any
 
 from appliance.clock import VN_TZ
+from appliance.i18n import tr
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, metavar="FILE", help="the dispenser's TOML")
-    parser.add_argument("--out", default="ticket.png", metavar="PNG", help="image to write")
-    parser.add_argument("--site", metavar="HUB_TOML", help="the hub's file, for site names")
-    parser.add_argument("--data", metavar="DIR", help="data folder (overrides the file)")
-    parser.add_argument("--service", default=None, help="service id (default: the first)")
-    parser.add_argument("--number", default=None, help="ticket number (default: <letter>001)")
-    parser.add_argument("--priority", action="store_true", help="a priority ticket")
-    parser.add_argument("--offline", action="store_true", help="as issued without the hub")
-    parser.add_argument("--ahead", type=int, default=3)
-    parser.add_argument("--wait", type=int, default=900, metavar="SECONDS")
-    parser.add_argument("--job", metavar="BIN", help="also write the ESC/POS bytes here")
+    parser.add_argument("--config", required=True, metavar=tr("TỆP", "FILE"),
+                        help=tr("tệp TOML của máy lấy số", "the dispenser's TOML"))
+    parser.add_argument("--out", default="ticket.png", metavar="PNG",
+                        help=tr("ảnh cần ghi", "image to write"))
+    parser.add_argument("--site", metavar="HUB_TOML", help=tr(
+        "tệp của hub, để lấy tên đơn vị và dịch vụ", "the hub's file, for site names"))
+    parser.add_argument("--data", metavar=tr("THƯ_MỤC", "DIR"), help=tr(
+        "thư mục dữ liệu (thay cho thư mục trong tệp)", "data folder (overrides the file)"))
+    parser.add_argument("--service", default=None, help=tr(
+        "mã dịch vụ (mặc định: dịch vụ đầu tiên)", "service id (default: the first)"))
+    parser.add_argument("--number", default=None, help=tr(
+        "số thứ tự (mặc định: <chữ>001)", "ticket number (default: <letter>001)"))
+    parser.add_argument("--priority", action="store_true",
+                        help=tr("phiếu ưu tiên", "a priority ticket"))
+    parser.add_argument("--offline", action="store_true",
+                        help=tr("như khi cấp lúc mất kết nối với hub", "as issued without the hub"))
+    parser.add_argument("--ahead", type=int, default=3,
+                        help=tr("số người chờ trước", "people ahead"))
+    parser.add_argument("--wait", type=int, default=900, metavar=tr("GIÂY", "SECONDS"),
+                        help=tr("thời gian chờ dự kiến", "estimated wait"))
+    parser.add_argument("--job", metavar="BIN", help=tr(
+        "ghi thêm các byte ESC/POS gửi máy in vào đây", "also write the ESC/POS bytes here"))
 
 
 def _site_body(args: argparse.Namespace, config: Any) -> dict[str, Any] | None:
@@ -66,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     service = args.service or (next(iter(site.services)) if site else "A")
     svc = site.services.get(service) if site else None
     if site is not None and svc is None:
-        print(f"ticket-preview: no service {service!r} in the site", file=sys.stderr)
+        print(tr(f"ticket-preview: đơn vị không có dịch vụ {service!r}",
+                 f"ticket-preview: no service {service!r} in the site"), file=sys.stderr)
         return 2
     letter = svc.letter if svc else service
     number = args.number or (f"{letter}801" if args.offline else f"{letter}001")
@@ -92,5 +105,6 @@ def run(args: argparse.Namespace) -> int:
     job = build_job(image, profile=p.profile, impl=p.image_impl, cut=p.cut)
     if args.job:
         Path(args.job).write_bytes(job)
-    print(f"{out}: {image.width}x{image.height} dots, {len(job)} bytes to the printer")
+    print(tr(f"{out}: {image.width}x{image.height} điểm, {len(job)} byte gửi máy in",
+             f"{out}: {image.width}x{image.height} dots, {len(job)} bytes to the printer"))
     return 0

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from appliance.config.dispenser import TicketLayout
 
 INFO_LINES = ("time", "ahead", "wait", "counters")
+OFFLINE_MARK = " *"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,16 @@ def wait_text(seconds: int | None) -> str | None:
     return f"khoảng {minutes // 60} giờ {minutes % 60:02d} phút"
 
 
+def counters_text(counters: tuple[str, ...]) -> str:
+    """Which counters serve this ticket ("Quầy phục vụ: 2, 3"), not an order to go there now."""
+    if not counters:
+        return ""
+    names = [c.strip() for c in counters]
+    if all(n.lower().startswith("quầy ") for n in names):
+        names = [n[5:].strip() for n in names]
+    return f"Quầy phục vụ: {', '.join(names)}"
+
+
 def ticket_lines(view: TicketView, layout: TicketLayout) -> dict[str, str]:
     """The text of each line (NFC), for drawing and for the glyph check."""
     lines: dict[str, str] = {}
@@ -68,16 +79,17 @@ def ticket_lines(view: TicketView, layout: TicketLayout) -> dict[str, str]:
     marks = []
     if view.priority:
         marks.append(view.priority_label.upper())
-    if view.offline:
-        marks.append("Số cấp khi mất kết nối")
     if view.reprint:
         marks.append("IN LẠI")
     lines["marks"] = " · ".join(marks)
-    lines["time"] = f"Lấy số lúc {view.issued_at:%H:%M} ngày {view.issued_at:%d/%m/%Y}"
+    # a ticket issued while the hub was away carries a small star for staff (docs/dispenser.md),
+    # not a line that tells the citizen something went wrong
+    star = OFFLINE_MARK if view.offline else ""
+    lines["time"] = f"Lấy số lúc {view.issued_at:%H:%M} ngày {view.issued_at:%d/%m/%Y}{star}"
     lines["ahead"] = "" if view.ahead is None else f"Số người chờ trước: {view.ahead}"
     wait = wait_text(view.est_wait_s)
     lines["wait"] = f"Thời gian chờ dự kiến: {wait}" if wait else ""
-    lines["counters"] = f"Mời đến: {', '.join(view.counters)}" if view.counters else ""
+    lines["counters"] = counters_text(view.counters)
     lines["footer"] = layout.footer
     return {k: nfc(v) for k, v in lines.items()}
 
@@ -152,7 +164,7 @@ class _Pen:
         self.y += int(bottom - top) + 10
 
     def badge(self, text: str, font: ImageFont.FreeTypeFont) -> None:
-        """White text on a black bar: the priority/offline marks must stand out."""
+        """White text on a black bar: the priority/reprint marks must stand out."""
         ascent, descent = font.getmetrics()
         w = font.getlength(text)
         x = (self.width - w) / 2
@@ -235,5 +247,7 @@ def render_ticket(view: TicketView, layout: TicketLayout, width: int) -> Image.I
                 _draw_qr(draw, matrix, (width - qr_px) // 2, pen.y, size["qr_box"])
                 pen.y += qr_px + 4
         elif name == "footer":
-            pen.text(texts[name], _font(False, max(12, size["text"] - 4)), gap=2)
+            # as large as the other lines: the last words on the ticket are read too
+            pen.y += 4
+            pen.text(texts[name], f_text, gap=2)
     return page.crop((0, 0, width, pen.y + layout.margin))

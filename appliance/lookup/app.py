@@ -57,7 +57,8 @@ class LookupApp:
     def __init__(self, *, settings: Settings, view: View, title: str, clock: Clock,
                  catalogue: Catalogue, lookup: Lookup, surface: pygame.Surface,
                  sdl_touch: bool = True, sdl_keys: bool = True,
-                 on_frame: Callable[[pygame.Surface, Frame], None] | None = None) -> None:
+                 on_frame: Callable[[pygame.Surface, Frame], None] | None = None,
+                 present: Callable[[], None] | None = None) -> None:
         self.view = view
         self.title = title
         self.clock = clock
@@ -70,6 +71,10 @@ class LookupApp:
         self._sdl_touch = sdl_touch
         self._sdl_keys = sdl_keys
         self._on_frame = on_frame
+        # what puts a drawn frame on the glass (pygame.display.flip for a real screen):
+        # drawing into the display surface alone shows nothing, the window stays black
+        self._present = present
+        self._exposed = False
         self._frames = 0
         self._minute = ""
         self._drawn = threading.Condition()
@@ -107,6 +112,10 @@ class LookupApp:
             self._minute = minute
             self.draw()
             return True
+        if self._exposed and self._present is not None:
+            # the window was uncovered or mapped again: its pixels may be gone
+            self._exposed = False
+            self._present()
         if not items:
             self._warm_step(now)
         return False
@@ -138,6 +147,8 @@ class LookupApp:
 
     def draw(self) -> None:
         render_into(self.surface, self.state, self.clock.now(), self.view, self.title)
+        if self._present is not None:
+            self._present()
         self._frames += 1
         if self._on_frame is not None:
             self._on_frame(self.surface, Frame(self._frames, self.state))
@@ -190,6 +201,8 @@ class LookupApp:
         for event in pygame.event.get():
             if event.type == pygame.QUIT:
                 self.quit.set()
+            elif event.type in (pygame.WINDOWEXPOSED, pygame.VIDEOEXPOSE):
+                self._exposed = True
             elif self._sdl_touch and (p := from_sdl(event, size)) is not None:
                 self.post(p)
             elif self._sdl_keys and event.type == pygame.TEXTINPUT:

@@ -21,6 +21,7 @@ from appliance.clock import Clock, SystemClock
 from appliance.config import UnitConfig
 from appliance.config.lookup import LookupSection
 from appliance.errors import DeviceError
+from appliance.i18n import tr
 from appliance.lookup.app import FrameWriter, LookupApp
 from appliance.lookup.service import CatalogueSync, StoreClient, UnitStatus
 from appliance.lookup.state import Settings
@@ -37,12 +38,15 @@ log = logging.getLogger(__name__)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
-    parser.add_argument("--windowed", action="store_true",
-                        help="a window instead of full screen (a desktop)")
-    parser.add_argument("--headless", action="store_true",
-                        help="no screen at all (SDL dummy driver); use with --frames")
-    parser.add_argument("--frames", metavar="DIR",
-                        help="save every new screen as a PNG in DIR")
+    parser.add_argument("--windowed", action="store_true", help=tr(
+        "một cửa sổ thay vì toàn màn hình (máy tính để bàn)",
+        "a window instead of full screen (a desktop)"))
+    parser.add_argument("--headless", action="store_true", help=tr(
+        "không có màn hình (SDL dummy); dùng cùng --frames",
+        "no screen at all (SDL dummy driver); use with --frames"))
+    parser.add_argument("--frames", metavar=tr("THƯ_MỤC", "DIR"), help=tr(
+        "lưu mỗi màn hình mới thành ảnh PNG trong THƯ_MỤC",
+        "save every new screen as a PNG in DIR"))
 
 
 def section_of(config: UnitConfig) -> LookupSection:
@@ -64,10 +68,11 @@ def open_display(section: LookupSection, *, headless: bool, windowed: bool) -> p
         flags = pygame.FULLSCREEN if section.fullscreen and not (windowed or headless) else 0
         surface = pygame.display.set_mode((section.width, section.height), flags)
     except pygame.error as exc:
-        raise DeviceError(
+        raise DeviceError(tr(
+            f"không mở được màn hình ({exc}); trên Pi không có giao diện đồ hoạ, đặt "
+            "[lookup] video_driver = \"kmsdrm\" và chạy dịch vụ trên một tty",
             f"cannot open the screen ({exc}); on a Pi without a desktop set "
-            "[lookup] video_driver = \"kmsdrm\" and start the service on a tty"
-        ) from exc
+            "[lookup] video_driver = \"kmsdrm\" and start the service on a tty")) from exc
     pygame.display.set_caption("motcua – tra cứu")
     if flags:
         pygame.mouse.set_visible(False)
@@ -120,8 +125,12 @@ def build_lookup(
               clock=clock, status_interval_s=config.status_interval_s)
     status = UnitStatus(bus)
     store = StoreClient(bus, status, timeout_s=section.lookup_timeout_s)
+    present = None
     if surface is None:
+        import pygame
+
         surface = open_display(section, headless=headless, windowed=windowed)
+        present = pygame.display.flip  # the display surface shows only once flipped
     view = View(surface.get_width(), surface.get_height(), section.min_target_px)
     frames = FrameWriter(frames_dir) if frames_dir else None
     settings = Settings(idle_timeout_s=section.idle_timeout_s,
@@ -133,7 +142,8 @@ def build_lookup(
                          on_catalogue=lambda c: holder["app"].new_catalogue(c))
     app = LookupApp(settings=settings, view=view, title=section.title, clock=clock,
                     catalogue=sync.current, lookup=store.lookup, surface=surface,
-                    sdl_touch=section.touch.source == "sdl", on_frame=frames)
+                    sdl_touch=section.touch.source == "sdl", on_frame=frames,
+                    present=present)
     holder["app"] = app
     store.on_no_answer = sync.nudge
     unit = LookupUnit(config, bus, status, sync, app, frames=frames)

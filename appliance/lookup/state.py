@@ -17,13 +17,14 @@ from appliance.core.dossier_code import parse_scan, valid_code, valid_secret
 from appliance.lookup.catalogue import Catalogue
 from appliance.lookup.search import search, telex
 
-UNAVAILABLE = "Tra cứu hiện không khả dụng, vui lòng hỏi tại quầy."
-NOT_FOUND = ("Không tìm thấy hồ sơ. Vui lòng kiểm tra lại mã hồ sơ và mã bí mật "
+# what a citizen can do now, in plain words ("không khả dụng" is a technician's word)
+UNAVAILABLE = "Máy chưa tra cứu được hồ sơ lúc này. Vui lòng hỏi tại quầy."
+NOT_FOUND = ("Không tìm thấy hồ sơ. Vui lòng kiểm tra lại mã hồ sơ và mã tra cứu "
              "trên giấy tiếp nhận.")
 BAD_SCAN = ("Mã vừa quét không phải mã hồ sơ. Vui lòng quét mã QR trên giấy tiếp nhận "
             "hồ sơ, hoặc nhập mã bằng bàn phím.")
-BAD_ENTRY = "Mã hồ sơ hoặc mã bí mật chưa đúng dạng. Vui lòng kiểm tra lại."
-NO_CATALOGUE = ("Danh mục thủ tục chưa tải được. Vui lòng hỏi cán bộ tại quầy "
+BAD_ENTRY = "Mã hồ sơ hoặc mã tra cứu chưa đúng dạng. Vui lòng kiểm tra lại."
+NO_CATALOGUE = ("Máy chưa có danh mục thủ tục. Vui lòng hỏi cán bộ tại quầy "
                 "hoặc thử lại sau ít phút.")
 MAX_FIELD = 40
 

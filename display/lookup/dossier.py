@@ -31,10 +31,13 @@ from display.lookup.theme import (
 if TYPE_CHECKING:
     import pygame
 
+# the last step is named, not claimed: "Đã trả" only once the result was handed over
 STAGES = (("received", "Đã tiếp nhận"), ("processing", "Đang giải quyết"),
-          ("ready", "Có kết quả"), ("returned", "Đã trả"))
-TIMING = {"on_time": ("Đúng hạn", OK), "early": ("Trước hạn", OK),
-          "overdue": ("Quá hạn", BAD), "late": ("Trả trễ hạn", BAD)}
+          ("ready", "Có kết quả"), ("returned", "Trả kết quả"))
+# The store's ``timing``: early / on time / late for a dossier with its result, not yet due
+# / overdue for an open one, in the words offices use ("returned" only after the return).
+TIMING = {"early": ("Trước hạn", OK), "on_time": ("Đúng hạn", OK), "late": ("Quá hạn", BAD),
+          "not_yet_due": ("Trong hạn", OK), "overdue": ("Quá hạn", BAD)}
 
 
 def day_text(value: Any) -> str:
@@ -57,7 +60,7 @@ def draw_entry(surface: pygame.Surface, view: View, state: LookupState) -> None:
     fw = (view.width - 3 * m) // 2
     draw_text(surface, "Mã hồ sơ", pygame.Rect(m, top, fw, int(view.body * 1.5)), INK,
               size=view.body, bold=True)
-    draw_text(surface, "Mã bí mật (6 ký tự)",
+    draw_text(surface, "Mã tra cứu (6 ký tự)",
               pygame.Rect(2 * m + fw, top, fw, int(view.body * 1.5)), INK, size=view.body,
               bold=True)
     hint_y = top + int(view.body * 1.6) + view.row_h + m // 4
@@ -109,6 +112,8 @@ def _timeline(surface: pygame.Surface, view: View, d: Mapping[str, Any], y: int)
             pygame.draw.circle(surface, SELECTED, (cx, y + r), r + r // 2)
         pygame.draw.circle(surface, fill, (cx, y + r), r)
         pygame.draw.circle(surface, HEADER if done else LINE, (cx, y + r), r, 3)
+        if keys[i] == "returned" and stage == "returned":
+            label = "Đã trả"
         draw_text(surface, label, pygame.Rect(cx - span // 2 + 4, y + 2 * r + m // 2, span - 8,
                                               int(view.body * 1.3)),
                   INK if done else MUTED, size=view.body * 9 // 10, bold=i == current,
@@ -170,7 +175,8 @@ def draw_result(surface: pygame.Surface, view: View, state: LookupState) -> None
            f"Ngày hẹn trả: {day_text(d.get('due_at'))}")
     draw_text(surface, due, pygame.Rect(m, y, w * 3 // 4, int(view.body * 1.5)), INK,
               size=view.body, bold=True)
-    timing = TIMING.get(str(d.get("status", "")))
+    # ``status`` alone (an older store) folds "not yet due" into "on_time": prefer ``timing``
+    timing = TIMING.get(str(d.get("timing") or d.get("status") or ""))
     if timing:
         draw_text(surface, timing[0], pygame.Rect(m + w * 3 // 4, y, w // 4,
                                                    int(view.body * 1.5)),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from appliance.lookup.state import LookupState, Screen, Target
-from display.lookup.theme import View
+from display.lookup.theme import View, name_line_h, name_lines
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,21 @@ def _list_area(view: View, top: int, left: int, right: int, bottom: int,
     m = view.margin
     pager_w = view.target + m
     row_h = int(view.row_h * row_scale)
-    per_page = max(1, (bottom - top + m) // (row_h + m))
-    pages = max(1, -(-len(items) // per_page))
-    page = min(page, pages - 1)
-    out: list[Button] = []
     width = right - left - pager_w - m
-    for i, (target, label, sub) in enumerate(items[page * per_page:(page + 1) * per_page]):
-        y = top + i * (row_h + m)
-        out.append(Button(Rect(left, y, width, row_h), target, label, style, sub))
+    # a long name wraps and its row grows (widgets.button draws it the same way)
+    grow = name_line_h(view.body)
+    heights = [row_h + (len(name_lines(label, view.body, width - 2 * m)) - 1) * grow
+               for _, label, _ in items]
+    starts = _page_starts(heights, bottom - top + m, m)
+    pages = len(starts)
+    page = min(page, pages - 1)
+    first = starts[page]
+    last = starts[page + 1] if page + 1 < pages else len(items)
+    out: list[Button] = []
+    y = top
+    for (target, label, sub), rh in zip(items[first:last], heights[first:last], strict=True):
+        out.append(Button(Rect(left, y, width, rh), target, label, style, sub))
+        y += rh + m
     if pages > 1:
         px = right - pager_w + m // 2
         ph = max(view.target, (bottom - top - m) // 2)
@@ -86,6 +93,18 @@ def _list_area(view: View, top: int, left: int, right: int, bottom: int,
             out.append(Button(Rect(px, bottom - ph, pager_w - m // 2, ph), Target("page", "1"),
                               "▼"))
     return out, pages
+
+
+def _page_starts(heights: list[int], room: int, gap: int) -> list[int]:
+    """Index of the first row of each page, rows of these heights filling ``room``."""
+    starts = [0]
+    used = 0
+    for i, h in enumerate(heights):
+        if used and used + h + gap > room:
+            starts.append(i)
+            used = 0
+        used += h + gap
+    return starts
 
 
 def _keyboard(view: View, rows: tuple[str, ...], bottom_row: list[tuple[Target, str, int]],

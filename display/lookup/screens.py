@@ -40,7 +40,7 @@ def draw_home(surface: pygame.Surface, view: View, state: LookupState) -> None:
               size=view.title, bold=True, align="center")
     cat = state.catalogue
     if cat.empty:
-        note = "Danh mục thủ tục chưa tải được: hãy hỏi cán bộ tại quầy."
+        note = "Máy chưa có danh mục thủ tục: vui lòng hỏi cán bộ tại quầy."
         color = BAD
     else:
         when = day_text(cat.fetched_at) if cat.fetched_at else "—"

@@ -135,6 +135,26 @@ def wrap(text: str, size: int, width: int, bold: bool = False) -> list[str]:
     return list(_wrap(text, size, width, bold))
 
 
+NAME_LINES = 3  # a procedure name longer than this many lines ends with "…"
+
+
+def name_lines(text: str, size: int, width: int) -> list[str]:
+    """A list row's name in lines of full-size bold text (wrapped, never shrunk).
+
+    Elderly readers cannot read a long procedure name squeezed to 60 % on one line; the row
+    grows instead (``layout``), and only a name of more than NAME_LINES lines is cut.
+    """
+    lines = wrap(text, size, width, True)
+    if len(lines) > NAME_LINES:
+        rest = " ".join(lines[NAME_LINES - 1:])
+        lines = [*lines[:NAME_LINES - 1], shared.ellipsize(rest, size, width, True)]
+    return lines or [""]
+
+
+def name_line_h(size: int) -> int:
+    return size * 6 // 5
+
+
 def draw_text(surface: pygame.Surface, text: str, box: pygame.Rect, color: Color, *,
               size: int | None = None, bold: bool = False,
               align: Literal["left", "center", "right"] = "left",

@@ -6,7 +6,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from display.lookup.layout import Button, Rect
-from display.lookup.theme import HEADER, HEADER_INK, LINE, STYLES, View, box, draw_text, wrap
+from display.lookup.theme import (
+    HEADER,
+    HEADER_INK,
+    LINE,
+    STYLES,
+    View,
+    box,
+    draw_text,
+    name_line_h,
+    name_lines,
+    wrap,
+)
 
 if TYPE_CHECKING:
     import pygame
@@ -84,9 +95,20 @@ def button(surface: pygame.Surface, view: View, b: Button) -> None:
     if b.sub:  # a list row: name on top, details below, left aligned, little padding
         inner = Rect(b.rect.x + pad, b.rect.y + pad // 4, b.rect.w - 2 * pad,
                      b.rect.h - 2 * (pad // 4))
-        line = prect(Rect(inner.x, inner.y, inner.w, inner.h * 11 // 20))
-        draw_text(surface, b.label, line, ink, size=view.body, bold=True)
-        sub = prect(Rect(inner.x, inner.y + inner.h * 11 // 20, inner.w, inner.h * 9 // 20))
+        names = name_lines(b.label, view.body, inner.w)
+        step = name_line_h(view.body)
+        extra = (len(names) - 1) * step  # the row grew by this much (layout)
+        block = (inner.h - extra) * 11 // 20 + extra
+        if len(names) == 1:
+            draw_text(surface, b.label, prect(Rect(inner.x, inner.y, inner.w, block)), ink,
+                      size=view.body, bold=True)
+        else:
+            y = inner.y + (block - len(names) * step) // 2
+            for part in names:
+                draw_text(surface, part, prect(Rect(inner.x, y, inner.w, step)), ink,
+                          size=view.body, bold=True, shrink=False)
+                y += step
+        sub = prect(Rect(inner.x, inner.y + block, inner.w, (inner.h - extra) * 9 // 20))
         draw_text(surface, b.sub, sub, ink, size=view.body * 4 // 5)
         return
     if b.style in ("field", "field_active"):

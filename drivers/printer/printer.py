@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from appliance.errors import ConfigError, DeviceError
+from appliance.i18n import tr
 from drivers.printer.connectors import Connector, PrinterUnreachable
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,10 @@ def check_profile(name: str) -> None:
 
     if name not in CAPABILITIES["profiles"]:
         known = ", ".join(sorted(CAPABILITIES["profiles"]))
-        raise ConfigError([f"dispenser.printer.profile: unknown profile {name!r} "
-                           f"(python-escpos knows: {known})"])
+        raise ConfigError([tr(
+            f"dispenser.printer.profile: không có loại máy in {name!r} (python-escpos biết: "
+            f"{known})", f"dispenser.printer.profile: unknown profile {name!r} "
+            f"(python-escpos knows: {known})")])
 
 
 def profile_width(name: str) -> int | None:
