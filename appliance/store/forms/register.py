@@ -93,8 +93,8 @@ def book_pdf(office: Office, rows: list[list[str]], t0: datetime, t1: datetime,
     pdf.add_page()
     pdf.heading(office, now)
     pdf.title_block("SỔ THEO DÕI HỒ SƠ", f"Từ {vn_date(t0)} đến {vn_date(t1)}")
-    pdf.grid(BOOK_HEADER, [10, 30, 40, 26, 30, 20, 20, 22, 20, 26, 20, 13],
-              rows or [[""] * len(BOOK_HEADER)], size=8)
+    pdf.grid(BOOK_HEADER, [9, 38, 38, 24, 28, 18, 18, 20, 18, 24, 18, 9],
+              rows or [[""] * len(BOOK_HEADER)], size=7.5)
     return pdf.output_bytes()
 
 
