@@ -133,13 +133,13 @@ def run(db_url: str, n: int, offices: int, samples: int) -> dict[str, Any]:
     from fastapi.testclient import TestClient
     from sqlalchemy import select
 
+    from appliance.config.store import StoreSection
     from appliance.store.api import create_app
     from appliance.store.auth import Principal
     from appliance.store.core import open_store
-    from appliance.store.schema import dossiers
-    from appliance.config.store import StoreSection
-    from appliance.store.web.printing import context
     from appliance.store.forms.receipt import receipt_pdf
+    from appliance.store.schema import dossiers
+    from appliance.store.web.printing import context
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-desk-"))
     store = open_store(StoreSection(), data_path=tmp, base_dir=tmp, url=db_url)
