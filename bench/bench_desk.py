@@ -83,7 +83,8 @@ def fill(store: Any, n: int, offices: int, seed: int = 7) -> float:
                 "finished_at": due if stage == "returned" else None, "missing": "[]",
                 "received_by": f"canbo{o}", "holder": f"xuly{o}" if stage == "processing" else "",
                 "updated_at": received, "office": office_code(o),
-                "search_text": fold(f"{code} {name} {phone} {cccd}"), "book_entry": k + 1})
+                "search_text": fold(f"{code} {name} {phone} {cccd}"), "book_entry": k + 1,
+                "applicant_fold": fold(name)})
             hrows.append({"dossier_id": k + 1, "at": received, "stage": "received",
                           "action": "received", "by_user": f"canbo{o}", "due_at": due})
         with store.engine.begin() as conn:
@@ -116,10 +117,10 @@ def bare_select(store: Any, codes: list[str]) -> list[float]:
     if url.get_backend_name() == "sqlite":
         import sqlite3
 
-        conn = sqlite3.connect(str(url.database))
+        lite = sqlite3.connect(str(url.database))
         q = "SELECT * FROM dossiers WHERE code = ?"
-        xs = timed(lambda: conn.execute(q, (random.choice(codes),)).fetchone(), len(codes))
-        conn.close()
+        xs = timed(lambda: lite.execute(q, (random.choice(codes),)).fetchone(), len(codes))
+        lite.close()
         return xs
     import psycopg
 

@@ -87,7 +87,7 @@ class Desk:
         values = d.model_dump(exclude={"note", "received_at", "received_at_reason"})
         values["documents"] = json.dumps(values["documents"], ensure_ascii=False)
         values["office"] = office
-        values["holder"] = ""
+        values["holder"] = who.name  # "mine" until handed over
         with ds.write_lock, ds.engine.begin() as conn:
             _, code = ds.insert_new(conn, values, who.name, received, d.note)
             extra: dict[str, Any] = (

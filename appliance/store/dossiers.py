@@ -136,6 +136,7 @@ class Dossiers:
         values["search_text"] = fold(" ".join([
             code, values["applicant_name"], values.get("applicant_phone", ""),
             values.get("applicant_id", ""), values.get("applicant_email", "")]))
+        values["applicant_fold"] = fold(values["applicant_name"])[:200]
         values["book_entry"] = self._next_seq(conn, day, office, f"Y{day.year}")
         did = conn.execute(insert(dossiers).values(
             code=code, secret=new_secret(), received_at=ep(received), due_at=ep(due),

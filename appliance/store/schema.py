@@ -81,10 +81,15 @@ dossiers = Table(
     Column("holder", String(200), nullable=False, server_default=""),
     Column("step_due", BigInteger, nullable=True),
     Column("search_text", Text, nullable=False, server_default=""),
+    # the applicant's name folded ("nguyen thi anh tuyet"): an indexed prefix search
+    Column("applicant_fold", String(200), nullable=False, server_default=""),
 )
 Index("ix_dossiers_stage_ready", dossiers.c.stage, dossiers.c.ready_at)
 Index("ix_dossiers_office_received", dossiers.c.office, dossiers.c.received_at)
-Index("ix_dossiers_office_stage_due", dossiers.c.office, dossiers.c.stage, dossiers.c.due_at)
+# worklists walk an office's dossiers in due order and stop at the page's LIMIT
+Index("ix_dossiers_office_due", dossiers.c.office, dossiers.c.due_at, dossiers.c.stage)
+Index("ix_dossiers_office_stage_ready", dossiers.c.office, dossiers.c.stage, dossiers.c.ready_at)
+Index("ix_dossiers_office_name", dossiers.c.office, dossiers.c.applicant_fold)
 Index("ix_dossiers_office_holder", dossiers.c.office, dossiers.c.holder, dossiers.c.stage)
 Index("ix_dossiers_applicant_id", dossiers.c.applicant_id)
 Index("ix_dossiers_phone", dossiers.c.applicant_phone)

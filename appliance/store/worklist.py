@@ -8,7 +8,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from appliance.core.dossier_code import parse_scan
 from appliance.store.auth import Principal
@@ -70,9 +70,7 @@ class Worklist:
             return q.where(d.received_at >= t0, d.received_at < t1).order_by(
                 d.received_at.desc())
         if name == "mine":
-            return q.where(d.stage.in_(sorted(OPEN)), or_(
-                d.holder == who.name, and_(d.holder == "", d.received_by == who.name))
-            ).order_by(d.due_at)
+            return q.where(d.holder == who.name, d.stage.in_(sorted(OPEN))).order_by(d.due_at)
         if name == "due_today":
             return q.where(d.stage.in_(RUNNING), d.due_at >= t0, d.due_at < t1).order_by(
                 d.due_at)
@@ -81,36 +79,51 @@ class Worklist:
         if name == "supplement":
             return q.where(d.stage == "awaiting_supplement").order_by(d.due_at)
         if name == "ready":
-            return q.where(d.stage == "ready").order_by(d.ready_at)
+            return q.where(d.stage == "ready").order_by(d.ready_at.desc())
         raise KeyError(name)
 
     def entries(self, name: str, who: Principal, office: str,
                 limit: int = 50) -> list[dict[str, Any]]:
         return self._rows(self.query(name, who, office), limit)
 
-    def search_query(self, text: str, office: str) -> Any:
+    def search_query(self, text: str, office: str) -> tuple[Any, bool]:
+        """The select for a search box text, and whether it searches names."""
         text = clean(text).strip()[:200]
         q = _columns().where(d.office == office)
         scan = parse_scan(text)
         if scan is not None:
-            return q.where(d.code == scan.code)
+            return q.where(d.code == scan.code), False
         upper = text.upper()
         if _CODE_LIKE.match(upper) and any(c.isdigit() for c in upper) and (
                 "." in upper or "-" in upper):
-            return q.where(d.code >= upper, d.code < upper + "\uffff").order_by(d.code)
+            return q.where(d.code >= upper, d.code < upper + "\uffff").order_by(d.code), False
         digits = re.sub(r"[^0-9]", "", text)
         if _DIGITS.match(text) and len(digits) == 12:
             return q.where(or_(d.applicant_id == digits, d.applicant_phone == text)
-                           ).order_by(d.received_at.desc())
+                           ).order_by(d.received_at.desc()), False
         if _DIGITS.match(text):
-            return q.where(d.applicant_phone == text).order_by(d.received_at.desc())
+            return q.where(d.applicant_phone == text).order_by(d.received_at.desc()), False
         folded = fold(text).replace("%", "").replace("_", "")
-        return q.where(d.search_text.like(f"%{folded}%")).order_by(d.received_at.desc())
+        return q.where(d.search_text.like(f"%{folded}%")).order_by(
+            d.received_at.desc()), True
+
+    def name_prefix_query(self, text: str, office: str) -> Any:
+        """Names as officers type them, family name first: an indexed range."""
+        folded = fold(clean(text))[:200]
+        return _columns().where(d.office == office, d.applicant_fold >= folded,
+                                d.applicant_fold < folded + "\uffff").order_by(d.applicant_fold)
 
     def search(self, text: str, office: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Code, scan, ID and phone look-ups are exact; a name is first looked up as a
+        prefix (indexed), then anywhere in the text (a scan of the office's dossiers)."""
         if not text.strip():
             return []
-        return self._rows(self.search_query(text, office), limit)
+        q, by_name = self.search_query(text, office)
+        if by_name:
+            found = self._rows(self.name_prefix_query(text, office), limit)
+            if found:
+                return found
+        return self._rows(q, limit)
 
     def scanned_code(self, text: str) -> str | None:
         """The dossier code of a scanned receipt (QR or Code 128), None for other text."""

@@ -21,8 +21,7 @@ from appliance.store.text import nfc
 FONT_DIRS = ("/usr/share/fonts/truetype/noto", "/usr/share/fonts/truetype/dejavu")
 FACES = {"": ("NotoSerif-Regular.ttf", "DejaVuSerif.ttf"),
          "B": ("NotoSerif-Bold.ttf", "DejaVuSerif-Bold.ttf"),
-         "I": ("NotoSerif-Italic.ttf", "DejaVuSerif-Italic.ttf"),
-         "BI": ("NotoSerif-BoldItalic.ttf", "DejaVuSerif-BoldItalic.ttf")}
+         "I": ("NotoSerif-Italic.ttf", "DejaVuSerif-Italic.ttf")}
 # one bar module of the Code 128: 3 dots at 300 dpi (6 at 600, 2 at 200), so a printer or
 # a renderer at those resolutions draws every bar a whole number of dots wide
 MODULE_MM = 25.4 * 3 / 300
@@ -51,14 +50,21 @@ def money(amount: int) -> str:
     return f"{amount:,}".replace(",", ".") + " đồng"
 
 
+def new_form(title: str, orientation: str = "P") -> FormPDF:
+    """A fresh form. (Copying one blank with its fonts loaded was tried: fontTools' lazy
+    tables do not survive a deep copy, so each form parses its fonts.)"""
+    pdf = FormPDF(orientation)
+    pdf.set_title(title)
+    return pdf
+
+
 class FormPDF(FPDF):
-    def __init__(self, title: str, orientation: str = "P") -> None:
+    def __init__(self, orientation: str = "P") -> None:
         super().__init__(orientation=orientation, unit="mm", format="A4")
         self.set_margins(20, 15, 15)
         self.set_auto_page_break(True, 15)
         for style, names in FACES.items():
             self.add_font("serif", style, str(_font_file(names)))
-        self.set_title(title)
         self.set_creator("motcua")
         self.set_font("serif", "", 13)
 

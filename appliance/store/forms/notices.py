@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance.store.forms.base import FormPDF, vn_date, vn_time
+from appliance.store.forms.base import FormPDF, new_form, vn_date, vn_time
 from appliance.store.forms.context import FormContext
 from appliance.store.text import nfc
 
@@ -17,7 +17,7 @@ def _last(ctx: FormContext, action: str) -> dict[str, Any]:
 
 def _letter(ctx: FormContext, title: str, number: str) -> FormPDF:
     d = ctx.dossier
-    pdf = FormPDF(title)
+    pdf = new_form(title)
     pdf.add_page()
     pdf.heading(ctx.office, ctx.now, f"Số: {number}")
     pdf.title_block(title.upper())

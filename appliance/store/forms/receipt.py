@@ -4,7 +4,7 @@ QR code and a Code 128 of ``<code>/<secret>`` that barcode readers decode."""
 from __future__ import annotations
 
 from appliance.core.dossier_code import scan_text
-from appliance.store.forms.base import FormPDF, money, vn_time
+from appliance.store.forms.base import FormPDF, money, new_form, vn_time
 from appliance.store.forms.context import FormContext
 
 COPIES = ("Liên 1: giao cho cá nhân, tổ chức nộp hồ sơ",
@@ -70,7 +70,7 @@ def _page(pdf: FormPDF, ctx: FormContext, copy: str) -> None:
 
 
 def receipt_pdf(ctx: FormContext) -> bytes:
-    pdf = FormPDF("Giấy tiếp nhận hồ sơ và hẹn trả kết quả")
+    pdf = new_form("Giấy tiếp nhận hồ sơ và hẹn trả kết quả")
     pdf.set_auto_page_break(True, 8)
     for copy in COPIES:
         _page(pdf, ctx, copy)

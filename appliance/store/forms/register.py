@@ -12,7 +12,7 @@ from sqlalchemy import select
 from appliance.clock import parse_rfc3339
 from appliance.store.calendar import timing
 from appliance.store.dossiers import Dossiers, ep
-from appliance.store.forms.base import FormPDF, vn_date, vn_time
+from appliance.store.forms.base import new_form, vn_date, vn_time
 from appliance.store.forms.context import FormContext
 from appliance.store.offices import Office
 from appliance.store.schema import dossiers, procedures
@@ -28,7 +28,7 @@ def _short(t: datetime) -> str:
 
 def control_pdf(ctx: FormContext) -> bytes:
     d = ctx.dossier
-    pdf = FormPDF("Phiếu kiểm soát quá trình giải quyết hồ sơ")
+    pdf = new_form("Phiếu kiểm soát quá trình giải quyết hồ sơ")
     pdf.add_page()
     pdf.heading(ctx.office, ctx.now)
     pdf.title_block("PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ", f"Mã hồ sơ: {d['code']}")
@@ -89,7 +89,7 @@ def book_rows(ds: Dossiers, office: str, t0: datetime, t1: datetime) -> list[lis
 
 def book_pdf(office: Office, rows: list[list[str]], t0: datetime, t1: datetime,
              now: datetime) -> bytes:
-    pdf = FormPDF("Sổ theo dõi hồ sơ", orientation="L")
+    pdf = new_form("Sổ theo dõi hồ sơ", orientation="L")
     pdf.add_page()
     pdf.heading(office, now)
     pdf.title_block("SỔ THEO DÕI HỒ SƠ", f"Từ {vn_date(t0)} đến {vn_date(t1)}")

@@ -33,6 +33,7 @@ _DOSSIER_COLUMNS: list[sa.Column[Any]] = [
     sa.Column("holder", sa.String(200), nullable=False, server_default=""),
     sa.Column("step_due", sa.BigInteger, nullable=True),
     sa.Column("search_text", sa.Text, nullable=False, server_default=""),
+    sa.Column("applicant_fold", sa.String(200), nullable=False, server_default=""),
 ]
 _HISTORY_COLUMNS: list[sa.Column[Any]] = [
     sa.Column("action", sa.String(32), nullable=False, server_default=""),
@@ -49,7 +50,9 @@ _USER_COLUMNS: list[sa.Column[Any]] = [
 ]
 _INDEXES = [
     ("ix_dossiers_office_received", ["office", "received_at"]),
-    ("ix_dossiers_office_stage_due", ["office", "stage", "due_at"]),
+    ("ix_dossiers_office_due", ["office", "due_at", "stage"]),
+    ("ix_dossiers_office_stage_ready", ["office", "stage", "ready_at"]),
+    ("ix_dossiers_office_name", ["office", "applicant_fold"]),
     ("ix_dossiers_office_holder", ["office", "holder", "stage"]),
     ("ix_dossiers_applicant_id", ["applicant_id"]),
     ("ix_dossiers_phone", ["applicant_phone"]),
