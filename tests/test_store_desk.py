@@ -314,3 +314,15 @@ def test_accounts_password_and_errors(client: TestClient, store: Store) -> None:
     assert "/static/swagger/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
     assert re.search(r"swagger", client.get("/static/swagger/swagger-ui-bundle.js").text[:2000],
                      re.I)
+
+
+def test_board_figures_per_office(client: TestClient, store: Store) -> None:
+    receive(client, log_in(client, "tiepnhan"))
+    client.cookies.clear()
+    receive(client, log_in(client, "khac"), applicant_name="Hồ Văn Hai")
+    receive(client, log_in(client, "khac"), applicant_name="Hồ Văn Ba")
+    own = client.get("/api/v1/board", params={"office": store.settings.agency_code}).json()
+    other = client.get("/api/v1/board", params={"office": OTHER}).json()
+    everyone = client.get("/api/v1/board").json()
+    assert (own["today"]["received"], other["today"]["received"]) == (1, 2)
+    assert everyone["today"]["received"] == 3

@@ -186,8 +186,10 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
         return {"dossier": found}
 
     @app.get("/api/v1/board", tags=["public"])
-    def board() -> dict[str, Any]:
-        return store.dossiers.board(s.board_ready_limit)
+    def board(office: Annotated[str | None, Query(pattern=r"^[0-9A-Z][0-9A-Z.]{1,29}$")]
+              = None) -> dict[str, Any]:
+        """The board's figures; ``office`` (agency code) for one office of a shared store."""
+        return store.dossiers.board(s.board_ready_limit, office)
 
     @app.post("/api/v1/dossiers", tags=["staff"], status_code=201)
     def create(body: DossierIn, p: Staff) -> dict[str, Any]:

@@ -355,16 +355,19 @@ class Dossiers:
                 }
 
     # ---- the lobby board -----------------------------------------------------------
-    def _figures(self, conn: Connection, t0: int, t1: int, now: int) -> dict[str, int]:
+    def _figures(self, conn: Connection, t0: int, t1: int, now: int,
+                 office: str | None = None) -> dict[str, int]:
         d = dossiers.c
+        mine = [d.office == office] if office is not None else []
         received = conn.execute(select(func.count()).where(
-            d.received_at >= t0, d.received_at < t1)).scalar_one()
+            d.received_at >= t0, d.received_at < t1, *mine)).scalar_one()
         in_progress = conn.execute(select(func.count()).where(
-            d.stage.in_(sorted(OPEN)), d.received_at < t1)).scalar_one()
+            d.stage.in_(sorted(OPEN)), d.received_at < t1, *mine)).scalar_one()
         overdue = conn.execute(select(func.count()).where(
-            d.stage.in_(sorted(OPEN)), d.due_at < now, d.received_at < t1)).scalar_one()
+            d.stage.in_(sorted(OPEN)), d.due_at < now, d.received_at < t1, *mine)).scalar_one()
         rows = conn.execute(select(d.ready_at, d.due_at).where(
-            and_(d.stage.in_(["ready", "returned"]), d.ready_at >= t0, d.ready_at < t1)))
+            and_(d.stage.in_(["ready", "returned"]), d.ready_at >= t0, d.ready_at < t1,
+                 *mine)))
         counts = {"early": 0, "on_time": 0, "late": 0}
         for ready_at, due_at in rows:
             due = self._dt(due_at)
@@ -374,7 +377,8 @@ class Dossiers:
                 "returned_early": early, "returned_on_time": on_time, "returned_late": late,
                 "overdue": int(overdue)}
 
-    def board(self, ready_limit: int = 30) -> dict[str, Any]:
+    def board(self, ready_limit: int = 30, office: str | None = None) -> dict[str, Any]:
+        """The lobby board's figures: of one office (agency code), or of the whole store."""
         now = self.clock.now()
         local = self.cal.local(now)
         day0 = datetime.combine(local.date(), datetime.min.time(), self.cal.tz)  # type: ignore[arg-type]
@@ -385,10 +389,12 @@ class Dossiers:
                 select(dossiers.c.code, dossiers.c.applicant_name, dossiers.c.pickup_counter,
                        procedures.c.name)
                 .join(procedures, procedures.c.code == dossiers.c.procedure_code)
-                .where(dossiers.c.stage == "ready")
+                .where(dossiers.c.stage == "ready",
+                       *([dossiers.c.office == office] if office is not None else []))
                 .order_by(dossiers.c.ready_at.desc()).limit(ready_limit)).all()
-            today = self._figures(conn, ep(day0), ep(day0 + timedelta(days=1)), ep(now))
-            month = self._figures(conn, ep(month0), ep(month1), ep(now))
+            today = self._figures(conn, ep(day0), ep(day0 + timedelta(days=1)), ep(now),
+                                  office)
+            month = self._figures(conn, ep(month0), ep(month1), ep(now), office)
         return {
             "v": 1, "at": rfc3339(now),
             "ready": [{"code": c, "applicant": mask_name(n), "procedure": p, "counter": k}
