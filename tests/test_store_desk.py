@@ -326,3 +326,12 @@ def test_board_figures_per_office(client: TestClient, store: Store) -> None:
     everyone = client.get("/api/v1/board").json()
     assert (own["today"]["received"], other["today"]["received"]) == (1, 2)
     assert everyone["today"]["received"] == 3
+
+
+def test_an_account_without_an_office_is_not_store_wide(client: TestClient,
+                                                        store: Store) -> None:
+    code = receive(client, log_in(client, "khac"))  # the other office's dossier
+    client.cookies.clear()
+    store.users.set_user("moi", "staff", password=PASSWORD)  # made without an office
+    log_in(client, "moi")
+    assert client.get(f"/dossiers/{code}").status_code == 403

@@ -76,8 +76,12 @@ _DUMMY_HASH = "$2b$12$d8iZqWvDorUVdcGIt48PIem/hBzd/fcZTxZCE5r9mH27qNyepf54a"
 
 class Users:
     def __init__(self, engine: Engine, token_ttl_s: int,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 default_office: str | None = None) -> None:
         self.engine = engine
+        # an account other than an admin is never store-wide: without an office of its own
+        # it works for the store's first office
+        self.default_office = default_office
         self.ttl = token_ttl_s
         self._now = monotonic
         self._tokens: dict[str, tuple[Principal, float]] = {}
@@ -173,8 +177,8 @@ class Users:
             with self.engine.begin() as conn:
                 conn.execute(update(users).where(users.c.name == name)
                              .values(failed_logins=0, locked_until=None))
-        who = Principal(name, row["role"], row["office"], row["full_name"],
-                        row["officer_code"])
+        office = row["office"] or (None if row["role"] == "admin" else self.default_office)
+        who = Principal(name, row["role"], office, row["full_name"], row["officer_code"])
         token = secrets.token_urlsafe(32)
         with self._lock:
             now = self._now()

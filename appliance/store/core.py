@@ -63,7 +63,8 @@ def open_store(settings: StoreSection, *, data_path: Path, base_dir: Path,
                                                              settings.code_format))
     store = Store(
         settings=settings, engine=engine, calendar=cal, catalogue=catalogue,
-        dossiers=dossiers_, users=Users(engine, settings.token_ttl_s),
+        dossiers=dossiers_,
+        users=Users(engine, settings.token_ttl_s, default_office=settings.agency_code),
         offices=Offices(engine, settings), desk=Desk(dossiers_), worklist=Worklist(dossiers_),
     )
     store.offices.adopt()
