@@ -99,7 +99,7 @@ def test_moves_and_forms_02_to_07(client: TestClient, store: Store, store_clock:
     act(client, csrf, code, "ready", counter="3", note="Đã ký", public="1")
     act(client, csrf, code, "returned", return_method="counter")
     d = store.dossiers.get(code)
-    assert d is not None and d["stage"] == "returned"
+    assert d is not None and d["stage"] == "returned" and d["holder"] == "tiepnhan"
     actions = [h["action"] for h in d["history"]]
     assert actions == ["received", "handover", "supplement", "resume", "extend", "liaison_out",
                        "liaison_back", "ready", "returned"]

@@ -148,6 +148,8 @@ class Desk:
             if not m.to_unit:
                 raise StoreError("bad_request", "Ghi cơ quan nhận liên thông.")
             values.update(holder=m.to_unit, step_due=ep(m.step_due) if m.step_due else None)
+        elif m.action == "liaison_back":  # back from the other agency: with whoever took it
+            values.update(holder=who.name, step_due=None)
         elif m.action == "supplement":
             if not m.missing:
                 raise StoreError("bad_request", "Ghi giấy tờ cần bổ sung.")
