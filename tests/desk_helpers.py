@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -32,9 +33,16 @@ def add_accounts(store: Store) -> None:
 
 def log_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
     """Log in through the page; returns the CSRF token of the session."""
-    r = client.post("/login", data={"username": name, "password": password, "next": "/worklist"})
+    r = try_log_in(client, name, password)
     assert r.status_code == 200 and r.url.path == "/worklist", r.text
     return csrf_of(r.text)
+
+
+def try_log_in(client: TestClient, name: str, password: str) -> Any:
+    """Open the log-in page (its form's CSRF token) and send it."""
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"username": name, "password": password,
+                                       "next": "/worklist", "csrf": token})
 
 
 def csrf_of(html: str) -> str:

@@ -17,7 +17,15 @@ from sqlalchemy import text
 from appliance.clock import ManualClock
 from appliance.store.api import create_app
 from appliance.store.core import Store
-from tests.desk_helpers import OTHER, PASSWORD, add_accounts, decode_page, log_in, pdf_text
+from tests.desk_helpers import (
+    OTHER,
+    PASSWORD,
+    add_accounts,
+    decode_page,
+    log_in,
+    pdf_text,
+    try_log_in,
+)
 
 pytest_plugins = ["tests.pg"]
 
@@ -173,18 +181,19 @@ def test_another_office_gets_403_not_the_dossier(client: TestClient, store: Stor
 
 
 def test_brute_force_log_in_locks_the_account(client: TestClient, store: Store) -> None:
-    for _ in range(5):
-        r = client.post("/login", data={"username": "tiepnhan", "password": "doan-sai-1"})
-        assert r.status_code == 401 and "Sai tên đăng nhập hoặc mật khẩu" in r.text
     r = client.post("/login", data={"username": "tiepnhan", "password": PASSWORD})
+    assert r.status_code == 403 and "CSRF" in r.text  # the log-in form has its token too
+    for _ in range(5):
+        r = try_log_in(client, "tiepnhan", "doan-sai-1")
+        assert r.status_code == 401 and "Sai tên đăng nhập hoặc mật khẩu" in r.text
+    r = try_log_in(client, "tiepnhan", PASSWORD)
     assert r.status_code == 423 and "khoá" in r.text
     r = client.post("/api/v1/auth/token", data={"username": "tiepnhan", "password": PASSWORD})
     assert r.status_code == 423 and r.json()["error"]["code"] == "locked"
     store.users.unlock("tiepnhan")
     log_in(client, "tiepnhan")
     # and one address cannot go on guessing across accounts
-    codes = [client.post("/login", data={"username": f"u{i}", "password": "x"}).status_code
-             for i in range(15)]
+    codes = [try_log_in(client, f"u{i}", "x").status_code for i in range(15)]
     assert 429 in codes
 
 

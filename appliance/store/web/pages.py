@@ -18,7 +18,7 @@ from appliance.store.errors import StoreError
 from appliance.store.models import DeskDossierIn
 from appliance.store.stages import ALLOWED
 from appliance.store.web.app import Web
-from appliance.store.web.session import COOKIE
+from appliance.store.web.session import COOKIE, PRE_COOKIE
 from appliance.store.worklist import LISTS
 
 FIELDS_VI = {
@@ -74,28 +74,34 @@ def register(app: FastAPI, web: Web) -> None:
 
     @app.get("/login", include_in_schema=False)
     def login_page(request: Request, next: str = "/worklist") -> Response:
-        return web.page(request, "login.html", None, next=next)
+        return login_form(request, next)
+
+    def login_form(request: Request, nxt: str, status: int = 200, error: str = "") -> Response:
+        pre, token = web.auth.login_csrf(request)
+        resp = web.page(request, "login.html", None, status=status, next=nxt,
+                        login_csrf=token, error=error)
+        resp.set_cookie(PRE_COOKIE, pre, httponly=True, samesite="strict", path="/login")
+        return resp
 
     @app.post("/login", include_in_schema=False)
     async def login(request: Request) -> Response:
         form = await request.form()
+        web.auth.check_login(request, form)
         name, password = str(form.get("username", "")), str(form.get("password", ""))
         nxt = str(form.get("next", "/worklist"))
         if not nxt.startswith("/") or nxt.startswith("//"):
             nxt = "/worklist"
         key = web.auth.client(request)
         if not web.auth.limiter.allow(key):
-            return web.page(request, "login.html", None, status=429, next=nxt,
-                            error="Quá nhiều lần đăng nhập từ máy này; hãy thử lại sau ít phút.")
+            return login_form(request, nxt, 429, "Quá nhiều lần đăng nhập từ máy này; hãy thử "
+                                                 "lại sau ít phút.")
         try:
             found = await run_in_threadpool(store.users.login, name, password)
         except Locked as exc:
-            return web.page(request, "login.html", None, status=423, next=nxt,
-                            error=exc.message)
+            return login_form(request, nxt, 423, exc.message)
         if found is None:
             web.auth.limiter.failed(key)
-            return web.page(request, "login.html", None, status=401, next=nxt,
-                            error="Sai tên đăng nhập hoặc mật khẩu.")
+            return login_form(request, nxt, 401, "Sai tên đăng nhập hoặc mật khẩu.")
         resp = RedirectResponse(nxt, status_code=303)
         resp.set_cookie(COOKIE, found[0], httponly=True, samesite="strict", path="/",
                         max_age=store.settings.token_ttl_s)

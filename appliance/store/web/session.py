@@ -17,6 +17,7 @@ from appliance.store.errors import StoreError
 from appliance.store.ratelimit import RateLimiter
 
 COOKIE = "motcua_phien"
+PRE_COOKIE = "motcua_dangnhap"  # before log-in: what the log-in form's CSRF token is bound to
 
 
 class LoginRequired(MotcuaError):
@@ -50,9 +51,21 @@ class WebAuth:
             raise StoreError("forbidden", "Tài khoản của bạn không có quyền dùng trang này.")
         return p
 
-    def csrf(self, request: Request) -> str:
-        token = self.token(request) or ""
+    def csrf(self, request: Request, token: str | None = None) -> str:
+        token = token if token is not None else (self.token(request) or "")
         return hmac.new(self._key, token.encode(), hashlib.sha256).hexdigest()
+
+    def login_csrf(self, request: Request) -> tuple[str, str]:
+        """(pre-session cookie value, the log-in form's token bound to it)."""
+        pre = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(16)
+        return pre, self.csrf(request, "login:" + pre)
+
+    def check_login(self, request: Request, form: Any) -> None:
+        pre = request.cookies.get(PRE_COOKIE)
+        sent = str(form.get("csrf", ""))
+        if not pre or not hmac.compare_digest(sent, self.csrf(request, "login:" + pre)):
+            raise StoreError("forbidden", "Trang đăng nhập đã hết hạn (thiếu mã chống giả "
+                                          "mạo CSRF); hãy tải lại trang và đăng nhập lại.")
 
     def check(self, request: Request, form: Any) -> None:
         """Refuse a POST whose form lacks this session's CSRF token."""
