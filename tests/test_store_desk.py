@@ -344,3 +344,19 @@ def test_an_account_without_an_office_is_not_store_wide(client: TestClient,
     store.users.set_user("moi", "staff", password=PASSWORD)  # made without an office
     log_in(client, "moi")
     assert client.get(f"/dossiers/{code}").status_code == 403
+
+
+def test_json_api_changes_are_audited_too(client: TestClient, store: Store) -> None:
+    token = client.post("/api/v1/auth/token", data={"username": "tiepnhan",
+                                                    "password": PASSWORD}).json()
+    auth = {"Authorization": f"Bearer {token['access_token']}"}
+    d = client.post("/api/v1/dossiers", headers=auth, json={
+        "procedure_code": "1.001193", "applicant_name": "Âu Văn Api"}).json()["dossier"]
+    assert d["office"] == store.settings.agency_code
+    r = client.post(f"/api/v1/dossiers/{d['code']}/stage", headers=auth,
+                    json={"stage": "processing", "note": "nội bộ"})
+    assert r.status_code == 200
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT action, by_user FROM audit_log WHERE target = :c "
+                                 "ORDER BY id"), {"c": d["code"]}).all()
+    assert [tuple(r) for r in rows] == [("receive", "tiepnhan"), ("processing", "tiepnhan")]

@@ -134,6 +134,13 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
         token, p = found
         return {"access_token": token, "token_type": "bearer", "role": p.role}
 
+    def note(p: Principal, action: str, d: dict[str, Any], **detail: Any) -> None:
+        """The audit row of a change made through the JSON API (the desk's pages write it
+        in the change's own transaction)."""
+        with store.engine.begin() as conn:
+            audit.record(conn, p.name, action, office=d["office"], target=d["code"],
+                         **detail)
+
     def own(code: str, p: Principal) -> dict[str, Any]:
         """A dossier of the caller's office (forbidden for another office's)."""
         found = store.dossiers.get(code)
@@ -198,10 +205,10 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
                                           "được sửa, kèm lý do (received_at: admins only).")
         created = store.dossiers.create(body, p.name, p.office)
         if body.received_at is not None:
-            with store.engine.begin() as conn:
-                audit.record(conn, p.name, "correct_received_at", office=created["office"],
-                             target=created["code"], received_at=created["received_at"],
-                             reason=body.received_at_reason)
+            note(p, "correct_received_at", created, received_at=created["received_at"],
+                 reason=body.received_at_reason)
+        else:
+            note(p, "receive", created)
         return {"dossier": created}
 
     @app.get("/api/v1/dossiers/export", tags=["admin"])
@@ -221,12 +228,16 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
     @app.patch("/api/v1/dossiers/{code}", tags=["staff"])
     def patch(code: str, body: DossierUpdate, p: Staff) -> dict[str, Any]:
         own(code, p)
-        return {"dossier": store.dossiers.update(code, body, p.name)}
+        changed = store.dossiers.update(code, body, p.name)
+        note(p, "update", changed, **body.model_dump(exclude_unset=True))
+        return {"dossier": changed}
 
     @app.post("/api/v1/dossiers/{code}/stage", tags=["staff"])
     def stage(code: str, body: StageMove, p: Staff) -> dict[str, Any]:
         own(code, p)
-        return {"dossier": store.dossiers.move_stage(code, body, p.name)}
+        moved = store.dossiers.move_stage(code, body, p.name)
+        note(p, body.stage, moved, note=body.note, public=body.public)
+        return {"dossier": moved}
 
     @app.put("/api/v1/users", tags=["admin"])
     def set_user(body: UserIn, p: Admin) -> dict[str, Any]:
