@@ -360,3 +360,19 @@ def test_json_api_changes_are_audited_too(client: TestClient, store: Store) -> N
         rows = conn.execute(text("SELECT action, by_user FROM audit_log WHERE target = :c "
                                  "ORDER BY id"), {"c": d["code"]}).all()
     assert [tuple(r) for r in rows] == [("receive", "tiepnhan"), ("processing", "tiepnhan")]
+
+
+def test_a_scanned_cccd_fills_the_applicant(client: TestClient, store: Store) -> None:
+    from appliance.store.cccd import parse_cccd_qr
+
+    qr = "079188001234|025123456|Nguyễn Thị Ánh|12031988|Nữ|Tổ 3 khu phố 2|10052022"
+    assert parse_cccd_qr(qr) == {"applicant_id": "079188001234",
+                                 "applicant_name": "Nguyễn Thị Ánh",
+                                 "applicant_address": "Tổ 3 khu phố 2"}
+    assert parse_cccd_qr("12345|x|y|z|w|v") is None and parse_cccd_qr("hello") is None
+    csrf = log_in(client, "tiepnhan")
+    code = receive(client, csrf, cccd_scan=qr, applicant_name="", applicant_id="",
+                   applicant_address="")
+    d = store.dossiers.get(code)
+    assert d is not None
+    assert (d["applicant_name"], d["applicant_id"]) == ("Nguyễn Thị Ánh", "079188001234")

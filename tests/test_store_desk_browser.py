@@ -112,11 +112,15 @@ def test_a_day_at_the_desk(server: str, browser, store: Store, tmp_path: Path) -
     shot(page, "receive", tmp_path)
     page.check("#doc_0")
     page.check("#doc_1")
-    page.fill("input[name=applicant_name]", "Trần Văn Bình")
-    page.fill("input[name=applicant_id]", "001203004567")
+    # the applicant's CCCD QR scanned: the scanner types it and presses Enter
+    page.fill("#cccd_scan", "001203004567|123456789|Trần Văn Bình|01012003|Nam|"
+                            "Số 5 ngõ 12 phường Mẫu|15082021")
+    page.press("#cccd_scan", "Enter")
+    assert page.input_value("input[name=applicant_name]") == "Trần Văn Bình"
+    assert page.input_value("input[name=applicant_id]") == "001203004567"
     page.fill("input[name=applicant_phone]", "0987654321")
     page.fill("input[name=applicant_email]", "binh@example.vn")
-    page.fill("input[name=applicant_address]", "Số 5 ngõ 12 phường Mẫu")
+    assert page.input_value("input[name=applicant_address]") == "Số 5 ngõ 12 phường Mẫu"
     page.fill("input[name=fee_due]", "8000")
     page.fill("input[name=fee_paid]", "8000")
     with page.expect_navigation():

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from appliance.store.auth import Locked
+from appliance.store.cccd import parse_cccd_qr
 from appliance.store.desk import ACTION_LABELS, ACTIONS, Move, check_office
 from appliance.store.errors import StoreError
 from appliance.store.models import DeskDossierIn
@@ -153,6 +154,9 @@ def register(app: FastAPI, web: Web) -> None:
         form = await request.form()
         web.auth.check(request, form)
         values = {k: str(v) for k, v in form.items()}
+        scanned = parse_cccd_qr(values.get("cccd_scan", ""))
+        if scanned:  # sent without the page's script: the server reads the scan itself
+            values.update({k: v for k, v in scanned.items() if not values.get(k)})
         proc = store.catalogue.get(values.get("procedure_code", ""))
         docs = []
         for i, d in enumerate((proc or {}).get("documents") or []):
