@@ -144,9 +144,16 @@ def run(db_url: str, n: int, offices: int, samples: int) -> dict[str, Any]:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-desk-"))
     store = open_store(StoreSection(), data_path=tmp, base_dir=tmp, url=db_url)
+    from sqlalchemy import func
+
+    with store.engine.connect() as conn:
+        have = conn.execute(select(func.count()).select_from(dossiers)).scalar_one()
     print(f"{store.engine.dialect.name}: {n} dossiers, {offices} offices")
-    fill_s = fill(store, n, offices)
-    print(f"  bulk insert: {fill_s:.1f} s ({n / fill_s:,.0f} dossiers/s)")
+    if have:  # a database kept from an earlier run (--sqlite-file)
+        print(f"  reusing {have} dossiers already in the database")
+    else:
+        fill_s = fill(store, n, offices)
+        print(f"  bulk insert: {fill_s:.1f} s ({n / fill_s:,.0f} dossiers/s)")
     o = office_code(3)
     with store.engine.connect() as conn:
         rows = conn.execute(select(dossiers.c.code, dossiers.c.applicant_phone,
@@ -172,7 +179,13 @@ def run(db_url: str, n: int, offices: int, samples: int) -> dict[str, Any]:
                                        samples), base99)
     store.users.set_user("bench", "staff", password="mat-khau-bench", office=o)
     client = TestClient(create_app(store))
-    client.post("/login", data={"username": "bench", "password": "mat-khau-bench"})
+    import re
+
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get("/login").text)
+    assert token is not None
+    r = client.post("/login", data={"username": "bench", "password": "mat-khau-bench",
+                                    "csrf": token.group(1)})
+    assert r.url.path == "/worklist", "bench: log-in failed"
     out["page_worklist"] = line("worklist page (HTTP in process)", timed(
         lambda: client.get("/worklist?list=overdue"), samples), base99)
     out["page_search"] = line("search page (HTTP in process)", timed(
@@ -195,12 +208,13 @@ def main() -> int:
     ap.add_argument("--offices", type=int, default=50)
     ap.add_argument("--samples", type=int, default=200)
     ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--sqlite-file", type=Path, help="keep (or reuse) the SQLite database here")
     args = ap.parse_args()
     results = []
     if args.db in ("sqlite", "both"):
-        tmp = Path(tempfile.mkdtemp(prefix="bench-desk-db-"))
-        results.append(run(f"sqlite:///{tmp / 'store.sqlite3'}", args.dossiers, args.offices,
-                           args.samples))
+        path = args.sqlite_file or Path(tempfile.mkdtemp(prefix="bench-desk-db-"),
+                                        "store.sqlite3")
+        results.append(run(f"sqlite:///{path}", args.dossiers, args.offices, args.samples))
     if args.db in ("postgresql", "both"):
         from tests.pg import PgServer
 
