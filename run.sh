@@ -10,7 +10,8 @@ need_pkgs=(mosquitto mosquitto-clients openssl espeak-ng sox fonts-noto-core fon
            python3-venv python3-dev build-essential)
 # the tests also look at real windows on an X server (Xvfb, read back with ImageMagick)
 # and listen to the board through ALSA (alsa.conf, which the ~/.asoundrc of the test builds on)
-[ "${1:-}" = "test" ] && need_pkgs+=(postgresql xvfb imagemagick libasound2-data)
+[ "${1:-}" = "test" ] && need_pkgs+=(postgresql xvfb imagemagick libasound2-data
+                                       chromium poppler-utils zbar-tools)
 
 install_debian_packages() {
   local missing=()

@@ -69,3 +69,16 @@ def test_receipt_command_writes_png_and_pdf(tmp_path: Path, demo_site: Path,
     assert main(["receipt", "000.00.06.G04-261130-0999", "--config",
                  str(demo_site / "store.toml"), "--out", str(png)]) == 1
     assert "no dossier" in capsys.readouterr().err
+
+
+def test_receipt_image_code128_decodes_with_zbarimg_too(store: Store, tmp_path: Path) -> None:
+    """Whole-pixel bars: zbar (stricter about bar widths than zxing) reads the PNG."""
+    import subprocess
+
+    d = store.dossiers.create(DossierIn(procedure_code="1.001193",
+                                        applicant_name="Đinh Thị Ước"), "tn")
+    out = tmp_path / "r.png"
+    save_receipt(render_receipt(d, None, Header("UBND phường Mẫu", "Trung tâm")), out)
+    zbar = subprocess.run(["zbarimg", "-q", str(out)], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert f"CODE-128:{d['code']}/{d['secret']}" in zbar.stdout.splitlines()

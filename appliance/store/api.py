@@ -13,8 +13,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 
+from appliance.store import audit
 from appliance.store.auth import Principal
 from appliance.store.core import Store
+from appliance.store.desk import check_office
 from appliance.store.errors import StoreError
 from appliance.store.models import (
     DossierImport,
@@ -38,7 +40,14 @@ from appliance.store.transfer import (
 M = TypeVar("M", bound=BaseModel)
 
 STATUS = {"not_found": 404, "conflict": 409, "bad_request": 422, "rate_limited": 429,
-          "forbidden": 403}
+          "forbidden": 403, "locked": 423, "unauthorized": 401}
+# HTTP errors raised by the framework (and our auth) in the one error shape, in Vietnamese
+HTTP_ERRORS = {
+    401: ("unauthorized", "Cần đăng nhập trước (log in first)."),
+    403: ("forbidden", "Bạn không có quyền làm việc này (not allowed)."),
+    404: ("not_found", "Không tìm thấy địa chỉ này (no such path)."),
+    405: ("method_not_allowed", "Địa chỉ này không nhận phương thức này (method not allowed)."),
+}
 MAX_CSV = 50 * 1024 * 1024
 
 
@@ -60,7 +69,7 @@ class DossiersImport(_Body):
 
 class UserIn(_Body):
     name: UserName
-    role: Literal["staff", "admin"]
+    role: Literal["staff", "processor", "leader", "admin"]
     password: Annotated[str, Field(min_length=8, max_length=72)]
 
 
@@ -71,13 +80,14 @@ def _who(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Pr
     store: Store = request.app.state.store
     p = store.users.principal(token) if token else None
     if p is None:
-        raise HTTPException(401, "log in first", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, "Cần đăng nhập trước (log in first).",
+                            headers={"WWW-Authenticate": "Bearer"})
     return p
 
 
 def _admin(p: Annotated[Principal, Depends(_who)]) -> Principal:
     if p.role != "admin":
-        raise HTTPException(403, "admins only")
+        raise HTTPException(403, "Chỉ quản trị được làm việc này (admins only).")
     return p
 
 
@@ -88,9 +98,15 @@ Admin = Annotated[Principal, Depends(_admin)]
 def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
     s = store.settings
     limiter = limiter or RateLimiter(s.lookup_rate_per_s, s.lookup_burst, s.max_failed_lookups)
+    login_limiter = RateLimiter(0.2, 10, 30)
     app = FastAPI(title="motcua dossier store", version="1",
-                  description="Procedure catalogue and dossiers of a one-stop office.")
+                  description="Procedure catalogue and dossiers of a one-stop office.",
+                  docs_url=None, redoc_url=None)
     app.state.store = store
+    add_error_handlers(app)
+    from appliance.store.web.app import mount_web
+
+    mount_web(app, store)
 
     def import_rows(items: list[M] | None, csv: str | None, model: type[M],
                     what: str) -> list[M]:
@@ -103,20 +119,35 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
             raise StoreError("bad_request", f"at most {s.max_import_rows} rows per import")
         return rows
 
-    @app.exception_handler(StoreError)
-    async def _store_error(request: Request, exc: StoreError) -> JSONResponse:
-        body: dict[str, Any] = {"error": {"code": exc.code, "message": exc.message}}
-        if isinstance(exc, ImportError_):
-            body["error"]["problems"] = exc.problems
-        return JSONResponse(body, status_code=STATUS.get(exc.code, 400))
-
     @app.post("/api/v1/auth/token", tags=["auth"])
-    def login(form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, str]:
+    def login(form: Annotated[OAuth2PasswordRequestForm, Depends()],
+              request: Request) -> dict[str, str]:
+        key = "api:" + (request.client.host if request.client else "?")
+        if not login_limiter.allow(key):
+            raise StoreError("rate_limited", "Quá nhiều lần đăng nhập; hãy thử lại sau ít phút "
+                                             "(too many log-in attempts).")
         found = store.users.login(form.username, form.password)
         if found is None:
-            raise HTTPException(401, "wrong name or password")
+            login_limiter.failed(key)
+            raise StoreError("unauthorized", "Sai tên đăng nhập hoặc mật khẩu "
+                                             "(wrong name or password).")
         token, p = found
         return {"access_token": token, "token_type": "bearer", "role": p.role}
+
+    def note(p: Principal, action: str, d: dict[str, Any], **detail: Any) -> None:
+        """The audit row of a change made through the JSON API (the desk's pages write it
+        in the change's own transaction)."""
+        with store.engine.begin() as conn:
+            audit.record(conn, p.name, action, office=d["office"], target=d["code"],
+                         **detail)
+
+    def own(code: str, p: Principal) -> dict[str, Any]:
+        """A dossier of the caller's office (forbidden for another office's)."""
+        found = store.dossiers.get(code)
+        if found is None:
+            raise StoreError("not_found", f"Không có hồ sơ {code!r} (no dossier {code!r})")
+        check_office(p, found["office"])
+        return found
 
     @app.get("/api/v1/health", tags=["public"])
     def health() -> dict[str, Any]:
@@ -162,12 +193,23 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
         return {"dossier": found}
 
     @app.get("/api/v1/board", tags=["public"])
-    def board() -> dict[str, Any]:
-        return store.dossiers.board(s.board_ready_limit)
+    def board(office: Annotated[str | None, Query(pattern=r"^[0-9A-Z][0-9A-Z.]{1,29}$")]
+              = None) -> dict[str, Any]:
+        """The board's figures; ``office`` (agency code) for one office of a shared store."""
+        return store.dossiers.board(s.board_ready_limit, office)
 
     @app.post("/api/v1/dossiers", tags=["staff"], status_code=201)
     def create(body: DossierIn, p: Staff) -> dict[str, Any]:
-        return {"dossier": store.dossiers.create(body, p.name)}
+        if body.received_at is not None and p.role != "admin":
+            raise StoreError("forbidden", "Thời gian tiếp nhận là giờ của máy chủ; chỉ quản trị "
+                                          "được sửa, kèm lý do (received_at: admins only).")
+        created = store.dossiers.create(body, p.name, p.office)
+        if body.received_at is not None:
+            note(p, "correct_received_at", created, received_at=created["received_at"],
+                 reason=body.received_at_reason)
+        else:
+            note(p, "receive", created)
+        return {"dossier": created}
 
     @app.get("/api/v1/dossiers/export", tags=["admin"])
     def dossiers_export(p: Admin, format: Literal["json", "csv"] = "json") -> PlainTextResponse:
@@ -181,22 +223,73 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
 
     @app.get("/api/v1/dossiers/{code}", tags=["staff"])
     def get(code: str, p: Staff) -> dict[str, Any]:
-        found = store.dossiers.get(code)
-        if found is None:
-            raise StoreError("not_found", f"no dossier {code!r}")
-        return {"dossier": found}
+        return {"dossier": own(code, p)}
 
     @app.patch("/api/v1/dossiers/{code}", tags=["staff"])
     def patch(code: str, body: DossierUpdate, p: Staff) -> dict[str, Any]:
-        return {"dossier": store.dossiers.update(code, body, p.name)}
+        own(code, p)
+        changed = store.dossiers.update(code, body, p.name)
+        note(p, "update", changed, **body.model_dump(exclude_unset=True))
+        return {"dossier": changed}
 
     @app.post("/api/v1/dossiers/{code}/stage", tags=["staff"])
     def stage(code: str, body: StageMove, p: Staff) -> dict[str, Any]:
-        return {"dossier": store.dossiers.move_stage(code, body, p.name)}
+        own(code, p)
+        moved = store.dossiers.move_stage(code, body, p.name)
+        note(p, body.stage, moved, note=body.note, public=body.public)
+        return {"dossier": moved}
 
     @app.put("/api/v1/users", tags=["admin"])
     def set_user(body: UserIn, p: Admin) -> dict[str, Any]:
-        store.users.set_user(body.name, body.role, password=body.password)
+        store.users.set_user(body.name, body.role, password=body.password,
+                             **({"office": p.office} if p.office else {}))
+        with store.engine.begin() as conn:
+            audit.record(conn, p.name, "set_user", office=p.office, target=body.name,
+                         role=body.role)
         return {"name": body.name, "role": body.role}
 
     return app
+
+
+def _error(code: str, message: str, status: int, headers: Any = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status,
+                        headers=headers)
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """One error shape for every answer: ``{"error": {"code", "message"}}``; pages get an
+    HTML page with the same sentence (see web.app)."""
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    from appliance.store.web.app import page_error
+
+    @app.exception_handler(StoreError)
+    async def _store_error(request: Request, exc: StoreError) -> Any:
+        status = STATUS.get(exc.code, 400)
+        if not request.url.path.startswith("/api/"):
+            return page_error(request, exc.message, status)
+        body: dict[str, Any] = {"error": {"code": exc.code, "message": exc.message}}
+        if isinstance(exc, ImportError_):
+            body["error"]["problems"] = exc.problems
+        return JSONResponse(body, status_code=status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Any:
+        code, message = HTTP_ERRORS.get(exc.status_code, ("error", str(exc.detail)))
+        if exc.status_code in (401, 403) and exc.detail and exc.detail != "Not authenticated":
+            message = str(exc.detail)
+        if not request.url.path.startswith("/api/"):
+            return page_error(request, message, exc.status_code)
+        return _error(code, message, exc.status_code, getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Any:
+        parts = []
+        for e in exc.errors()[:10]:
+            where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query"))
+            parts.append(f"{where}: {e.get('msg', '')}")
+        message = "Dữ liệu không hợp lệ (invalid input): " + "; ".join(parts)
+        if not request.url.path.startswith("/api/"):
+            return page_error(request, message, 422)
+        return _error("bad_request", message, 422)

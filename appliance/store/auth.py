@@ -1,4 +1,10 @@
-"""Staff accounts: bcrypt password hashes in the database, short-lived bearer tokens."""
+"""Staff accounts: bcrypt password hashes in the database, short-lived bearer tokens.
+
+Roles: ``staff`` (cán bộ tiếp nhận, the receiving officer), ``processor`` (cán bộ xử lý),
+``leader`` (lãnh đạo), ``admin``. Each account belongs to an office (agency code; an admin
+without one manages the whole store) and carries the officer code typed on the counter
+keypad. Repeated wrong passwords lock the account for a while (``LOCK_AFTER``/``LOCK_S``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
@@ -18,7 +25,11 @@ from appliance.store.errors import StoreError
 from appliance.store.schema import users
 from appliance.store.text import clean
 
-ROLES = ("staff", "admin")
+ROLES = ("staff", "processor", "leader", "admin")
+ROLE_LABELS = {"staff": "Cán bộ tiếp nhận", "processor": "Cán bộ xử lý",
+               "leader": "Lãnh đạo", "admin": "Quản trị"}
+LOCK_AFTER = 5  # wrong passwords in a row before the account is locked
+LOCK_S = 15 * 60
 
 
 def hash_password(password: str) -> str:
@@ -42,6 +53,20 @@ def check_password(password: str, hashed: str) -> bool:
 class Principal:
     name: str
     role: str
+    office: str | None = None
+    full_name: str = ""
+    officer_code: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.full_name or self.name
+
+    def can(self, *roles: str) -> bool:
+        return self.role == "admin" or self.role in roles
+
+
+class Locked(StoreError):
+    """The account is locked after too many wrong passwords."""
 
 
 # bcrypt of a random password: checked when the user does not exist, so that an unknown
@@ -51,40 +76,109 @@ _DUMMY_HASH = "$2b$12$d8iZqWvDorUVdcGIt48PIem/hBzd/fcZTxZCE5r9mH27qNyepf54a"
 
 class Users:
     def __init__(self, engine: Engine, token_ttl_s: int,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 default_office: str | None = None) -> None:
         self.engine = engine
+        # an account other than an admin is never store-wide: without an office of its own
+        # it works for the store's first office
+        self.default_office = default_office
         self.ttl = token_ttl_s
         self._now = monotonic
         self._tokens: dict[str, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
 
     def set_user(self, name: str, role: str, *, password: str | None = None,
-                 password_hash: str | None = None) -> None:
+                 password_hash: str | None = None, **profile: Any) -> None:
+        """Create or update an account. ``profile``: full_name, office, officer_code, active
+        (left as they are when not given). Without a password an existing account keeps its
+        own; a new one needs one."""
         if role not in ROLES:
             raise StoreError("bad_request", f"role: one of {', '.join(ROLES)}")
-        hashed = password_hash or hash_password(password or "")
+        unknown = set(profile) - {"full_name", "office", "officer_code", "active"}
+        if unknown:
+            raise TypeError(f"unknown account fields {sorted(unknown)}")
+        values: dict[str, Any] = {"role": role, **profile}
+        if password is not None or password_hash is not None:
+            values["password_hash"] = password_hash or hash_password(password or "")
+            values.update(failed_logins=0, locked_until=None)
         with self.engine.begin() as conn:
             exists = conn.execute(select(users.c.name).where(users.c.name == name)).first()
             if exists:
-                conn.execute(update(users).where(users.c.name == name)
-                             .values(password_hash=hashed, role=role))
+                conn.execute(update(users).where(users.c.name == name).values(**values))
             else:
-                conn.execute(insert(users).values(name=name, password_hash=hashed, role=role,
-                                                  created_at=int(time.time())))
+                if "password_hash" not in values:
+                    raise StoreError("bad_request", "password: a new account needs one")
+                conn.execute(insert(users).values(name=name, created_at=int(time.time()),
+                                                  **values))
+        if password is not None or password_hash is not None or profile.get("active") == 0:
+            self.forget(name)
+
+    def unlock(self, name: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(users).where(users.c.name == name)
+                         .values(failed_logins=0, locked_until=None))
+
+    def forget(self, name: str) -> None:
+        """End every session of ``name`` (password changed, account disabled)."""
+        with self._lock:
+            self._tokens = {t: v for t, v in self._tokens.items() if v[0].name != name}
+
+    def list(self, office: str | None = None) -> list[dict[str, Any]]:
+        q = select(users.c.name, users.c.role, users.c.full_name, users.c.office,
+                   users.c.officer_code, users.c.active, users.c.failed_logins,
+                   users.c.locked_until).order_by(users.c.name)
+        if office is not None:
+            q = q.where(users.c.office == office)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def find(self, name: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
+        return dict(row) if row else None
+
+    def change_password(self, name: str, old: str, new: str) -> None:
+        row = self.find(name)
+        if row is None or not check_password(old, row["password_hash"]):
+            raise StoreError("forbidden", "Mật khẩu hiện tại không đúng.")
+        if len(new) < 8 or len(new.encode()) > 72:
+            raise StoreError("bad_request", "Mật khẩu mới cần từ 8 đến 72 ký tự.")
+        with self.engine.begin() as conn:
+            conn.execute(update(users).where(users.c.name == name)
+                         .values(password_hash=hash_password(new)))
+        self.forget(name)
 
     def count(self) -> int:
         with self.engine.connect() as conn:
             return len(conn.execute(select(users.c.name)).all())
 
     def login(self, name: str, password: str) -> tuple[str, Principal] | None:
+        """A session token, or None for a wrong name or password; Locked while the account
+        is locked (even with the right password: guessing must not go on)."""
         name = clean(name)[:80]
+        wall = int(time.time())
         with self.engine.connect() as conn:
-            row = conn.execute(select(users.c.password_hash, users.c.role)
-                               .where(users.c.name == name)).first()
-        ok = check_password(password, row[0] if row else _DUMMY_HASH)
-        if row is None or not ok:
+            row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
+        ok = check_password(password, row["password_hash"] if row else _DUMMY_HASH)
+        if row is None:
             return None
-        who = Principal(name, row[1])
+        if row["locked_until"] is not None and row["locked_until"] > wall:
+            raise Locked("locked", "Tài khoản đang bị khoá tạm thời do nhập sai mật khẩu nhiều "
+                                   "lần; hãy thử lại sau 15 phút hoặc nhờ quản trị mở khoá.")
+        if not ok or not row["active"]:
+            failed = row["failed_logins"] + 1
+            values: dict[str, Any] = {"failed_logins": failed}
+            if failed >= LOCK_AFTER:
+                values.update(failed_logins=0, locked_until=wall + LOCK_S)
+            with self.engine.begin() as conn:
+                conn.execute(update(users).where(users.c.name == name).values(**values))
+            return None
+        if row["failed_logins"] or row["locked_until"]:
+            with self.engine.begin() as conn:
+                conn.execute(update(users).where(users.c.name == name)
+                             .values(failed_logins=0, locked_until=None))
+        office = row["office"] or (None if row["role"] == "admin" else self.default_office)
+        who = Principal(name, row["role"], office, row["full_name"], row["officer_code"])
         token = secrets.token_urlsafe(32)
         with self._lock:
             now = self._now()

@@ -67,7 +67,8 @@ class StoreUnit:
         self._http_thread = threading.Thread(target=self._server.run, name="store-http",
                                              daemon=True)
         self._http_thread.start()
-        log.info("store HTTP API on http://%s:%d/docs", s.http_host, s.http_port)
+        log.info("reception desk on http://%s:%d/ (API docs at /docs)", s.http_host,
+                 s.http_port)
 
     def stop(self) -> None:
         if self._server is not None:
@@ -93,8 +94,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database", metavar="URL", help="database URL (overrides the file)")
     parser.add_argument("--no-http", action="store_true", help="do not serve the HTTP API")
     parser.add_argument("--set-user", metavar="NAME:ROLE",
-                        help="create or update a staff account (password read from stdin), "
-                             "then exit")
+                        help="create or update an account, ROLE one of staff, processor, "
+                             "leader, admin (password read from stdin), then exit; day-to-day "
+                             "accounts are managed on the desk's /admin/users page")
 
 
 def run(args: argparse.Namespace) -> int:

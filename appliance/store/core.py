@@ -15,8 +15,11 @@ from appliance.store import db
 from appliance.store.auth import Users
 from appliance.store.calendar import WorkCalendar, load_calendar
 from appliance.store.catalogue import Catalogue, sample_catalogue
+from appliance.store.desk import Desk
 from appliance.store.dossiers import Dossiers, DossierSettings
+from appliance.store.offices import Offices
 from appliance.store.transfer import import_procedures
+from appliance.store.worklist import Worklist
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,9 @@ class Store:
     catalogue: Catalogue
     dossiers: Dossiers
     users: Users
+    offices: Offices
+    desk: Desk
+    worklist: Worklist
 
     def close(self) -> None:
         if self.dossiers.reader is not self.engine:
@@ -53,12 +59,15 @@ def open_store(settings: StoreSection, *, data_path: Path, base_dir: Path,
     engine = db.make_engine(url or database_url(settings, data_path))
     db.migrate(engine)
     catalogue = Catalogue(engine)
+    dossiers_ = Dossiers(engine, cal, clock, DossierSettings(settings.agency_code,
+                                                             settings.code_format))
     store = Store(
         settings=settings, engine=engine, calendar=cal, catalogue=catalogue,
-        dossiers=Dossiers(engine, cal, clock, DossierSettings(settings.agency_code,
-                                                              settings.code_format)),
-        users=Users(engine, settings.token_ttl_s),
+        dossiers=dossiers_,
+        users=Users(engine, settings.token_ttl_s, default_office=settings.agency_code),
+        offices=Offices(engine, settings), desk=Desk(dossiers_), worklist=Worklist(dossiers_),
     )
+    store.offices.adopt()
     if settings.seed_sample_catalogue and catalogue.count == 0:
         added, _ = import_procedures(engine, sample_catalogue())
         catalogue.invalidate()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.engine import Engine
 from appliance.errors import StorageError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0002"
+HEAD = "0003"
 
 
 def sqlite_url(path: Path) -> str:
@@ -72,6 +73,9 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (Alembic), inside one transaction."""
     from alembic import command
 
+    # Alembic says "Context impl ...", "Will assume ..." and each step at INFO on every
+    # start of every store command: only its warnings are worth a line
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         with engine.begin() as conn:
             command.upgrade(_alembic_config(conn), revision)

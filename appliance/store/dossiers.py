@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, RowMapping
 
@@ -22,7 +22,7 @@ from appliance.store.errors import StoreError
 from appliance.store.models import DossierIn, DossierUpdate, StageMove
 from appliance.store.schema import dossiers, history, procedures, sequences
 from appliance.store.stages import LABELS, OPEN, Progress, completed_at, move
-from appliance.store.text import clean, mask_name
+from appliance.store.text import clean, fold, mask_name
 
 
 def ep(when: datetime) -> int:
@@ -54,7 +54,9 @@ class Dossiers:
             select(d.code, d.secret, d.procedure_code, d.applicant_name, d.received_at,
                    d.due_at, d.stage, d.ready_at, d.finished_at, d.missing, d.pickup_counter,
                    procedures.c.name.label("procedure_name"), history.c.at.label("h_at"),
-                   history.c.stage.label("h_stage"), history.c.note.label("h_note"))
+                   history.c.stage.label("h_stage"),
+                   # notes are internal unless the officer marked one public
+                   case((history.c.public == 1, history.c.note), else_="").label("h_note"))
             .join(procedures, procedures.c.code == d.procedure_code)
             .outerjoin(history, history.c.dossier_id == d.id)
             .where(d.code == bindparam("code"), d.secret == bindparam("secret"))
@@ -75,10 +77,14 @@ class Dossiers:
             listener()
 
     # ---- writes --------------------------------------------------------------------
-    def _next_seq(self, conn: Connection, day: date) -> int:
+    def _next_seq(self, conn: Connection, day: date, agency: str | None = None,
+                  key: str | None = None) -> int:
+        """The next number of a sequence: the daily one of an agency, or another ``key``
+        (e.g. the tracking book's yearly entry number)."""
         ins = (postgresql.insert(sequences) if conn.dialect.name == "postgresql"
                else sqlite.insert(sequences))
-        stmt = ins.values(agency=self.settings.agency, day=day.strftime("%Y%m%d"), last=1)
+        stmt = ins.values(agency=agency or self.settings.agency,
+                          day=key or day.strftime("%Y%m%d"), last=1)
         stmt = stmt.on_conflict_do_update(index_elements=["agency", "day"],
                                           set_={"last": sequences.c.last + 1})
         return int(conn.execute(stmt.returning(sequences.c.last)).scalar_one())
@@ -91,34 +97,63 @@ class Dossiers:
             raise StoreError("bad_request", f"procedure_code: no procedure {code!r}")
         return row
 
-    def create(self, d: DossierIn, by_user: str) -> dict[str, Any]:
+    def received_time(self, given: datetime | None, reason: str) -> datetime:
+        """``received_at`` is the server's clock. A correction (an admin's, checked by the
+        caller) needs a reason and never lies in the future."""
         now = self.clock.now()
-        received = d.received_at or now
-        if received.tzinfo is None:
-            raise StoreError("bad_request", "received_at: needs a UTC offset")
+        if given is None:
+            return now
+        if given.tzinfo is None:
+            raise StoreError("bad_request", "received_at: cần múi giờ (needs a UTC offset)")
+        if not reason.strip():
+            raise StoreError("bad_request", "received_at: chỉ quản trị được sửa thời gian tiếp "
+                                            "nhận, và phải ghi lý do (needs a reason)")
+        if given > now:
+            raise StoreError("bad_request", "received_at: không được ở tương lai "
+                                            "(may not lie in the future)")
+        return given
+
+    def allocate_code(self, conn: Connection, agency: str, day: date) -> str:
+        for _ in range(100):
+            code = self.settings.code_format.format(agency=agency, date=day,
+                                                    seq=self._next_seq(conn, day, agency))
+            taken = conn.execute(select(dossiers.c.id).where(dossiers.c.code == code)).first()
+            if taken is None:
+                return code
+        raise StoreError("conflict", "Hết số hồ sơ trong ngày (no free dossier code for today)")
+
+    def insert_new(self, conn: Connection, values: dict[str, Any], by_user: str,
+                   received: datetime, note: str = "") -> tuple[int, str]:
+        """Insert a received dossier (``values``: its columns besides code, times and stage)
+        and its first history row, in ``conn``; returns (id, code)."""
+        proc = self._procedure(conn, values["procedure_code"])
+        office = values.setdefault("office", self.settings.agency)
+        due = self.cal.due_at(received, int(proc["processing_days"]))
+        day = self.cal.local(received).date()
+        code = self.allocate_code(conn, office, day)
+        values["search_text"] = fold(" ".join([
+            code, values["applicant_name"], values.get("applicant_phone", ""),
+            values.get("applicant_id", ""), values.get("applicant_email", "")]))
+        values["applicant_fold"] = fold(values["applicant_name"])[:200]
+        values["book_entry"] = self._next_seq(conn, day, office, f"Y{day.year}")
+        did = conn.execute(insert(dossiers).values(
+            code=code, secret=new_secret(), received_at=ep(received), due_at=ep(due),
+            stage="received", received_by=by_user, note=note,
+            updated_at=ep(self.clock.now()), **values).returning(dossiers.c.id)).scalar_one()
+        conn.execute(insert(history).values(
+            dossier_id=did, at=ep(received), from_stage=None, stage="received",
+            action="received", by_user=by_user, due_at=ep(due), note=note))
+        return int(did), code
+
+    def create(self, d: DossierIn, by_user: str, office: str | None = None) -> dict[str, Any]:
+        received = self.received_time(d.received_at, d.received_at_reason)
         with self.write_lock, self.engine.begin() as conn:
-            proc = self._procedure(conn, d.procedure_code)
-            due = self.cal.due_at(received, int(proc["processing_days"]))
-            day = self.cal.local(received).date()
-            for _ in range(100):
-                code = self.settings.code_format.format(agency=self.settings.agency, date=day,
-                                                        seq=self._next_seq(conn, day))
-                taken = conn.execute(select(dossiers.c.id).where(dossiers.c.code == code)).first()
-                if taken is None:
-                    break
-            else:
-                raise StoreError("conflict", "no free dossier code for today")
-            did = conn.execute(insert(dossiers).values(
-                code=code, secret=new_secret(), procedure_code=proc["code"],
-                applicant_name=d.applicant_name, applicant_phone=d.applicant_phone,
-                applicant_address=d.applicant_address, received_at=ep(received),
-                due_at=ep(due), stage="received", missing=json.dumps(d.missing,
-                                                                   ensure_ascii=False),
-                received_by=by_user, note=d.note, updated_at=ep(now),
-            ).returning(dossiers.c.id)).scalar_one()
-            conn.execute(insert(history).values(
-                dossier_id=did, at=ep(received), from_stage=None, stage="received",
-                by_user=by_user, due_at=ep(due), note=d.note))
+            _, code = self.insert_new(conn, {
+                "procedure_code": d.procedure_code, "applicant_name": d.applicant_name,
+                "applicant_phone": d.applicant_phone,
+                "applicant_address": d.applicant_address,
+                "missing": json.dumps(d.missing, ensure_ascii=False),
+                "office": office or self.settings.agency}, by_user, received, d.note)
         self._changed()
         result = self.get(code)
         assert result is not None
@@ -160,7 +195,7 @@ class Dossiers:
             conn.execute(insert(history).values(
                 dossier_id=row["id"], at=ep(now), from_stage=before.stage, stage=after.stage,
                 by_user=by_user, to_user=m.to_user, due_at=ep(after.due_at), result=result,
-                note=m.note))
+                note=m.note, public=int(m.public), action=m.stage))
         self._changed()
         out = self.get(code)
         assert out is not None
@@ -189,7 +224,7 @@ class Dossiers:
 
     def _status(self, row: RowMapping, now: datetime) -> tuple[str | None, str | None]:
         p = self._progress(row)
-        if p.stage in ("refused", "withdrawn"):
+        if p.stage in ("refused", "stopped", "withdrawn"):
             return None, None
         t = timing(p.due_at, completed_at(p), now, self.cal)
         return ("on_time" if t == "not_yet_due" else t), t
@@ -201,11 +236,12 @@ class Dossiers:
         for h in rows:
             item: dict[str, Any] = {"at": rfc3339(self._dt(h["at"])),
                                     "stage": h["stage"], "stage_label": LABELS[h["stage"]],
-                                    "note": h["note"]}
+                                    "note": h["note"] if private or h["public"] else ""}
             if private:
                 item.update(from_stage=h["from_stage"], by=h["by_user"], to=h["to_user"],
                             due_at=self._iso(h["due_at"]),
-                            result=h["result"])
+                            result=h["result"], action=h["action"], to_unit=h["to_unit"],
+                            public=bool(h["public"]))
             out.append(item)
         return out
 
@@ -233,7 +269,15 @@ class Dossiers:
                         applicant_address=row["applicant_address"],
                         received_by=row["received_by"], note=row["note"],
                         ready_at=self._iso(row["ready_at"]),
-                        finished_at=self._iso(row["finished_at"]))
+                        finished_at=self._iso(row["finished_at"]),
+                        office=row["office"], applicant_id=row["applicant_id"],
+                        applicant_email=row["applicant_email"], channel=row["channel"],
+                        sets=row["sets"], fee_due=row["fee_due"], fee_paid=row["fee_paid"],
+                        return_method=row["return_method"],
+                        return_address=row["return_address"],
+                        documents=json.loads(row["documents"]),
+                        book_entry=row["book_entry"], holder=row["holder"],
+                        step_due=self._iso(row["step_due"]))
         return view
 
     def _select(self) -> Any:
@@ -310,16 +354,19 @@ class Dossiers:
                 }
 
     # ---- the lobby board -----------------------------------------------------------
-    def _figures(self, conn: Connection, t0: int, t1: int, now: int) -> dict[str, int]:
+    def _figures(self, conn: Connection, t0: int, t1: int, now: int,
+                 office: str | None = None) -> dict[str, int]:
         d = dossiers.c
+        mine = [d.office == office] if office is not None else []
         received = conn.execute(select(func.count()).where(
-            d.received_at >= t0, d.received_at < t1)).scalar_one()
+            d.received_at >= t0, d.received_at < t1, *mine)).scalar_one()
         in_progress = conn.execute(select(func.count()).where(
-            d.stage.in_(sorted(OPEN)), d.received_at < t1)).scalar_one()
+            d.stage.in_(sorted(OPEN)), d.received_at < t1, *mine)).scalar_one()
         overdue = conn.execute(select(func.count()).where(
-            d.stage.in_(sorted(OPEN)), d.due_at < now, d.received_at < t1)).scalar_one()
+            d.stage.in_(sorted(OPEN)), d.due_at < now, d.received_at < t1, *mine)).scalar_one()
         rows = conn.execute(select(d.ready_at, d.due_at).where(
-            and_(d.stage.in_(["ready", "returned"]), d.ready_at >= t0, d.ready_at < t1)))
+            and_(d.stage.in_(["ready", "returned"]), d.ready_at >= t0, d.ready_at < t1,
+                 *mine)))
         counts = {"early": 0, "on_time": 0, "late": 0}
         for ready_at, due_at in rows:
             due = self._dt(due_at)
@@ -329,7 +376,8 @@ class Dossiers:
                 "returned_early": early, "returned_on_time": on_time, "returned_late": late,
                 "overdue": int(overdue)}
 
-    def board(self, ready_limit: int = 30) -> dict[str, Any]:
+    def board(self, ready_limit: int = 30, office: str | None = None) -> dict[str, Any]:
+        """The lobby board's figures: of one office (agency code), or of the whole store."""
         now = self.clock.now()
         local = self.cal.local(now)
         day0 = datetime.combine(local.date(), datetime.min.time(), self.cal.tz)  # type: ignore[arg-type]
@@ -340,10 +388,12 @@ class Dossiers:
                 select(dossiers.c.code, dossiers.c.applicant_name, dossiers.c.pickup_counter,
                        procedures.c.name)
                 .join(procedures, procedures.c.code == dossiers.c.procedure_code)
-                .where(dossiers.c.stage == "ready")
+                .where(dossiers.c.stage == "ready",
+                       *([dossiers.c.office == office] if office is not None else []))
                 .order_by(dossiers.c.ready_at.desc()).limit(ready_limit)).all()
-            today = self._figures(conn, ep(day0), ep(day0 + timedelta(days=1)), ep(now))
-            month = self._figures(conn, ep(month0), ep(month1), ep(now))
+            today = self._figures(conn, ep(day0), ep(day0 + timedelta(days=1)), ep(now),
+                                  office)
+            month = self._figures(conn, ep(month0), ep(month1), ep(now), office)
         return {
             "v": 1, "at": rfc3339(now),
             "ready": [{"code": c, "applicant": mask_name(n), "procedure": p, "counter": k}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -53,9 +53,34 @@ class DossierIn(_In):
     applicant_name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(checked)]
     applicant_phone: Phone = ""
     applicant_address: Text = ""
+    # the server's clock unless an admin corrects it, with a reason (recorded in the audit)
     received_at: datetime | None = None
+    received_at_reason: ShortText = ""
     missing: list[ShortText] = Field(default=[], max_length=50)
     note: Text = ""
+
+
+class DeskDossierIn(_In):
+    """A dossier received at the desk: every field of the receipt (Mẫu 01)."""
+
+    procedure_code: ProcCode
+    applicant_name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(checked)]
+    # số định danh cá nhân (CCCD): 12 digits; empty when the applicant is an organisation
+    applicant_id: Annotated[str, Field(pattern=r"^([0-9]{12})?$")] = ""
+    applicant_phone: Phone = ""
+    applicant_email: Annotated[str, Field(max_length=200,
+                                          pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$")] = ""
+    applicant_address: Text = ""
+    channel: Literal["counter", "online", "post"] = "counter"
+    sets: int = Field(default=1, ge=1, le=20)
+    documents: list[Document] = Field(default=[], max_length=100)
+    fee_due: int = Field(default=0, ge=0, le=10_000_000_000)
+    fee_paid: int = Field(default=0, ge=0, le=10_000_000_000)
+    return_method: Literal["counter", "post"] = "counter"
+    return_address: Text = ""
+    note: Text = ""
+    received_at: datetime | None = None
+    received_at_reason: ShortText = ""
 
 
 class DossierUpdate(_In):
@@ -71,6 +96,7 @@ class DossierUpdate(_In):
 class StageMove(_In):
     stage: StageName
     note: Text = ""
+    public: bool = False  # may the note be shown on the kiosk and the public lookup?
     to_user: Annotated[str, Field(max_length=80), AfterValidator(checked)] = ""
     missing: list[ShortText] | None = Field(default=None, max_length=50)
     pickup_counter: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")] | None = None

@@ -88,8 +88,6 @@ def render_receipt(dossier: dict[str, Any], procedure: dict[str, Any] | None,
                    header: Header) -> Image.Image:
     """The receipt of a dossier (the staff view from the store, with name and secret)."""
     import qrcode
-    from barcode import Code128
-    from barcode.writer import ImageWriter
 
     code, secret = dossier["code"], dossier["secret"]
     payload = scan_text(code, secret, header.lookup_url)
@@ -136,20 +134,30 @@ def render_receipt(dossier: dict[str, Any], procedure: dict[str, Any] | None,
     qr.make(fit=True)
     qr_img = qr.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
     page.img.paste(qr_img, (MARGIN, page.y))
-    bar = Code128(f"{code}/{secret}", writer=ImageWriter()).render(
-        {"module_width": 0.3, "module_height": 14.0, "quiet_zone": 6.0, "dpi": 150,
-         "write_text": False})
-    bx = MARGIN + qr_img.width + 40
-    bar = bar.convert("RGB")
-    if bx + bar.width > WIDTH - MARGIN // 3:
-        bar = bar.resize((WIDTH - MARGIN // 3 - bx, bar.height), Image.Resampling.NEAREST)
-    page.img.paste(bar, (bx, page.y + (qr_img.height - bar.height) // 2))
-    page.y += qr_img.height + 30
+    page.y += qr_img.height + 10
+    bar = code128_image(f"{code}/{secret}", module_px=2, height_px=90)
+    page.img.paste(bar, (MARGIN + (WIDTH - 2 * MARGIN - bar.width) // 2, page.y))
+    page.y += bar.height + 30
     left = page.column(MARGIN, half, [("NGƯỜI NỘP HỒ SƠ", True), ("(Ký và ghi rõ họ tên)", False)])
     right = page.column(MARGIN + half, half, [("NGƯỜI TIẾP NHẬN HỒ SƠ", True),
                                               ("(Ký và ghi rõ họ tên)", False)])
     page.y = max(left, right)
     return page.img
+
+
+def code128_image(text: str, module_px: int, height_px: int, quiet: int = 10) -> Image.Image:
+    """A Code 128 whose every bar and space is a whole number of pixels (``module_px`` per
+    module): a resized barcode has uneven bars that readers reject."""
+    from barcode import Code128
+
+    modules = Code128(text).build()[0]
+    img = Image.new("RGB", ((len(modules) + 2 * quiet) * module_px, height_px), "white")
+    draw = ImageDraw.Draw(img)
+    for i, m in enumerate(modules):
+        if m == "1":
+            x = (quiet + i) * module_px
+            draw.rectangle((x, 0, x + module_px - 1, height_px - 1), fill="black")
+    return img
 
 
 def save_receipt(img: Image.Image, path: Path) -> None:

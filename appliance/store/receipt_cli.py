@@ -37,10 +37,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"motcua receipt: no dossier {args.code!r}", file=sys.stderr)
             return 1
         procedure = store.catalogue.get(dossier["procedure"]["code"])
-        img = render_receipt(dossier, procedure, Header(settings.agency_name,
-                                                        settings.office_name,
-                                                        settings.lookup_url))
-        save_receipt(img, out)
+        if out.suffix.lower() == ".pdf":
+            # the legal form (Mẫu 01, two copies), as the desk prints it
+            from appliance.store.forms.receipt import receipt_pdf
+            from appliance.store.web.printing import context
+
+            out.write_bytes(receipt_pdf(context(store, dossier)))
+        else:
+            img = render_receipt(dossier, procedure, Header(settings.agency_name,
+                                                            settings.office_name,
+                                                            settings.lookup_url))
+            save_receipt(img, out)
     finally:
         store.close()
     print(f"receipt of {dossier['code']} written to {out}")

@@ -65,8 +65,34 @@ dossiers = Table(
     Column("received_by", String(80), nullable=False, server_default=""),
     Column("note", Text, nullable=False, server_default=""),
     Column("updated_at", BigInteger, nullable=False),
+    # the desk (migration 0003): the office (agency code) the dossier belongs to, the rest
+    # of the receipt's fields, who holds it now, and folded text for accent-blind search
+    Column("office", String(40), nullable=False, server_default=""),
+    Column("applicant_id", String(12), nullable=False, server_default=""),
+    Column("applicant_email", String(200), nullable=False, server_default=""),
+    Column("channel", String(16), nullable=False, server_default="counter"),
+    Column("sets", Integer, nullable=False, server_default="1"),
+    Column("fee_due", BigInteger, nullable=False, server_default="0"),
+    Column("fee_paid", BigInteger, nullable=False, server_default="0"),
+    Column("return_method", String(16), nullable=False, server_default="counter"),
+    Column("return_address", Text, nullable=False, server_default=""),
+    Column("documents", Text, nullable=False, server_default="[]"),
+    Column("book_entry", Integer, nullable=True),
+    Column("holder", String(200), nullable=False, server_default=""),
+    Column("step_due", BigInteger, nullable=True),
+    Column("search_text", Text, nullable=False, server_default=""),
+    # the applicant's name folded ("nguyen thi anh tuyet"): an indexed prefix search
+    Column("applicant_fold", String(200), nullable=False, server_default=""),
 )
 Index("ix_dossiers_stage_ready", dossiers.c.stage, dossiers.c.ready_at)
+Index("ix_dossiers_office_received", dossiers.c.office, dossiers.c.received_at)
+# worklists walk an office's dossiers in due order and stop at the page's LIMIT
+Index("ix_dossiers_office_due", dossiers.c.office, dossiers.c.due_at, dossiers.c.stage)
+Index("ix_dossiers_office_stage_ready", dossiers.c.office, dossiers.c.stage, dossiers.c.ready_at)
+Index("ix_dossiers_office_name", dossiers.c.office, dossiers.c.applicant_fold)
+Index("ix_dossiers_office_holder", dossiers.c.office, dossiers.c.holder, dossiers.c.stage)
+Index("ix_dossiers_applicant_id", dossiers.c.applicant_id)
+Index("ix_dossiers_phone", dossiers.c.applicant_phone)
 Index("ix_dossiers_received", dossiers.c.received_at)
 Index("ix_dossiers_finished", dossiers.c.finished_at)
 
@@ -85,6 +111,11 @@ history = Table(
     Column("due_at", BigInteger, nullable=True),
     Column("result", String(16), nullable=True),
     Column("note", Text, nullable=False, server_default=""),
+    # the desk: what was done (handover, supplement, extend, ...), to which department or
+    # agency, whether the note may be shown to the public (notes are internal by default)
+    Column("action", String(32), nullable=False, server_default=""),
+    Column("to_unit", Text, nullable=False, server_default=""),
+    Column("public", Integer, nullable=False, server_default="0"),
 )
 Index("ix_history_dossier", history.c.dossier_id, history.c.id)
 
@@ -103,4 +134,35 @@ users = Table(
     Column("password_hash", String(100), nullable=False),
     Column("role", String(16), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # the desk: full name printed on forms, office, keypad officer code, lock-out
+    Column("full_name", Text, nullable=False, server_default=""),
+    Column("office", String(40), nullable=True),
+    Column("officer_code", String(16), nullable=False, server_default=""),
+    Column("active", Integer, nullable=False, server_default="1"),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", BigInteger, nullable=True),
 )
+
+offices = Table(
+    "offices",
+    metadata,
+    Column("code", String(40), primary_key=True),  # the agency's electronic identifier code
+    Column("name", Text, nullable=False),  # e.g. Trung tâm Phục vụ hành chính công phường X
+    Column("agency_name", Text, nullable=False, server_default=""),  # e.g. UBND phường X
+    Column("place", Text, nullable=False, server_default=""),  # e.g. Phường X (date line)
+    Column("created_at", BigInteger, nullable=False),
+)
+
+audit = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("office", String(40), nullable=False, server_default=""),
+    Column("by_user", String(80), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("target", String(80), nullable=False, server_default=""),
+    Column("detail", Text, nullable=False, server_default=""),
+)
+Index("ix_audit_office_id", audit.c.office, audit.c.id)
