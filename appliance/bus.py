@@ -269,6 +269,10 @@ class Bus:
     def set_status(self, state: str, **fields: Any) -> None:
         """Retained unit status: ready / alert (with reasons) / stopped; lost is the will."""
         self._status = {"state": state, **fields}
+        if self.connect_problem is not None and not self._connected.is_set():
+            # what the unit cannot tell the broker, it still tells whoever looks locally
+            self._status["reasons"] = [*fields.get("reasons", []), self.connect_problem]
+            self._status["state"] = "alert"
         if self._connected.is_set():
             self._publish_status()
 
