@@ -25,6 +25,7 @@ from appliance.config.base import BrokerConfig
 from appliance.contract import VERSION, Topics, decode, encode
 from appliance.errors import ContractError, NotConnected, RequestTimeout
 from appliance.mqtt_properties import PublishProperties
+from appliance.tlscheck import tls_problem
 
 log = logging.getLogger(__name__)
 
@@ -268,6 +269,10 @@ class Bus:
     def set_status(self, state: str, **fields: Any) -> None:
         """Retained unit status: ready / alert (with reasons) / stopped; lost is the will."""
         self._status = {"state": state, **fields}
+        if self.connect_problem is not None and not self._connected.is_set():
+            # what the unit cannot tell the broker, it still tells whoever looks locally
+            self._status["reasons"] = [*fields.get("reasons", []), self.connect_problem]
+            self._status["state"] = "alert"
         if self._connected.is_set():
             self._publish_status()
 
@@ -371,18 +376,9 @@ class Bus:
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
         # paho's own thread does not say why; a TLS fault (wrong CA, wrong name) would
         # otherwise be retried forever in silence, so look once ourselves
-        if not self._broker.tls:
-            return
-        ctx = ssl.create_default_context(cafile=self._broker.ca_file)
-        try:
-            addr = (self._broker.host, self._broker.port)
-            with socket.create_connection(addr, timeout=3) as raw, \
-                    ctx.wrap_socket(raw, server_hostname=self._broker.host):
-                pass
-        except ssl.SSLError as exc:
-            self._problem(f"TLS with the broker {self._broker.url} failed: {exc}")
-        except OSError:
-            pass  # not reachable at all: that is not a TLS problem
+        problem = tls_problem(self._broker)
+        if problem is not None:
+            self._problem(problem)
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any,
                       properties: Any) -> None:

@@ -206,3 +206,24 @@ def test_motcua_status_logs_in_and_says_not_authorised(site_broker: Site) -> Non
         assert run.returncode == 2 and "not authorised" in run.stderr
     finally:
         disp.stop()
+
+
+def test_a_hub_given_the_wrong_ca_says_so(site_broker: Site, demo_site: Path,
+                                          tmp_path: Path) -> None:
+    from appliance.clock import OffsetClock
+    from appliance.sitebroker import make_certificates
+
+    other = tmp_path / "other-ca"
+    other.mkdir()
+    make_certificates(other, ["localhost"], [])
+    config = load_unit_config(demo_site / "hub.toml")
+    config = config.model_copy(update={"broker": site_broker.login("hub", ca=other / "ca.crt")})
+    hub = build_hub(config, clock=OffsetClock(OPENING))
+    hub.start()  # the hub's worker runs its own network loop: a different path from units'
+    try:
+        assert poll(lambda: hub.bus.connect_problem is not None, 15)
+        assert "TLS" in (hub.bus.connect_problem or "") and not hub.bus.connected
+        assert hub.bus.status["state"] == "alert"
+        assert hub.service.alive
+    finally:
+        hub.stop()

@@ -5,6 +5,7 @@ be given twice; and the reply memory stays in its bound."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -148,6 +149,8 @@ def test_failed_commit_forgets_the_batch(offline_hub: Hub,
 
 def _can_mount_tmpfs(where: Path) -> bool:
     where.mkdir(parents=True, exist_ok=True)
+    if shutil.which("mount") is None:
+        return False
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(where)],
                           capture_output=True)
     return done.returncode == 0
@@ -207,6 +210,14 @@ def test_disk_full_on_tmpfs(broker: MosquittoBroker, demo_site: Path, clock: Off
     if not _can_mount_tmpfs(data):
         pytest.skip("cannot mount a tmpfs here (not root): test_failed_commit_forgets_the_"
                     "batch covers a failing commit with a fault-injecting store")
+    try:
+        _fill_and_heal(demo_site, broker, clock, make_bus, data)
+    finally:
+        subprocess.run(["umount", "-l", str(data)], check=False)
+
+
+def _fill_and_heal(demo_site: Path, broker: MosquittoBroker, clock: OffsetClock,
+                   make_bus: Callable[..., Bus], data: Path) -> None:
     hub = _hub(demo_site, broker, clock, data)
     hub.start()
     try:
@@ -241,7 +252,6 @@ def test_disk_full_on_tmpfs(broker: MosquittoBroker, demo_site: Path, clock: Off
     finally:
         hub.stop()
     _check_restart(data, acked)
-    subprocess.run(["umount", str(data)], check=False)
 
 
 LOCKER = """

@@ -1,0 +1,23 @@
+"""Why a TLS connection to the broker fails, told in words (paho's own loop only retries)."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+
+from appliance.config.base import BrokerConfig
+
+
+def tls_problem(broker: BrokerConfig) -> str | None:
+    """Why a TLS handshake with ``broker`` fails (wrong CA, wrong name), or None."""
+    if not broker.tls:
+        return None
+    ctx = ssl.create_default_context(cafile=broker.ca_file)
+    try:
+        with socket.create_connection((broker.host, broker.port), timeout=3) as raw, \
+                ctx.wrap_socket(raw, server_hostname=broker.host):
+            return None
+    except ssl.SSLError as exc:
+        return f"TLS with the broker {broker.url} failed: {exc}"
+    except OSError:
+        return None  # not reachable at all: that is not a TLS problem
