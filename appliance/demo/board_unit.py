@@ -87,9 +87,9 @@ def attach(office: Office) -> Callable[[], None]:
 
     def stop() -> None:
         app = holder["app"]
-        if office.headless and app.announcer is not None:
-            # the last calls' WAVs are written before leaving; a live demo that is told to
-            # stop does not finish the sentence it is saying (stop within seconds)
+        if office.headless and not office.interrupted and app.announcer is not None:
+            # a finished run writes the last calls' WAVs before leaving; a demo told to stop
+            # (Ctrl-C, SIGTERM) does not finish what it is saying: it stops within seconds
             app.announcer.wait_idle(15)
         app.request_stop()
         thread.join(timeout=10)

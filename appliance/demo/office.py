@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -62,6 +63,7 @@ class Office:
         self.press_ticket: Callable[[str, bool], str | None] = self._press_direct
         self.counter_action: Callable[..., dict[str, Any] | None] = self._counter_direct
         self.attached: list[str] = []
+        self.interrupted = False  # told to stop (a signal): stop fast, skip the niceties
 
     def unit_config(self, unit: str) -> UnitConfig:
         return load_unit_config(self.site_dir / f"{unit}.toml", broker_url=self.broker_url)
@@ -79,17 +81,22 @@ class Office:
             log.info("demo: %s attached", role)
 
     def stop(self) -> None:
-        for stop in reversed(self._stops):
+        for role, stop in reversed(list(zip(self.attached, self._stops, strict=False))):
+            began = time.monotonic()
             try:
                 stop()
             except Exception:  # stopping must go on for the others; the error is logged
                 log.exception("demo: a unit failed to stop")
+            log.debug("demo: %s stopped in %.2f s", role, time.monotonic() - began)
+        began = time.monotonic()
         for bus in self._buses.values():
             bus.stop()
         if self.hub is not None:
             self.hub.stop()
+        log.debug("demo: hub stopped in %.2f s", time.monotonic() - began)
         if self._broker is not None:
             self._broker.stop()
+        log.debug("demo: broker stopped in %.2f s", time.monotonic() - began)
 
     # ---- default hooks: the units' requests without their hardware -----------------
     def bus_for(self, unit: str, role: str) -> Bus:
