@@ -24,7 +24,7 @@ from appliance.config.site import SiteConfig
 from appliance.contract import Topics, decode, error_reply, ok_reply
 from appliance.core.engine import QueueEngine
 from appliance.core.model import Outcome
-from appliance.core.snapshot import counter_state, queue_state, site_info
+from appliance.core.snapshot import counter_state, queue_state, site_info, site_units
 from appliance.errors import ContractError, StorageError
 from appliance.hub.store import HubStore
 
@@ -206,6 +206,7 @@ class HubService:
 
     def _publish_retained(self, now: datetime) -> None:
         self.bus.publish(self.topics.site_info, site_info(self.site), retain=True)
+        self.bus.publish(self.topics.site_units, site_units(self.site, self.bus.unit), retain=True)
         self.bus.publish(self.topics.queue_state, queue_state(self.engine, now), retain=True)
         for cid in self.engine.state.counters:
             self.bus.publish(self.topics.counter_state(cid), counter_state(self.engine, cid),

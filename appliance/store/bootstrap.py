@@ -12,6 +12,7 @@ from appliance.bus import Bus
 from appliance.clock import Clock, SystemClock
 from appliance.config import UnitConfig
 from appliance.config.store import StoreSection
+from appliance.health import attach_health
 from appliance.runtime import add_common_arguments, load_from_args, wait_for_signal
 from appliance.store.core import Store, open_store
 from appliance.store.service import StoreService
@@ -34,6 +35,7 @@ class StoreUnit:
                                        url=database_url)
         self.bus = Bus(site=config.site, unit=config.unit, role="store", broker=config.broker,
                        clock=self.clock, status_interval_s=config.status_interval_s)
+        attach_health(self.bus, config.data_path)
         self.service = StoreService(self.bus, self.store)
         self.http_enabled = settings.http_enabled if http is None else http
         self._server: Any = None
