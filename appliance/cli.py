@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "receipt": ("appliance.store.receipt_cli", "render a dossier receipt (PNG or PDF)"),
     "lookup": ("appliance.lookup.bootstrap", "run the touch lookup terminal"),
     "demo": ("appliance.demo.main", "run a whole virtual office"),
+    "care": ("appliance.care.bootstrap", "run the province care server (or: enrol SITE)"),
     "status": ("appliance.monitor", "show every unit's health (exit 1 if any is not ready)"),
 }
 
