@@ -8,7 +8,7 @@ venv="${MOTCUA_VENV:-$here/.venv}"
 
 need_pkgs=(mosquitto mosquitto-clients espeak-ng sox fonts-noto-core fonts-dejavu-core
            python3-venv python3-dev build-essential)
-[ "${1:-}" = "test" ] && need_pkgs+=(postgresql)
+[ "${1:-}" = "test" ] && need_pkgs+=(postgresql chromium)
 
 install_debian_packages() {
   local missing=()

@@ -59,6 +59,7 @@ class WebSection(StrictModel):
     tls_key: str | None = None
     session_secret: str = Field(min_length=16)
     public_url: str | None = None  # how units reach the release downloads (https://...)
+    metrics_token: str | None = None  # a bearer token /metrics asks for, when set
 
 
 class Account(StrictModel):

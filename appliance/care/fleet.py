@@ -101,6 +101,10 @@ class Fleet:
     def status(self, site: str, unit: str, payload: dict[str, Any], now: datetime) -> None:
         with self._lock:
             s = self._site(site)
+            old = s.heard.get(unit)
+            if "health" not in payload and old is not None and "health" in old.status:
+                # a will or a stop carries no facts: keep the last known ones on show
+                payload = {**payload, "health": old.status["health"]}
             s.heard[unit] = Heard(payload, now)
             if payload.get("state") != "lost":  # a will is the broker speaking, not the site
                 s.last_heard = now
