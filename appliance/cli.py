@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lookup": ("appliance.lookup.bootstrap", "run the touch lookup terminal"),
     "demo": ("appliance.demo.main", "run a whole virtual office"),
     "care": ("appliance.care.bootstrap", "run the province care server (or: enrol SITE)"),
+    "update": ("appliance.update.run", "run a role from its release slot, applying updates"),
     "status": ("appliance.monitor", "show every unit's health (exit 1 if any is not ready)"),
 }
 

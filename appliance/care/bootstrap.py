@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -107,6 +109,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     e.add_argument("--site-file", metavar="HUB_TOML", help="the hub's site file (checked)")
     e.add_argument("--card-dir", metavar="DIR", help="where the files go on the site's card "
                    "(default /etc/motcua/care)")
+    sub.add_parser("keygen", help="make the Ed25519 release signing key (DATA/release.key)")
+    r = sub.add_parser("release", help="sign a bundle of wheels and announce it to sites")
+    r.add_argument("bundle", help="a folder with the project's wheels")
+    r.add_argument("--version", required=True)
+    r.add_argument("--site", action="append", default=[],
+                   help="announce to this site only (repeat; default: every site)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,10 +129,39 @@ def run(args: argparse.Namespace) -> int:
         print(f"site {done.site}: card files written to {done.out}")
         print((done.out / "credentials.txt").read_text(), end="")
         return 0
+    if args.care_command in ("keygen", "release"):
+        return _release(config, args)
     server = build_care(config)
     server.start()
     try:
         wait_for_signal()
     finally:
         server.stop()
+    return 0
+
+
+def _release(config: CareConfig, args: argparse.Namespace) -> int:
+    from appliance.care.release import announcement, keygen, make_release, release_topic
+    from appliance.contract import encode
+
+    key = config.data_path / "release.key"
+    if args.care_command == "keygen":
+        keygen(key, config.data_path / "release.pub")
+        print(f"release key written; give every unit {config.data_path / 'release.pub'}")
+        return 0
+    out = make_release(Path(args.bundle), args.version, key, config.data_path / "releases")
+    print(f"release {args.version} signed in {out}")
+    base = config.web.public_url
+    if not base:
+        print("web.public_url is not set: not announced", file=sys.stderr)
+        return 1
+    sites = args.site or sorted(config.sites)
+    link = CareLink(config.broker, Fleet({}, config.thresholds.model()), SystemClock(),
+                    client_id="motcua-care-release")
+    link.start()
+    for site in sites:
+        link.publish(release_topic(site), encode(announcement(args.version, base)), retain=True)
+        print(f"announced to {site}")
+    time.sleep(1.0)  # let the QoS 1 publishes go out before disconnecting
+    link.stop()
     return 0

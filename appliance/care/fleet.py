@@ -46,6 +46,7 @@ class UnitView:
     last_seen: datetime | None
     facts: HealthFacts
     status: dict[str, Any]
+    update: dict[str, Any] | None = None  # the unit's last update report
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class _Site:
     live_since: datetime | None = None  # when the site last came (back) into view
     expected: dict[str, str] = field(default_factory=dict)  # unit -> role
     heard: dict[str, Heard] = field(default_factory=dict)
+    updates: dict[str, dict[str, Any]] = field(default_factory=dict)
     tracks: dict[str, Track] = field(default_factory=dict)
     track: Track | None = None
 
@@ -108,6 +110,11 @@ class Fleet:
             s.heard[unit] = Heard(payload, now)
             if payload.get("state") != "lost":  # a will is the broker speaking, not the site
                 s.last_heard = now
+
+    def update(self, site: str, unit: str, report: dict[str, Any]) -> None:
+        """What the unit's updater said of its last release (kept / update_failed / ...)."""
+        with self._lock:
+            self._site(site).updates[unit] = dict(report)
 
     def forget(self, site: str, unit: str) -> None:
         """An empty retained status: the unit was removed on purpose."""
@@ -195,7 +202,7 @@ class Fleet:
                 state=tr.state if tr else "never_seen", reasons=tr.reasons if tr else (),
                 since=tr.since if tr else None, last_seen=heard.at if heard else None,
                 facts=heard.facts if heard else HealthFacts(),
-                status=dict(heard.status) if heard else {}))
+                status=dict(heard.status) if heard else {}, update=s.updates.get(uid)))
         tr = s.track
         state = tr.state if tr else "never_seen"
         if state == "ready" and any(u.state != "ready" for u in units):

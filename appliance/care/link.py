@@ -19,8 +19,8 @@ from appliance.errors import ContractError
 
 log = logging.getLogger(__name__)
 
-FILTERS = (f"{ROOT}/+/unit/+/status", f"{ROOT}/+/site/units", f"{ROOT}/+/broker/uptime",
-           f"{ROOT}/+/bridge/state")
+FILTERS = (f"{ROOT}/+/unit/+/status", f"{ROOT}/+/unit/+/update", f"{ROOT}/+/site/units",
+           f"{ROOT}/+/broker/uptime", f"{ROOT}/+/bridge/state")
 _DEPTH = len(ROOT.split("/"))
 
 
@@ -80,6 +80,10 @@ class CareLink:
             self.fleet.heard_from(site, now)
         elif kind == "bridge":
             self.fleet.bridge(site, payload.strip() == b"1", now)
+        elif kind == "unit" and len(parts) == _DEPTH + 4 and parts[-1] == "update":
+            body = self._decode(m.topic, payload) if payload else None
+            if body is not None:
+                self.fleet.update(site, parts[_DEPTH + 2], body)
         elif kind == "unit" and len(parts) == _DEPTH + 4:
             if not payload:
                 self.fleet.forget(site, parts[_DEPTH + 2])

@@ -39,6 +39,10 @@ def create_app(care: CareServer) -> FastAPI:
                        session_cookie="motcua_care", same_site="strict",
                        https_only=bool(care.config.web.tls_cert), max_age=12 * 3600)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    # signed releases: open to units (the signature, not the link, is what they trust)
+    releases = care.config.data_path / "releases"
+    releases.mkdir(parents=True, exist_ok=True)
+    app.mount("/releases", StaticFiles(directory=releases), name="releases")
     templates = Jinja2Templates(directory=HERE / "templates")
     accounts = {a.username: a for a in care.config.accounts}
     labels = {s: state_label(s) for s in STATES}
