@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("appliance.demo.main", "run a whole virtual office"),
     "care": ("appliance.care.bootstrap", "run the province care server (or: enrol SITE)"),
     "update": ("appliance.update.run", "run a role from its release slot, applying updates"),
+    "backup": ("appliance.backup.agent", "send copies of a site's databases to the care server"),
+    "restore": ("appliance.care.restore", "put a site's latest database copies onto a card"),
     "status": ("appliance.monitor", "show every unit's health (exit 1 if any is not ready)"),
 }
 

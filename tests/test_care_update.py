@@ -14,24 +14,23 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from appliance.broker import MosquittoBroker, free_port
-from appliance.care.bootstrap import CareServer, build_care
-from appliance.care.enrol import ensure_broker
+from appliance.broker import MosquittoBroker
+from appliance.care.bootstrap import CareServer
 from appliance.care.release import announcement, keygen, make_release
 from appliance.config.base import BrokerConfig
 from appliance.update.bundle import Fetcher, UpdateRefused, download, load_public_key
 from appliance.update.slots import MARKER, Slots
 from appliance.update.updater import Launcher, StatusWatch, Updater, python_command
+from tests import care_fixtures
 from tests.care_helpers import ROOT, SimUnit
-from tests.test_care_live import care_config
 from tests.waiting import poll
 
 GOOD = "import sys\nfrom tests.care_unit import main\nsys.exit(main(sys.argv[1:]))\n"
+care = care_fixtures.care  # the HTTPS care server fixture
 BAD = "import sys\nsys.exit(3)  # this release's role dies at start\n"
 
 
@@ -57,25 +56,6 @@ def make_wheel(folder: Path, version: str, main_src: str) -> Path:
         for path, text in files.items():
             z.writestr(path, text)
     return folder / name
-
-
-@pytest.fixture
-def care(tmp_path: Path) -> Iterator[CareServer]:
-    port = free_port()
-    config = care_config(tmp_path, hook="http://127.0.0.1:9/x", smtp_port=9, web_port=port)
-    pki = config.data_path / "pki"
-    config = config.model_copy(update={"web": config.web.model_copy(update={
-        "tls_cert": str(pki / "server.crt"), "tls_key": str(pki / "server.key"),
-        "public_url": f"https://127.0.0.1:{port}"})})
-    ensure_broker(config)  # the CA and the server certificate the web uses too
-    keygen(config.data_path / "release.key", config.data_path / "release.pub")
-    server = build_care(config)
-    server.start()
-    assert poll(lambda: server.web_started, 10)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _release(care: CareServer, tmp: Path, version: str, src: str) -> dict[str, str]:

@@ -19,6 +19,7 @@ from appliance.care.bridge import (
 )
 from appliance.care.config import CareConfig
 from appliance.care.pki import Authority, new_password
+from appliance.care.vault import save_site_secret
 from appliance.errors import ConfigError
 
 DEFAULT_CARD_DIR = Path("/etc/motcua/care")
@@ -78,6 +79,7 @@ def enrol(config: CareConfig, site: str, out: Path, *, card_dir: Path | None = N
     (out / "ca.crt").write_bytes(auth.ca_cert.read_bytes())
     password = new_password()
     set_password(files.password_file, site, password)
+    save_site_secret(config.data_path, site, password)  # the same password sends backups
     conf = site_bridge_config(site, host=config.care_broker.public_host,
                               port=config.care_broker.public_port, password=password,
                               card_dir=card_dir or DEFAULT_CARD_DIR,

@@ -3,7 +3,9 @@ served from this package; login with accounts and roles; Prometheus ``/metrics``
 
 from __future__ import annotations
 
+import base64
 import hmac
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -18,6 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from appliance.care import metrics
 from appliance.care.config import Account
 from appliance.care.model import STATES
+from appliance.care.vault import BadBackup, Vault, check_site_secret
 from appliance.care.views import age, fact_rows, state_label, week
 
 if TYPE_CHECKING:
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).parent
 HISTORY_ROWS = 50
+_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 # a hash to compare against for an unknown user, so timing does not tell who exists
 _DUMMY_HASH = bcrypt.hashpw(b"-", bcrypt.gensalt(rounds=4))
 
@@ -120,6 +124,28 @@ def create_app(care: CareServer) -> FastAPI:
         history = care.history.changes(site, unit, start)[-HISTORY_ROWS:][::-1]
         return page(request, "unit.html", account, site=view, u=u, facts=fact_rows(u),
                     history=history)
+
+    vault = Vault(care.config.data_path / "backups")
+
+    @app.put("/backup/{site}/{name}", status_code=201)
+    async def backup(request: Request, site: str, name: str, path: str,
+                     taken: str) -> dict[str, str]:
+        # a site sends its own copies only, with the password `enrol` gave it
+        auth = request.headers.get("authorization", "")
+        try:
+            user, _, password = base64.b64decode(auth.removeprefix("Basic ")).decode() \
+                .partition(":")
+        except (ValueError, UnicodeDecodeError):
+            user = password = ""
+        if user != site or not check_site_secret(care.config.data_path, site, password):
+            raise HTTPException(401, "wrong site credentials")
+        if not _IDENT.match(name):
+            raise HTTPException(400, "bad database name")
+        try:
+            stored = vault.put(site, name, path, taken, await request.body())
+        except BadBackup as exc:
+            raise HTTPException(400, str(exc)) from None
+        return {"stored": stored.name}
 
     @app.get("/metrics")
     def prometheus(request: Request) -> Response:
