@@ -91,18 +91,18 @@ def test_dead_hub_rebuilt_from_the_off_site_copy(care: CareServer, broker: Mosqu
     # the hub starts from the copy and goes on numbering after the last restored ticket
     hub = _hub(conf, broker, fresh)
     try:
-        reply: dict = {}
+        last: dict = {}
 
         def issued() -> bool:
-            nonlocal reply
+            nonlocal last
             try:
-                reply = dispenser.request("hub", {"op": "ticket.issue", "service": "A",
+                last = dispenser.request("hub", {"op": "ticket.issue", "service": "A",
                                                   "priority": False}, timeout=2)
             except (RequestTimeout, NotConnected):
                 return False
-            return bool(reply.get("ok"))
+            return bool(last.get("ok"))
         assert poll(issued, 30)
-        assert reply["ticket"]["number"] > max(restored)
+        assert last["ticket"]["number"] > max(restored)
     finally:
         hub.terminate()
         hub.wait(10)
