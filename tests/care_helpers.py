@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -99,11 +100,13 @@ class CuttableLink:
 class WebhookSink:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
+        self.times: list[float] = []  # time.perf_counter() of each call (the benchmark's)
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                sink.times.append(time.perf_counter())
                 sink.calls.append(json.loads(body))
                 self.send_response(204)
                 self.end_headers()
