@@ -127,14 +127,12 @@ def _run(a: argparse.Namespace, tmp: Path, sites: list[str], passwords: dict[str
          hook: WebhookSink) -> None:
     facts = HealthCollector(tmp, clock=SystemClock(), version="0.1.0").facts("counter", {})
     clients: dict[str, mqtt.Client] = {}
-    sent_bytes = [0]
-    lock = threading.Lock()
+    def wire_size(site: str, topic: str, payload: bytes) -> int:
+        # MQTT 5 PUBLISH: fixed header, topic, packet id, properties length, payload
+        return 2 + 2 + len(f"motcua/v1/{site}/{topic}") + 2 + 1 + len(payload)
 
     def publish(site: str, topic: str, payload: bytes, retain: bool = False) -> None:
-        full = f"motcua/v1/{site}/{topic}"
-        with lock:  # MQTT PUBLISH: fixed header, topic, packet id, properties, payload
-            sent_bytes[0] += 2 + 2 + len(full) + 2 + 1 + len(payload)
-        clients[site].publish(full, payload, qos=1, retain=retain)
+        clients[site].publish(f"motcua/v1/{site}/{topic}", payload, qos=1, retain=retain)
 
     t = time.perf_counter()
     for s in sites:
@@ -187,18 +185,23 @@ def _run(a: argparse.Namespace, tmp: Path, sites: list[str], passwords: dict[str
     print(f"care sees all {total} units ready after {time.perf_counter() - t:.1f} s")
 
     # steady state: CPU and memory of the care server, bytes over the bridges
-    c0, b0, t0 = cpu_s(care.pid), sent_bytes[0], time.perf_counter()
+    c0, t0 = cpu_s(care.pid), time.perf_counter()
     time.sleep(a.steady)
-    c1, b1, t1 = cpu_s(care.pid), sent_bytes[0], time.perf_counter()
+    c1, t1 = cpu_s(care.pid), time.perf_counter()
     cpu = (c1 - c0) / (t1 - t0)
     print(f"care server CPU at steady state            {cpu * 100:.1f} % of one core "
           f"({total} units)")
     print(f"care server RSS                            {rss_mb(care.pid):.0f} MB")
-    per_unit_day = (b1 - b0) / (t1 - t0) * 86400 / total
-    tls = 29 * ((b1 - b0) / (t1 - t0) * 86400 / total) / 600  # ~29 B per TLS record
-    print(f"bridge traffic per unit per day            {per_unit_day / 1024:.0f} KiB MQTT "
-          f"(+~{tls / 1024:.0f} KiB TLS framing; statuses every {STATUS_S:.0f} s, "
-          f"heartbeat every {HEARTBEAT_S:.0f} s)")
+    # per unit per day, from the sizes of what a bridge really sends (measured above): its
+    # status every STATUS_S, plus its share of the site's heartbeat; + PUBACK (4 B) and
+    # ~29 B of TLS record framing per message
+    st = wire_size(sites[0], "unit/counter-2/status", status("counter-2", "counter", facts))
+    hb = wire_size(sites[0], "broker/uptime", b"86400 seconds")
+    msgs = 86400 / STATUS_S + 86400 / HEARTBEAT_S / a.units
+    day = 86400 / STATUS_S * st + 86400 / HEARTBEAT_S * hb / a.units + msgs * (4 + 29)
+    print(f"bridge traffic per unit per day            {day / 1024:.0f} KiB ({st} B status "
+          f"every {STATUS_S:.0f} s, {hb} B heartbeat every {HEARTBEAT_S:.0f} s per site; "
+          f"{msgs:.0f} messages)")
 
     # dashboard page time with every unit on it
     jar = http.cookiejar.CookieJar()
