@@ -45,6 +45,23 @@ def test_cooldown() -> None:
     assert not cd.allow(ev("recovery", "ready"), T0 + timedelta(seconds=30))  # nothing open
     assert cd.allow(ev(state="stopped"), T0 + timedelta(seconds=40))  # another state
     assert cd.allow(ev(), T0 + timedelta(seconds=601))
+    # within the cool-down a new reason still gets through, the same one with new numbers not
+    paper = Event("s1", "d", "dispenser", Notice("alert", "alert", ("paper_out",), T0))
+    disk = Event("s1", "d", "dispenser", Notice("alert", "alert", ("disk_low: 9 MB",), T0))
+    disk2 = Event("s1", "d", "dispenser", Notice("alert", "alert", ("disk_low: 8 MB",), T0))
+    assert cd.allow(paper, T0) and cd.allow(disk, T0 + timedelta(seconds=5))
+    assert not cd.allow(disk2, T0 + timedelta(seconds=9))
+
+
+def test_a_failed_update_is_told_once() -> None:
+    fleet = Fleet({"s1": "Một"}, Thresholds())
+    report = {"v": 1, "version": "0.3.0", "state": "update_failed",
+              "reason": "the role exited with code 3 at start"}
+    fleet.update("s1", "counter-1", report, T0)
+    fleet.update("s1", "counter-1", dict(report), T0)  # resent (retained): not again
+    events = [e for e in fleet.evaluate(T0) if e.unit == "counter-1"]
+    assert len(events) == 1 and events[0].notice.reasons[0].startswith("update_failed: 0.3.0")
+    assert not [e for e in fleet.evaluate(T0) if e.unit == "counter-1"]
 
 
 def test_digest_lists_what_needs_care() -> None:

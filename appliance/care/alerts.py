@@ -21,6 +21,7 @@ from typing import Any
 from appliance.care.config import AlertSection
 from appliance.care.fleet import Event, SiteView
 from appliance.care.history import History
+from appliance.care.model import reason_code
 from appliance.clock import rfc3339
 
 log = logging.getLogger(__name__)
@@ -48,12 +49,13 @@ def notice_body(ev: Event, now: datetime) -> dict[str, Any]:
 
 
 class Cooldown:
-    """Per (site, unit, state): at most one alert per ``seconds``; a recovery only for an
-    alert that went out (so a held-back alert never gets a lonely "recovered")."""
+    """Per (site, unit, state, reason codes): at most one alert per ``seconds`` (a flapping
+    unit does not flood; a new reason still gets through); a recovery only for an alert
+    that went out (so a held-back alert never gets a lonely "recovered")."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._last: dict[tuple[str, str, str], datetime] = {}
+        self._last: dict[tuple[str, str, str, frozenset[str]], datetime] = {}
         self._open: set[tuple[str, str]] = set()
 
     def allow(self, ev: Event, now: datetime) -> bool:
@@ -63,7 +65,7 @@ class Cooldown:
                 self._open.discard(who)
                 return True
             return False
-        key = (*who, ev.notice.state)
+        key = (*who, ev.notice.state, frozenset(reason_code(r) for r in ev.notice.reasons))
         last = self._last.get(key)
         if last is not None and (now - last).total_seconds() < self.seconds:
             return False

@@ -87,6 +87,7 @@ class Fleet:
         self.history = history
         self.started = started
         self._sites: dict[str, _Site] = {sid: _Site(name) for sid, name in sites.items()}
+        self._pending: list[Event] = []  # one-off notices (update reports) for the next tick
         self._lock = threading.Lock()
 
     def _site(self, site: str) -> _Site:
@@ -111,10 +112,18 @@ class Fleet:
             if payload.get("state") != "lost":  # a will is the broker speaking, not the site
                 s.last_heard = now
 
-    def update(self, site: str, unit: str, report: dict[str, Any]) -> None:
-        """What the unit's updater said of its last release (kept / update_failed / ...)."""
+    def update(self, site: str, unit: str, report: dict[str, Any], now: datetime) -> None:
+        """What the unit's updater said of its last release (kept / update_failed / ...);
+        a failed or refused release is told once, like any alert."""
         with self._lock:
-            self._site(site).updates[unit] = dict(report)
+            s = self._site(site)
+            old = s.updates.get(unit)
+            s.updates[unit] = dict(report)
+            state = report.get("state")
+            if state in ("update_failed", "update_refused") and old != report:
+                reason = f"{state}: {report.get('version')}: {report.get('reason') or '?'}"
+                self._pending.append(Event(site, unit, self._role(s, unit),
+                                           Notice("alert", "alert", (reason,), now)))
 
     def forget(self, site: str, unit: str) -> None:
         """An empty retained status: the unit was removed on purpose."""
@@ -138,6 +147,7 @@ class Fleet:
     def evaluate(self, now: datetime) -> list[Event]:
         events: list[Event] = []
         with self._lock:
+            events, self._pending = self._pending, []
             for sid, s in self._sites.items():
                 live = site_live(s.last_heard, s.bridge_up, now, self.th)
                 if not live:

@@ -83,7 +83,7 @@ class CareLink:
         elif kind == "unit" and len(parts) == _DEPTH + 4 and parts[-1] == "update":
             body = self._decode(m.topic, payload) if payload else None
             if body is not None:
-                self.fleet.update(site, parts[_DEPTH + 2], body)
+                self.fleet.update(site, parts[_DEPTH + 2], body, now)
         elif kind == "unit" and len(parts) == _DEPTH + 4:
             if not payload:
                 self.fleet.forget(site, parts[_DEPTH + 2])
