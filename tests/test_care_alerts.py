@@ -121,3 +121,17 @@ def test_bridge_carries_live_state_only() -> None:
     topics = [line for line in conf.splitlines() if line.startswith("topic ")]
     assert all("/req/" not in t and "queue" not in t for t in topics)
     assert any(" in " in t and "/care/" in t for t in topics)
+
+
+def test_one_digest_a_day_even_across_restarts(tmp_path: Path) -> None:
+    from appliance.care.alerts import Dispatcher
+    from appliance.care.config import AlertSection
+
+    day_file = tmp_path / "digest-day"
+    first = Dispatcher(AlertSection(), digest_file=day_file)
+    assert not first.maybe_digest([], T0.replace(hour=6, minute=59))  # before digest_at
+    assert first.maybe_digest([], T0.replace(hour=7, minute=1))
+    assert not first.maybe_digest([], T0.replace(hour=9))
+    again = Dispatcher(AlertSection(), digest_file=day_file)  # the care server restarted
+    assert not again.maybe_digest([], T0.replace(hour=10))
+    assert again.maybe_digest([], T0.replace(hour=7, minute=5) + timedelta(days=1))

@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from appliance.care.config import AlertSection
@@ -75,13 +76,17 @@ class Cooldown:
 
 
 class Dispatcher:
-    def __init__(self, cfg: AlertSection, history: History | None = None) -> None:
+    def __init__(self, cfg: AlertSection, history: History | None = None,
+                 digest_file: Path | None = None) -> None:
         self.cfg = cfg
         self.history = history
+        self.digest_file = digest_file  # the day of the last digest, across restarts
         self.cooldown = Cooldown(cfg.cooldown_s)
         self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._work, name="care-alerts", daemon=True)
         self._last_digest: str | None = None
+        if digest_file is not None and digest_file.exists():
+            self._last_digest = digest_file.read_text().strip() or None
         self.sent = 0
         self.held = 0
         self.failed = 0
@@ -113,6 +118,8 @@ class Dispatcher:
         if self._last_digest == day or now.time() < self.cfg.digest_at:
             return False
         self._last_digest = day
+        if self.digest_file is not None:
+            self.digest_file.write_text(day)
         self._queue.put(("digest", {"text": digest_text(sites, self._recent(now), now),
                                     "subject": f"[motcua] Tổng hợp ngày {day}"}))
         return True

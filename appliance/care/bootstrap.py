@@ -31,7 +31,8 @@ class CareServer:
         self.history = History(config.data_path / "care.sqlite3")
         self.fleet = Fleet({sid: s.name or sid for sid, s in config.sites.items()},
                            config.thresholds.model(), self.history, started=self.clock.now())
-        self.alerts = Dispatcher(config.alerts, self.history)
+        self.alerts = Dispatcher(config.alerts, self.history,
+                                 digest_file=config.data_path / "digest-day")
         self.link = CareLink(config.broker, self.fleet, self.clock)
         self.web_enabled = web
         self._stop = threading.Event()
