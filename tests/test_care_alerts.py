@@ -135,3 +135,20 @@ def test_one_digest_a_day_even_across_restarts(tmp_path: Path) -> None:
     again = Dispatcher(AlertSection(), digest_file=day_file)  # the care server restarted
     assert not again.maybe_digest([], T0.replace(hour=10))
     assert again.maybe_digest([], T0.replace(hour=7, minute=5) + timedelta(days=1))
+
+
+def test_a_planned_restart_is_no_death_until_its_deadline() -> None:
+    fleet = Fleet({"s1": "Một"}, Thresholds())
+    fleet.heard_from("s1", T0)
+    fleet.status("s1", "counter-1", {"v": 1, "state": "ready", "role": "counter"}, T0)
+    assert not [e for e in fleet.evaluate(T0) if e.unit]
+    fleet.update("s1", "counter-1", {"v": 1, "version": "0.2.0", "state": "switching",
+                                     "deadline_s": 60}, T0)
+    fleet.status("s1", "counter-1", {"v": 1, "state": "stopped", "role": "counter"}, T0)
+    later = T0 + timedelta(seconds=80)
+    fleet.heard_from("s1", later)
+    assert not [e for e in fleet.evaluate(later) if e.unit]
+    too_late = T0 + timedelta(seconds=91)
+    fleet.heard_from("s1", too_late)
+    told = [e for e in fleet.evaluate(too_late) if e.unit]
+    assert [e.notice.state for e in told] == ["stopped"]

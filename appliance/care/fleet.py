@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from appliance.care.history import History
@@ -76,6 +76,7 @@ class _Site:
     expected: dict[str, str] = field(default_factory=dict)  # unit -> role
     heard: dict[str, Heard] = field(default_factory=dict)
     updates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    updating_until: dict[str, datetime] = field(default_factory=dict)
     tracks: dict[str, Track] = field(default_factory=dict)
     track: Track | None = None
 
@@ -120,6 +121,16 @@ class Fleet:
             old = s.updates.get(unit)
             s.updates[unit] = dict(report)
             state = report.get("state")
+            if state == "switching":
+                # a planned restart: its stop is no death, until the deadline has passed
+                deadline = report.get("deadline_s")
+                wait = float(deadline) if isinstance(deadline, int | float) else 120.0
+                s.updating_until[unit] = now + timedelta(seconds=wait + 30)
+            elif state in ("kept", "update_failed"):
+                # restarted once more (rolled back) or just now: time to come up again
+                s.updating_until[unit] = now + timedelta(seconds=30)
+            else:
+                s.updating_until.pop(unit, None)
             if state in ("update_failed", "update_refused") and old != report:
                 reason = f"{state}: {report.get('version')}: {report.get('reason') or '?'}"
                 self._pending.append(Event(site, unit, self._role(s, unit),
@@ -172,6 +183,9 @@ class Fleet:
                         # back from a cut: the statuses the bridge resends are on their way
                         heard = Heard(heard.status, s.live_since)
                     v = assess_unit(heard, site_live=live, now=now, th=self.th)
+                    until = s.updating_until.get(uid)
+                    if v.state in ("stopped", "lost") and until is not None and now < until:
+                        v = Verdict(v.state, ("updating", *v.reasons), covered=True)
                     if v.state == "never_seen" and uid not in s.expected:
                         continue
                     hold = self.th.never_seen_after_s if v.state == "never_seen" else 0.0

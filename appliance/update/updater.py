@@ -141,7 +141,8 @@ class Updater:
 
     def _report(self, version: str, state: str, reason: str = "") -> None:
         self.watch.report({"v": 1, "version": version, "state": state, "reason": reason or None,
-                           "running": self.slots.start_version(), "at": time.time()})
+                           "running": self.slots.start_version(), "at": time.time(),
+                           "deadline_s": self.deadline_s})
 
     def apply(self, announcement: dict[str, Any]) -> str:
         """``kept``, ``update_failed``, ``refused`` or ``already`` (nothing to do)."""
@@ -169,6 +170,8 @@ class Updater:
             self._report(version, "update_refused", str(exc))
             return "refused"
         old_boot = self.watch.latest.get("boot")
+        # said first, so the province does not take the planned restart for a death
+        self._report(version, "switching")
         self.launcher.stop()
         self.slots.switch(version)
         self.launcher.start(self.slots.lib_path())
