@@ -97,6 +97,8 @@ class Bus:
         self._retry_delay = 1.0
         self._heartbeat: threading.Thread | None = None
         self._health: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        # one status built and sent at a time: the newest one is always the last out
+        self._status_lock = threading.Lock()
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=f"{site}-{unit}-{self._boot}",
@@ -268,7 +270,9 @@ class Bus:
         return payload
 
     def _publish_status(self) -> mqtt.MQTTMessageInfo:
-        return self.publish(self.topics.status(self.unit), self._status_payload(), retain=True)
+        with self._status_lock:
+            return self.publish(self.topics.status(self.unit), self._status_payload(),
+                                retain=True)
 
     def _set_will(self) -> None:
         will = {"v": VERSION, "unit": self.unit, "role": self.role, "state": "lost",
