@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-import time
 from pathlib import Path
 
 from appliance.clock import SystemClock
@@ -110,10 +109,10 @@ def test_status_carries_health_and_clock_offset(make_bus, tmp_path: Path) -> Non
     watcher = make_bus("watcher", role="admin")
     watcher.subscribe(watcher.topics.status("counter-9"), lambda m: seen.append(decode(m.payload)))
     unit = make_bus("counter-9", role="counter")
-    attach_health(unit, tmp_path, fake=FakeHealth(cpu_temp_c=51.0))
+    collector = attach_health(unit, tmp_path, fake=FakeHealth(cpu_temp_c=51.0))
     hub = make_bus("hub", role="hub")
     hub.set_status("ready")  # a live (not retained) hub status: the unit reads its clock
-    time.sleep(0.3)
+    assert poll(lambda: collector.facts("counter", {})["clock_offset_s"] is not None, 5)
     unit.set_status("ready", reasons=[], keypad_present=True)
     assert poll(lambda: bool(seen) and "health" in seen[-1] and
                 seen[-1]["health"]["clock_offset_s"] is not None, 5)
