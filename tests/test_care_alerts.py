@@ -152,3 +152,16 @@ def test_a_planned_restart_is_no_death_until_its_deadline() -> None:
     fleet.heard_from("s1", too_late)
     told = [e for e in fleet.evaluate(too_late) if e.unit]
     assert [e.notice.state for e in told] == ["stopped"]
+
+
+def test_history_prune_keeps_each_units_last_state(tmp_path: Path) -> None:
+    from appliance.care.history import History
+
+    h = History(tmp_path / "care.sqlite3")
+    h.change("s1", "u", "ready", (), T0)
+    h.change("s1", "u", "lost", ("last_will",), T0 + timedelta(days=1))
+    h.change("s1", "v", "ready", (), T0)
+    h.prune(T0 + timedelta(days=40))
+    assert [s for _, s, _ in h.changes("s1", "u", T0 - timedelta(days=1))] == ["lost"]
+    assert [s for _, s, _ in h.changes("s1", "v", T0 - timedelta(days=1))] == ["ready"]
+    h.close()

@@ -99,6 +99,10 @@ def test_update_kept_rolled_back_refused(care: CareServer, broker: MosquittoBrok
         assert "exited with code 3" in reports[-1]["reason"]
         assert poll(lambda: watch.latest.get("state") == "ready" and
                     watch.latest["health"]["version"] == "0.2.0", 20)
+        # its retained announcement, seen again after a restart, is not tried again
+        assert updater.apply(announcement("0.3.0", care.config.web.public_url or "")) == \
+            "already"
+        assert slots.current == "0.2.0"
 
         # signed with another key: refused before anything is installed
         other = tmp_path / "other"

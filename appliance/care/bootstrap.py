@@ -8,6 +8,7 @@ import logging
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from appliance.clock import Clock, SystemClock
 from appliance.runtime import wait_for_signal
 
 log = logging.getLogger(__name__)
+KEEP_DAYS = 35  # the dashboard shows 7 days, the digest one
 
 
 class CareServer:
@@ -53,7 +55,8 @@ class CareServer:
         events = self.fleet.evaluate(now)
         if events:
             self.alerts.submit(events, now)
-        self.alerts.maybe_digest(self.fleet.sites(), now)
+        if self.alerts.maybe_digest(self.fleet.sites(), now):
+            self.history.prune(now - timedelta(days=KEEP_DAYS))
         self.ticks += 1
 
     def _tick_loop(self) -> None:

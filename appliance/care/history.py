@@ -65,6 +65,14 @@ class History:
                              (site, unit or SITE, kind, state,
                               json.dumps(body, ensure_ascii=False), int(sent), at.isoformat()))
 
+    def prune(self, before: datetime) -> None:
+        """Forget what is older than the dashboard and the digest look back."""
+        with self._lock:
+            self._db.execute("DELETE FROM changes WHERE at<? AND rowid NOT IN (SELECT "
+                             "MAX(rowid) FROM changes GROUP BY site, unit)",
+                             (before.isoformat(),))
+            self._db.execute("DELETE FROM notices WHERE at<?", (before.isoformat(),))
+
     def notices(self, since: datetime) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._db.execute(

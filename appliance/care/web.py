@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hmac
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).parent
 HISTORY_ROWS = 50
+MAX_BACKUP = 1 << 30  # a hub's day is a few MB; a store of years stays far below
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 # a hash to compare against for an unknown user, so timing does not tell who exists
 _DUMMY_HASH = bcrypt.hashpw(b"-", bcrypt.gensalt(rounds=4))
@@ -120,7 +122,7 @@ def create_app(care: CareServer) -> FastAPI:
         u = next((x for x in view.units if x.unit == unit), None) if view else None
         if view is None or u is None:
             raise HTTPException(404, "Không có thiết bị này (no such unit)")
-        start = care.clock.now().replace(year=care.clock.now().year - 1)
+        start = care.clock.now() - timedelta(days=30)
         history = care.history.changes(site, unit, start)[-HISTORY_ROWS:][::-1]
         return page(request, "unit.html", account, site=view, u=u, facts=fact_rows(u),
                     history=history)
@@ -141,6 +143,8 @@ def create_app(care: CareServer) -> FastAPI:
             raise HTTPException(401, "wrong site credentials")
         if not _IDENT.match(name):
             raise HTTPException(400, "bad database name")
+        if int(request.headers.get("content-length") or 0) > MAX_BACKUP:
+            raise HTTPException(413, f"a copy over {MAX_BACKUP} bytes")
         try:
             stored = vault.put(site, name, path, taken, await request.body())
         except BadBackup as exc:

@@ -128,6 +128,22 @@ class Slots:
         _fsync_dir(self.root)
         return prev if self.complete(prev) else None
 
+    def mark_failed(self, version: str, reason: str) -> None:
+        """Remember a release that did not come up, so a retained announcement of it is not
+        tried again at every restart of the updater."""
+        failed = self.failed()
+        failed[version] = reason
+        tmp = self.root / ".failed.json.tmp"
+        tmp.write_text(json.dumps(failed))
+        tmp.replace(self.root / "failed.json")
+
+    def failed(self) -> dict[str, str]:
+        try:
+            data = json.loads((self.root / "failed.json").read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
     def lib_path(self) -> Path | None:
         v = self.start_version()
         return self.slot(v) / "lib" if v else None

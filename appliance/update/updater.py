@@ -156,6 +156,10 @@ class Updater:
             return "refused"
         if version == self.slots.start_version():
             return "already"
+        if version in self.slots.failed():
+            log.info("release %s failed here before (%s): not tried again", version,
+                     self.slots.failed()[version])
+            return "already"
         try:
             manifest, files = download(url, self.key, self.fetcher)
             try:
@@ -183,6 +187,7 @@ class Updater:
         log.error("release %s failed: %s; switching back", version, reason)
         self.launcher.stop()
         self.slots.roll_back()
+        self.slots.mark_failed(version, reason)
         self.launcher.start(self.slots.lib_path())
         self._report(version, "update_failed", reason)
         return "update_failed"
