@@ -1,7 +1,8 @@
 """Gather a unit's health block for its status, and plug it into the unit's bus.
 
-Platform readings are cached for ``cache_s``: a status may be republished many times a
-minute (every change), and the firmware tool is a process start on a Pi.
+Platform readings are cached for ``cache_s`` (one status period): a status may be
+republished many times a minute (every change), and the firmware tool is a process start
+on a Pi.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def _version() -> str | None:
 
 class HealthCollector:
     def __init__(self, data_dir: Path, *, clock: Clock, fake: FactSource | None = None,
-                 sys_root: Path = Path("/sys"), cache_s: float = 10.0,
+                 sys_root: Path = Path("/sys"), cache_s: float = 30.0,
                  version: str | None = None) -> None:
         self.data_dir = data_dir
         self.clock = clock
