@@ -155,6 +155,7 @@ def _run(a: argparse.Namespace, tmp: Path, sites: list[str], passwords: dict[str
             publish(s, f"unit/{u}/status", status(u, r, facts), retain=True)
     print(f"{len(sites)} simulated bridges up over TLS in {time.perf_counter() - t:.1f} s")
     stop = threading.Event()
+    dead: set[tuple[str, str]] = set()  # killed below: their bridge carries no more statuses
 
     def beat() -> None:
         n = 0
@@ -165,7 +166,8 @@ def _run(a: argparse.Namespace, tmp: Path, sites: list[str], passwords: dict[str
             if n % 3 == 0:
                 for s in sites:
                     for u, r in units[s].items():
-                        publish(s, f"unit/{u}/status", status(u, r, facts), retain=True)
+                        if (s, u) not in dead:
+                            publish(s, f"unit/{u}/status", status(u, r, facts), retain=True)
     threading.Thread(target=beat, daemon=True).start()
 
     def ready_count() -> int:
@@ -179,8 +181,8 @@ def _run(a: argparse.Namespace, tmp: Path, sites: list[str], passwords: dict[str
     total = len(sites) * a.units
     t = time.perf_counter()
     while ready_count() < total:
-        if time.perf_counter() - t > 120:
-            raise SystemExit(f"only {ready_count()} of {total} units ready after 120 s")
+        if time.perf_counter() - t > 300:  # a shared, loaded machine can be this slow
+            raise SystemExit(f"only {ready_count()} of {total} units ready after 300 s")
         time.sleep(1)
     print(f"care sees all {total} units ready after {time.perf_counter() - t:.1f} s")
 
@@ -230,6 +232,7 @@ def _run(a: argparse.Namespace, tmp: Path, sites: list[str], passwords: dict[str
                                        if u != "hub"], a.deaths)
     started: dict[tuple[str, str], float] = {}
     for i, (s, u) in enumerate(victims):
+        dead.add((s, u))
         started[(s, u)] = time.perf_counter()
         publish(s, f"unit/{u}/status", status(u, units[s][u], facts, "lost"), retain=True)
         if i % 6 == 5:
