@@ -24,6 +24,7 @@ import http.cookiejar
 import json
 import os
 import random
+import shutil
 import ssl
 import subprocess
 import tempfile
@@ -120,6 +121,7 @@ def main() -> None:
         care.wait(10)
         broker.stop()
         hook.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _run(a: argparse.Namespace, tmp: Path, sites: list[str], passwords: dict[str, str],
