@@ -101,6 +101,9 @@ class Bus:
         self._heartbeat: threading.Thread | None = None
         # why the last connection attempt failed (TLS, password, ACL), for status and logs
         self.connect_problem: str | None = None
+        self._health: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        # one status built and sent at a time: the newest one is always the last out
+        self._status_lock = threading.Lock()
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=f"{site}-{unit}-{self._boot}",
@@ -280,8 +283,12 @@ class Bus:
     def status(self) -> dict[str, Any]:
         return dict(self._status)
 
+    def set_health_source(self, source: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """Add a ``health`` block (appliance/health) to every status, built from its fields."""
+        self._health = source
+
     def _status_payload(self) -> dict[str, Any]:
-        return {
+        payload = {
             "v": VERSION,
             "unit": self.unit,
             "role": self.role,
@@ -290,9 +297,17 @@ class Bus:
             "session": self._session,
             "at": rfc3339(self.clock.now()),
         }
+        if self._health is not None and payload["state"] not in ("stopped", "starting"):
+            try:
+                payload["health"] = self._health(self._status)
+            except Exception:  # health facts are extra: a failing reader must not stop status
+                log.exception("%s: health facts failed", self.unit)
+        return payload
 
     def _publish_status(self) -> mqtt.MQTTMessageInfo:
-        return self.publish(self.topics.status(self.unit), self._status_payload(), retain=True)
+        with self._status_lock:
+            return self.publish(self.topics.status(self.unit), self._status_payload(),
+                                retain=True)
 
     def _set_will(self) -> None:
         will = {"v": VERSION, "unit": self.unit, "role": self.role, "state": "lost",

@@ -35,6 +35,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "broker-setup": ("appliance.sitebroker", "tạo chứng chỉ TLS, mật khẩu từng thiết bị, ACL "
                      "và cấu hình cho broker của điểm", "make the site broker's TLS "
                      "certificates, unit passwords, ACL and config"),
+    "care": ("appliance.care.bootstrap", "chạy máy chủ chăm sóc của tỉnh (hoặc: enrol ĐIỂM)",
+             "run the province care server (or: enrol SITE)"),
+    "update": ("appliance.update.run", "chạy một vai trò từ khe bản phát hành, tự cập nhật",
+               "run a role from its release slot, applying updates"),
+    "backup": ("appliance.backup.agent", "gửi bản sao cơ sở dữ liệu của điểm lên máy chủ chăm sóc",
+               "send copies of a site's databases to the care server"),
+    "restore": ("appliance.care.restore", "chép bản sao mới nhất của một điểm vào thẻ nhớ",
+                "put a site's latest database copies onto a card"),
     "status": ("appliance.monitor", "xem tình trạng mọi thiết bị (mã thoát 1 nếu có thiết bị "
                "chưa sẵn sàng)", "show every unit's health (exit 1 if any is not ready)"),
 }

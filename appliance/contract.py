@@ -120,6 +120,11 @@ class Topics:
     def notice(self) -> str:
         return f"{self.base}/board/notice"
 
+    @property
+    def site_units(self) -> str:
+        """The hub's inventory of the units it expects (retained; for the care server)."""
+        return f"{self.base}/site/units"
+
     def unit_of(self, topic: str) -> tuple[str, str] | None:
         """(unit, target) of a request topic, or None if the topic is not one (including a
         unit id no config file could have declared)."""

@@ -20,6 +20,7 @@ from appliance.clock import Clock, SystemClock
 from appliance.config import UnitConfig
 from appliance.config.board import BoardSection
 from appliance.errors import MissingDependency
+from appliance.health import attach_health
 from appliance.i18n import tr
 from appliance.runtime import add_common_arguments, load_from_args
 from drivers.audio import AudioOutput, PygameAudio, WavRecorder
@@ -68,6 +69,7 @@ def build_board(config: UnitConfig, *, clock: Clock | None = None,
     clock = clock or SystemClock()
     bus = Bus(site=config.site, unit=config.unit, role="board", broker=config.broker,
               clock=clock, status_interval_s=config.status_interval_s)
+    attach_health(bus, config.data_path)
     if screen is None:
         screen = PygameScreen(section.size, fullscreen=section.fullscreen and not windowed,
                               title=f"motcua {config.unit}")

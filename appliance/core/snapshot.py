@@ -66,3 +66,13 @@ def site_info(site: SiteConfig) -> dict[str, Any]:
         "offline_bands": {uid: {sid: [b.first, b.last] for sid, b in u.offline_bands.items()}
                           for uid, u in site.units.items() if u.offline_bands},
     }
+
+
+def site_units(site: SiteConfig, hub_unit: str) -> dict[str, Any]:
+    """Every unit the site file expects, the hub included: lets the province tell a unit
+    that never started from one that is not supposed to exist."""
+    units: dict[str, dict[str, str]] = {
+        uid: {"role": u.role} for uid, u in sorted(site.units.items())
+    }
+    units[hub_unit] = {"role": "hub"}
+    return {"v": 1, "units": units}

@@ -20,6 +20,7 @@ from appliance.config.counter import BoardConfig, CounterSection
 from appliance.counter.service import CounterService
 from appliance.counter.store import CounterStore
 from appliance.errors import ConfigError
+from appliance.health import attach_health
 from appliance.i18n import tr
 from appliance.runtime import add_common_arguments, load_from_args, wait_for_signal
 from drivers.evdev_input import EvdevInput, EvdevOpener, Opener
@@ -114,6 +115,7 @@ class CounterUnit:
         self.bus = Bus(site=config.site, unit=config.unit, role="counter",
                        broker=config.broker, clock=clock,
                        status_interval_s=config.status_interval_s)
+        attach_health(self.bus, config.data_path)
         b = section.board
         self.keeper = BoardKeeper(board, resend_s=b.resend_s, blink_s=b.blink_s,
                                   notice_s=b.notice_s,

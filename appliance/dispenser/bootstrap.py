@@ -22,6 +22,7 @@ from appliance.dispenser.health import Health
 from appliance.dispenser.outbox import Outbox
 from appliance.dispenser.service import Dispenser
 from appliance.dispenser.sync import Syncer
+from appliance.health import attach_health
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -108,6 +109,7 @@ def build_dispenser(
 
     bus = Bus(site=config.site, unit=config.unit, role="dispenser", broker=config.broker,
               clock=clock, status_interval_s=config.status_interval_s)
+    attach_health(bus, config.data_path)
     outbox = Outbox(config.data_path / "dispenser.sqlite")
     lights = (StatusLights(section.leds.pins(), active_high=section.leds.active_high,
                            pin_factory=factory) if section.leds.pins() else None)

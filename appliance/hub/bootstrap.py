@@ -12,6 +12,7 @@ from appliance.bus import Bus
 from appliance.clock import Clock, SystemClock
 from appliance.config import UnitConfig
 from appliance.errors import ConfigError
+from appliance.health import attach_health
 from appliance.hub.service import HubService
 from appliance.hub.store import HubStore
 from appliance.runtime import add_common_arguments, load_from_args, wait_for_signal
@@ -28,6 +29,7 @@ class Hub:
         self.store = HubStore(config.data_path / "hub.sqlite3")
         self.bus = Bus(site=config.site, unit=config.unit, role="hub", broker=config.broker,
                        clock=clock, status_interval_s=config.status_interval_s)
+        attach_health(self.bus, config.data_path)
         self.service = HubService(config.hub, self.store, self.bus, clock, on_fatal)
 
     def start(self) -> None:

@@ -33,7 +33,7 @@ from appliance.config.site import SiteConfig
 from appliance.contract import Topics, decode, encode, error_reply, ok_reply, request_id
 from appliance.core.engine import QueueEngine
 from appliance.core.model import Outcome
-from appliance.core.snapshot import site_info
+from appliance.core.snapshot import site_info, site_units
 from appliance.errors import ContractError, StorageError
 from appliance.hub.publisher import RetainedPublisher
 from appliance.hub.replies import Key
@@ -350,6 +350,7 @@ class HubService:
 
     def _publish_retained(self, now: datetime) -> None:
         self.bus.publish(self.topics.site_info, site_info(self.site), retain=True)
+        self.bus.publish(self.topics.site_units, site_units(self.site, self.bus.unit), retain=True)
         self.retained.publish_all()
         self._status(now)
 

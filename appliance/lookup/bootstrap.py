@@ -21,6 +21,7 @@ from appliance.clock import Clock, SystemClock
 from appliance.config import UnitConfig
 from appliance.config.lookup import LookupSection
 from appliance.errors import DeviceError
+from appliance.health import attach_health
 from appliance.i18n import tr
 from appliance.lookup.app import FrameWriter, LookupApp
 from appliance.lookup.service import CatalogueSync, StoreClient, UnitStatus
@@ -123,6 +124,7 @@ def build_lookup(
     clock = clock or SystemClock()
     bus = Bus(site=config.site, unit=config.unit, role="lookup", broker=config.broker,
               clock=clock, status_interval_s=config.status_interval_s)
+    attach_health(bus, config.data_path)
     status = UnitStatus(bus)
     store = StoreClient(bus, status, timeout_s=section.lookup_timeout_s)
     present = None

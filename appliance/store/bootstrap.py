@@ -14,6 +14,7 @@ from appliance.clock import Clock, SystemClock
 from appliance.config import UnitConfig, load_unit_config
 from appliance.config.store import StoreSection
 from appliance.errors import ConfigError
+from appliance.health import attach_health
 from appliance.runtime import add_common_arguments, load_from_args, wait_for_signal
 from appliance.store.core import Store, open_store
 from appliance.store.service import StoreService
@@ -37,6 +38,7 @@ class StoreUnit:
                                        url=database_url)
         self.bus = Bus(site=config.site, unit=config.unit, role="store", broker=config.broker,
                        clock=self.clock, status_interval_s=config.status_interval_s)
+        attach_health(self.bus, config.data_path)
         units = None
         if settings.site_file:
             site = load_unit_config(config.resolve(settings.site_file)).hub

@@ -1,0 +1,213 @@
+"""Tell people: an HTTP webhook (JSON) and an e-mail per alert and per recovery, with a
+per-alert cool-down so a flapping unit does not flood anyone, and a daily digest.
+
+Sending happens on a worker thread: a slow mail server must never delay the next tick.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import smtplib
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from appliance.care.config import AlertSection
+from appliance.care.fleet import Event, SiteView
+from appliance.care.history import History
+from appliance.care.model import reason_code
+from appliance.clock import rfc3339
+
+log = logging.getLogger(__name__)
+
+STATE_VI = {"ready": "Sẵn sàng", "alert": "Cảnh báo", "lost": "Mất kết nối",
+            "stopped": "Đã dừng", "never_seen": "Chưa từng thấy"}
+STATE_EN = {"ready": "ready", "alert": "alert", "lost": "lost", "stopped": "stopped",
+            "never_seen": "never seen"}
+
+
+def notice_body(ev: Event, now: datetime) -> dict[str, Any]:
+    n = ev.notice
+    who = f"thiết bị {ev.unit} ({ev.role})" if ev.unit else "toàn bộ điểm (mất cầu nối)"
+    if n.kind == "alert":
+        msg = f"Điểm {ev.site}: {who} — {STATE_VI[n.state]}"
+        if n.reasons:
+            msg += ": " + "; ".join(n.reasons)
+    else:
+        msg = f"Điểm {ev.site}: {who} đã hoạt động trở lại (trước đó: " \
+              f"{STATE_VI.get(n.previous or '', n.previous or '?')})"
+    return {"v": 1, "kind": n.kind, "site": ev.site, "unit": ev.unit, "role": ev.role,
+            "state": n.state, "reason": "; ".join(n.reasons) or None,
+            "reasons": list(n.reasons), "since": rfc3339(n.since), "at": rfc3339(now),
+            "previous": n.previous, "message": msg}
+
+
+class Cooldown:
+    """Per (site, unit, state, reason codes): at most one alert per ``seconds`` (a flapping
+    unit does not flood; a new reason still gets through); a recovery only for an alert
+    that went out (so a held-back alert never gets a lonely "recovered")."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._last: dict[tuple[str, str, str, frozenset[str]], datetime] = {}
+        self._open: set[tuple[str, str]] = set()
+
+    def allow(self, ev: Event, now: datetime) -> bool:
+        who = (ev.site, ev.unit or "")
+        if ev.notice.kind == "recovery":
+            if who in self._open:
+                self._open.discard(who)
+                return True
+            return False
+        key = (*who, ev.notice.state, frozenset(reason_code(r) for r in ev.notice.reasons))
+        last = self._last.get(key)
+        if last is not None and (now - last).total_seconds() < self.seconds:
+            return False
+        self._last[key] = now
+        self._open.add(who)
+        return True
+
+
+class Dispatcher:
+    def __init__(self, cfg: AlertSection, history: History | None = None,
+                 digest_file: Path | None = None) -> None:
+        self.cfg = cfg
+        self.history = history
+        self.digest_file = digest_file  # the day of the last digest, across restarts
+        self.cooldown = Cooldown(cfg.cooldown_s)
+        self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._work, name="care-alerts", daemon=True)
+        self._last_digest: str | None = None
+        if digest_file is not None and digest_file.exists():
+            self._last_digest = digest_file.read_text().strip() or None
+        self.sent = 0
+        self.held = 0
+        self.failed = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=15)
+
+    def submit(self, events: list[Event], now: datetime) -> None:
+        for ev in events:
+            body = notice_body(ev, now)
+            allowed = self.cooldown.allow(ev, now)
+            if self.history is not None:
+                self.history.notice(ev.site, ev.unit, ev.notice.kind, ev.notice.state, body,
+                                    allowed, now)
+            if allowed:
+                self.sent += 1
+                self._queue.put(("notice", body))
+            else:
+                self.held += 1
+                log.info("held back by the cool-down: %s", body["message"])
+
+    # ---- the daily digest ---------------------------------------------------------------
+    def maybe_digest(self, sites: list[SiteView], now: datetime) -> bool:
+        day = now.date().isoformat()
+        if self._last_digest == day or now.time() < self.cfg.digest_at:
+            return False
+        self._last_digest = day
+        if self.digest_file is not None:
+            self.digest_file.write_text(day)
+        self._queue.put(("digest", {"text": digest_text(sites, self._recent(now), now),
+                                    "subject": f"[motcua] Tổng hợp ngày {day}"}))
+        return True
+
+    def _recent(self, now: datetime) -> list[dict[str, Any]]:
+        return self.history.notices(now - timedelta(days=1)) if self.history else []
+
+    # ---- sending (worker thread) --------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            kind, body = item
+            if kind == "notice":
+                self._webhook(body)
+                self._email(f"[motcua] {body['message']}", _mail_text(body))
+            else:
+                self._email(body["subject"], body["text"])
+
+    def _webhook(self, body: dict[str, Any]) -> None:
+        hook = self.cfg.webhook
+        if hook is None:
+            return
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        for attempt in range(hook.attempts):
+            req = urllib.request.Request(hook.url, data=data, method="POST",
+                                         headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(req, timeout=hook.timeout_s) as resp:
+                    if 200 <= resp.status < 300:
+                        return
+            except (urllib.error.URLError, OSError) as exc:
+                log.warning("webhook %s failed (attempt %d): %s", hook.url, attempt + 1, exc)
+            if attempt + 1 < hook.attempts:
+                time.sleep(min(2**attempt, 10))
+        self.failed += 1
+
+    def _email(self, subject: str, text: str) -> None:
+        mail = self.cfg.email
+        if mail is None:
+            return
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = mail.sender, ", ".join(mail.to), subject
+        msg.set_content(text)
+        try:
+            with smtplib.SMTP(mail.host, mail.port, timeout=mail.timeout_s) as smtp:
+                if mail.starttls:
+                    smtp.starttls()
+                if mail.username:
+                    smtp.login(mail.username, mail.password or "")
+                smtp.send_message(msg)
+        except (smtplib.SMTPException, OSError) as exc:
+            self.failed += 1
+            log.warning("e-mail to %s failed: %s", mail.to, exc)
+
+
+def _mail_text(body: dict[str, Any]) -> str:
+    lines = [body["message"], "",
+             f"Điểm / site: {body['site']}", f"Thiết bị / unit: {body['unit'] or '-'}",
+             f"Vai trò / role: {body['role']}",
+             f"Trạng thái / state: {STATE_VI[body['state']]} ({STATE_EN[body['state']]})",
+             f"Lý do / reason: {body['reason'] or '-'}", f"Từ lúc / since: {body['since']}"]
+    return "\n".join(lines) + "\n"
+
+
+def digest_text(sites: list[SiteView], recent: list[dict[str, Any]], now: datetime) -> str:
+    totals: dict[str, int] = {}
+    for s in sites:
+        for state, n in s.counts.items():
+            totals[state] = totals.get(state, 0) + n
+    lines = [f"Tổng hợp tình trạng thiết bị lúc {rfc3339(now)} (daily digest)", "",
+             "Toàn tỉnh / fleet: " + ", ".join(f"{STATE_VI[k]}: {v}" for k, v in totals.items()),
+             ""]
+    lost_sites = [s.site for s in sites if s.state in ("lost", "never_seen")]
+    if lost_sites:
+        lines.append("Điểm mất kết nối / sites lost: " + ", ".join(lost_sites))
+    lines.append("Thiết bị cần xem / units needing care:")
+    bad = [(s.site, u) for s in sites for u in s.units if u.state != "ready"]
+    for site, u in bad:
+        lines.append(f"  {site}/{u.unit} ({u.role}): {STATE_VI[u.state]} — "
+                     f"{'; '.join(u.reasons) or '-'}")
+    if not bad:
+        lines.append("  (không có / none)")
+    alerts = [r for r in recent if r.get("kind") == "alert"]
+    held = sum(1 for r in alerts if not r.get("sent"))
+    lines += ["", f"Cảnh báo 24 giờ qua / alerts in 24 h: {len(alerts)} "
+                  f"(giữ lại do thời gian chờ / held by cool-down: {held})"]
+    for r in alerts[-50:]:
+        lines.append(f"  {r['at']} {r['message']}")
+    return "\n".join(lines) + "\n"

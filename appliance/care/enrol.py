@@ -1,0 +1,94 @@
+"""``motcua care enrol SITE``: everything a site's card needs to bridge to the care broker.
+
+Writes the site card folder (``ca.crt``, ``site.crt``, ``site.key``, ``bridge.conf``,
+``credentials.txt``) and adds the site's password to the care broker's password file.
+Run it again to replace a lost card's credentials: the old password stops working.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from appliance.care.bridge import (
+    care_acl,
+    care_broker_config,
+    set_password,
+    site_bridge_config,
+    site_of,
+)
+from appliance.care.config import CareConfig
+from appliance.care.pki import Authority, new_password
+from appliance.care.vault import save_site_secret
+from appliance.errors import ConfigError
+
+DEFAULT_CARD_DIR = Path("/etc/motcua/care")
+
+
+@dataclass(frozen=True)
+class BrokerFiles:
+    pki: Path
+    password_file: Path
+    acl_file: Path
+
+    def config(self, *, tls_port: int, local_port: int, bind: str = "0.0.0.0") -> str:
+        return care_broker_config(self.pki, tls_port=tls_port, local_port=local_port,
+                                  password_file=self.password_file, acl_file=self.acl_file,
+                                  bind=bind)
+
+
+def ensure_broker(config: CareConfig) -> BrokerFiles:
+    """The CA, the care broker's certificate, its ACL and the care server's own login."""
+    pki = config.data_path / "pki"
+    auth = Authority(pki).ensure()
+    server_crt, server_key = pki / "server.crt", pki / "server.key"
+    if not server_crt.exists():
+        hosts = sorted({config.care_broker.public_host, "127.0.0.1", "localhost"})
+        auth.issue("care-broker", server_crt, server_key, server=True, hosts=hosts)
+    files = BrokerFiles(pki, config.data_path / "broker" / "passwords",
+                        config.data_path / "broker" / "acl")
+    files.acl_file.parent.mkdir(parents=True, exist_ok=True)
+    files.acl_file.write_text(care_acl(config.broker.username or "care"))
+    if config.broker.username and config.broker.password:
+        set_password(files.password_file, config.broker.username, config.broker.password)
+    return files
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    site: str
+    out: Path
+    password: str
+    bridge_conf: str
+
+
+def enrol(config: CareConfig, site: str, out: Path, *, card_dir: Path | None = None,
+          site_file: Path | None = None) -> Enrolment:
+    if site_file is not None:
+        file_site = site_of(site_file)
+        if file_site != site:
+            raise ConfigError([f"{site_file}: the site file is for site {file_site!r}, "
+                               f"not {site!r}"])
+    if site not in config.sites:
+        raise ConfigError([f"site {site!r} is not in the care config's [sites] "
+                           f"(add [sites.{site}] first, so the dashboard expects it)"])
+    files = ensure_broker(config)
+    out.mkdir(parents=True, exist_ok=True)
+    auth = Authority(files.pki)
+    auth.issue(site, out / "site.crt", out / "site.key", server=False)
+    (out / "ca.crt").write_bytes(auth.ca_cert.read_bytes())
+    password = new_password()
+    set_password(files.password_file, site, password)
+    save_site_secret(config.data_path, site, password)  # the same password sends backups
+    conf = site_bridge_config(site, host=config.care_broker.public_host,
+                              port=config.care_broker.public_port, password=password,
+                              card_dir=card_dir or DEFAULT_CARD_DIR,
+                              keepalive_s=config.care_broker.keepalive_s,
+                              heartbeat_s=config.care_broker.site_heartbeat_s)
+    (out / "bridge.conf").write_text(conf)
+    (out / "credentials.txt").write_text(
+        f"site = {site}\nusername = {site}\npassword = {password}\n"
+        f"care broker = {config.care_broker.public_host}:{config.care_broker.public_port}\n"
+        f"Copy ca.crt, site.crt, site.key to {card_dir or DEFAULT_CARD_DIR} on the hub's card,\n"
+        "and bridge.conf to /etc/mosquitto/conf.d/care.conf; then restart mosquitto.\n")
+    return Enrolment(site, out, password, conf)
