@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Callable
 
 from appliance.errors import ConfigError, MotcuaError
+from appliance.logs import configure_logging
 
 # subcommand -> (module with `add_arguments(parser)` and `run(args) -> int`, help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lookup": ("appliance.lookup.bootstrap", "run the touch lookup terminal"),
     "demo": ("appliance.demo.main", "run a whole virtual office"),
     "status": ("appliance.monitor", "show every unit's health (exit 1 if any is not ready)"),
+    "record-exit": ("appliance.exits", "note why a role's run ended (systemd ExecStopPost=)"),
+    "setup": ("appliance.setup.firstboot", "apply the boot partition's motcua-setup.toml"),
 }
 
 
@@ -54,10 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser, runners = _build_parser(argv)
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(verbose=args.verbose)
     missing = getattr(args, "_missing", None)
     if missing:
         print(f"motcua: {missing}", file=sys.stderr)
