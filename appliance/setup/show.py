@@ -52,7 +52,7 @@ def _wrap(draw: Any, text: str, font: Any, width: int) -> list[str]:
 
 
 def render_error(problems: list[str], size: tuple[int, int], *,
-                 background: str = "#8b0000") -> Image.Image:
+                 background: str = "#8b0000", ink: str = "white") -> Image.Image:
     """The error as a full picture: title large, then every problem, wrapped to the width."""
     from PIL import Image, ImageDraw, ImageFont
 
@@ -70,7 +70,7 @@ def render_error(problems: list[str], size: tuple[int, int], *,
         for line in _wrap(draw, nfc(text), font, w - 2 * margin):
             if y > h - margin:
                 return img
-            draw.text((margin, y), line, font=font, fill="white")
+            draw.text((margin, y), line, font=font, fill=ink)
             y += int(font.size * 1.3)
         y += int(small.size * 0.5)
     return img
@@ -146,12 +146,10 @@ def ticket_job(problems: list[str], width: int = 576) -> bytes:
 
     from drivers.printer import build_job
 
-    tall = render_error(problems, (width, width * 3), background="white")
-    # drawn white on a dark screen; on paper it is black on white
-    inverted = ImageOps.invert(tall.convert("L"))
-    bbox = ImageOps.invert(inverted).getbbox() or (0, 0, width, width)
-    return build_job(inverted.crop((0, 0, width, min(tall.height, bbox[3] + 40))))
-
+    tall = render_error(problems, (width, width * 3), background="white", ink="black")
+    gray = tall.convert("L")
+    bottom = (ImageOps.invert(gray).getbbox() or (0, 0, width, width))[3]
+    return build_job(gray.crop((0, 0, width, min(tall.height, bottom + 40))))
 
 def print_ticket(problems: list[str], dispenser: dict[str, Any] | None,
                  open_link: Callable[[dict[str, Any] | None], Any] | None = None) -> bool:

@@ -15,6 +15,7 @@ from appliance.config.store import StoreSection
 from appliance.runtime import add_common_arguments, load_from_args, wait_for_signal
 from appliance.store.core import Store, open_store
 from appliance.store.service import StoreService
+from appliance.watchdog import watch
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ class StoreUnit:
                                        url=database_url)
         self.bus = Bus(site=config.site, unit=config.unit, role="store", broker=config.broker,
                        clock=self.clock, status_interval_s=config.status_interval_s)
-        self.service = StoreService(self.bus, self.store)
+        self.heartbeat = watch(self.bus, "store-workers", config.data_path)
+        self.service = StoreService(self.bus, self.store, beat=self.heartbeat.beat)
         self.http_enabled = settings.http_enabled if http is None else http
         self._server: Any = None
         self._http_thread: threading.Thread | None = None

@@ -23,6 +23,7 @@ from appliance.store.errors import StoreError
 from appliance.store.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
+BEAT_S = 2.0  # an idle worker still tells the watchdog it is alive this often
 MAX_REPLY = 60 * 1024
 # The shared not_found sentence speaks of tickets; the store's speak of dossiers.
 STORE_MESSAGES = {
@@ -49,8 +50,10 @@ def _int(req: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
 
 
 class StoreService:
-    def __init__(self, bus: Bus, store: Store, limiter: RateLimiter | None = None) -> None:
+    def __init__(self, bus: Bus, store: Store, limiter: RateLimiter | None = None,
+                 beat: Callable[[], None] = lambda: None) -> None:
         self.bus = bus
+        self._beat = beat  # the watchdog's: the workers answer every request
         self.store = store
         s = store.settings
         self.limiter = limiter or RateLimiter(s.lookup_rate_per_s, s.lookup_burst,
@@ -148,7 +151,11 @@ class StoreService:
 
     def _work(self) -> None:
         while True:
-            msg = self._queue.get()
+            self._beat()
+            try:
+                msg = self._queue.get(timeout=BEAT_S)
+            except queue.Empty:
+                continue
             if msg is _STOP:
                 return
             self.bus.reply(msg, self.handle(msg.topic, msg.payload))
