@@ -9,6 +9,10 @@ venv="${MOTCUA_VENV:-$here/.venv}"
 need_pkgs=(mosquitto mosquitto-clients espeak-ng sox fonts-noto-core fonts-dejavu-core
            python3-venv python3-dev build-essential)
 [ "${1:-}" = "test" ] && need_pkgs+=(postgresql)
+# the SD-card image (image/build.sh) and its boot test on an emulated Pi (image/boot_test.py)
+image_pkgs=(debootstrap qemu-user-static mtools dosfstools genimage e2fsprogs fdisk curl
+            xz-utils qemu-system-arm)
+case "${1:-}" in image|image-test) need_pkgs+=("${image_pkgs[@]}") ;; esac
 
 install_debian_packages() {
   local missing=()
@@ -56,8 +60,20 @@ case "$cmd" in
     "$venv/bin/mypy" appliance drivers display tests bench
     exec "$venv/bin/python" -m pytest -q "$@"
     ;;
+  image)
+    # ./run.sh image [--role ROLE]: build/image/motcua-<version>-arm64.img (see image/README.md)
+    install_debian_packages
+    exec image/build.sh "$@"
+    ;;
+  image-test)
+    # boots the image (built first if missing) on an emulated Pi: see image/boot_test.py
+    install_debian_packages
+    make_venv
+    exec "$venv/bin/python" image/boot_test.py "$@"
+    ;;
   *)
-    echo "usage: ./run.sh demo [--headless --minutes N] | ./run.sh test [pytest args]" >&2
+    echo "usage: ./run.sh demo [--headless --minutes N] | ./run.sh test [pytest args]" \
+         "| ./run.sh image [--role ROLE] | ./run.sh image-test" >&2
     exit 2
     ;;
 esac

@@ -36,7 +36,8 @@ install -D -m 755 "$repo/image/files/motcua-grow-data" "$root/usr/local/sbin/mot
 # ---- systemd: the units, the watchdog, journald --------------------------------------------
 sysd="$etc/systemd/system"
 cp "$repo"/systemd/*.service "$sysd/"
-cp -r "$repo/systemd/motcua-.service.d" "$sysd/"
+cp "$repo/systemd/motcua-common.conf" "$sysd/"
+cp -a "$repo"/systemd/motcua-*.service.d "$sysd/"
 install -m 644 "$repo/image/files/motcua-grow-data.service" "$sysd/"
 install -D -m 644 "$repo/image/files/system.conf" "$etc/systemd/system.conf.d/motcua.conf"
 install -D -m 644 "$repo/image/files/journald.conf" "$etc/systemd/journald.conf.d/motcua.conf"
