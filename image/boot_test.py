@@ -43,7 +43,7 @@ class Card:
 
     @classmethod
     def copy_of(cls, image: Path, dest: Path, grow_mb: int = 256) -> Card:
-        shutil.copyfile(image, dest)
+        sh("cp", "--sparse=always", str(image), str(dest))
         with open(dest, "r+b") as f:  # a bigger card than the image: first boot grows data
             f.truncate(dest.stat().st_size + grow_mb * 1024 * 1024)
         table = json.loads(sh("sfdisk", "-J", str(dest)).stdout)["partitiontable"]
@@ -293,4 +293,5 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO / "image"))
+    os.environ["PATH"] += ":/usr/sbin:/sbin"  # sfdisk, mkfs: root's tools
     sys.exit(main())

@@ -10,7 +10,7 @@ etc="$root/etc"
 
 # ---- users and groups (systemd-sysusers of the host, writing the card's /etc) --------------
 install -D -m 644 "$repo/image/files/motcua.sysusers" "$root/usr/lib/sysusers.d/motcua.conf"
-systemd-sysusers --root="$root" "$root/usr/lib/sysusers.d/motcua.conf"
+systemd-sysusers --root="$root"
 install -D -m 644 "$repo/image/files/60-motcua.rules" "$etc/udev/rules.d/60-motcua.rules"
 # the device classes the units allow (DeviceAllow=char-usb, char-ttyUSB, char-ttyACM) exist
 # only once their drivers are loaded: load them at boot, before any role starts
@@ -41,6 +41,8 @@ cp -a "$repo"/systemd/motcua-*.service.d "$sysd/"
 install -m 644 "$repo/image/files/motcua-grow-data.service" "$sysd/"
 install -D -m 644 "$repo/image/files/system.conf" "$etc/systemd/system.conf.d/motcua.conf"
 install -D -m 644 "$repo/image/files/journald.conf" "$etc/systemd/journald.conf.d/motcua.conf"
+install -D -m 644 "$repo/image/files/journal-flush.conf" \
+  "$sysd/systemd-journal-flush.service.d/motcua.conf"
 mkdir -p "$sysd/multi-user.target.wants" "$sysd/local-fs.target.wants"
 ln -sfn ../motcua-setup.service "$sysd/multi-user.target.wants/motcua-setup.service"
 ln -sfn ../motcua-grow-data.service "$sysd/local-fs.target.wants/motcua-grow-data.service"

@@ -27,14 +27,17 @@ for d in deps:
     if not d.startswith("evdev"):
         print(d.split(";")[0].strip())
 EOF
-pip download -q --disable-pip-version-check --dest "$wheels" "${platforms[@]}" "${pyargs[@]}" \
+PIP_FIND_LINKS="" pip download -q --disable-pip-version-check --dest "$wheels" "${platforms[@]}" "${pyargs[@]}" \
   -r "$wheels/requirements.txt"
 rm -f "$wheels"/motcua-*.whl
 pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation -w "$wheels" "$repo" \
   2>/dev/null || pip wheel -q --disable-pip-version-check --no-deps -w "$wheels" "$repo"
 mkdir -p "$site"
-pip install -q --disable-pip-version-check --no-deps --no-compile --target "$site" \
-  "${platforms[@]}" "${pyargs[@]}" "$wheels"/*.whl
+pip install -q --disable-pip-version-check --no-warn-conflicts --no-compile --no-index --find-links "$wheels" \
+  --target "$site" "${platforms[@]}" "${pyargs[@]}" -r "$wheels/requirements.txt"
+# the project itself: its evdev requirement is met by Debian's python3-evdev
+pip install -q --disable-pip-version-check --no-warn-conflicts --no-compile --no-deps --target "$site" \
+  --upgrade "${platforms[@]}" "${pyargs[@]}" "$wheels"/motcua-*.whl
 rm -rf "${site:?}/bin"  # console scripts with the host's interpreter in their first line
 
 # a virtualenv by hand: what `python3 -m venv --system-site-packages` writes, for the card

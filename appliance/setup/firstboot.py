@@ -15,6 +15,7 @@ leaves the old file or the new one.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import re
@@ -66,7 +67,8 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-    os.chmod(tmp, mode)
+    with contextlib.suppress(PermissionError):  # the FAT boot partition has no modes
+        os.chmod(tmp, mode)
     os.replace(tmp, path)
     dirfd = os.open(path.parent, os.O_RDONLY)
     try:
