@@ -87,7 +87,10 @@ class Guest:
             "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a53", "-m", "1024",
             "-smp", os.environ.get("MOTCUA_GUEST_CPUS", "2"),
             "-kernel", str(kernel), "-initrd", str(initrd),
-            "-append", "root=LABEL=motcua-root ro rootwait console=ttyAMA0 fsck.repair=yes",
+            "-append", "root=LABEL=motcua-root ro rootwait console=ttyAMA0 fsck.repair=yes "
+                       # the guest's errors (and the units' tracebacks) on the serial log
+                       "systemd.journald.forward_to_console=1 " + os.environ.get(
+                           "MOTCUA_GUEST_APPEND", "systemd.journald.max_level_console=warning"),
             "-drive", f"file={card.path},if=virtio,format=raw,cache=writethrough",
             "-netdev", "user,id=n0,restrict=on,"
                        f"guestfwd=tcp:{GUEST_BROKER}:1883-tcp:127.0.0.1:{broker_port}",

@@ -53,11 +53,14 @@ def test_first_boot_writes_the_unit_config_and_enables_exactly_its_role(card):
     # the unit id comes from the file, never from the path /etc/motcua/unit.toml
     assert (unit.unit, unit.role, unit.site) == ("dispenser-1", "dispenser", "phuong-mau")
     assert unit.broker.password == "doi-mat-khau-nay"
-    enabled = systemctl.calls[0]
-    assert enabled[:2] == ("enable", "--runtime")
+    wants = card.run / "systemd/system/multi-user.target.wants"
+    enabled = sorted(p.name for p in wants.iterdir())
     assert [s for s in enabled if s.startswith("motcua-")] == ["motcua-dispenser.service"]
     assert "mosquitto.service" not in enabled  # only the hub's card runs the broker
-    assert systemctl.calls[1][:2] == ("start", "--no-block")
+    assert os.readlink(wants / "motcua-dispenser.service") == (
+        "/etc/systemd/system/motcua-dispenser.service")
+    assert systemctl.calls == [("start", "--no-block", *sorted(enabled, key=(
+        ["systemd-networkd.service", "chrony.service", "motcua-dispenser.service"].index)))]
     network = (card.run / "systemd/network/20-motcua.network").read_text()
     assert "DHCP=yes" in network
     assert (card.run / "motcua/chrony.conf").read_text() == "server 192.168.1.10 iburst\n"

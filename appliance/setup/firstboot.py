@@ -116,11 +116,25 @@ def apply(paths: Paths, systemctl: Callable[..., None]) -> Setup:
         text = paths.setup_file.read_text(encoding="utf-8")
         write_atomic(paths.setup_file, scrub_secrets(text, found).encode())
     services = write_runtime(setup, paths)
-    systemctl("enable", "--runtime", *services)
+    enable_for_this_boot(paths.run, services)
     systemctl("start", "--no-block", *services)
     log.info("unit %s (%s) of site %s set up: %s", setup.unit.unit, setup.unit.role,
              setup.unit.site, " ".join(services))
     return setup
+
+
+def enable_for_this_boot(run: Path, services: list[str]) -> None:
+    """What ``systemctl enable --runtime`` writes, without its daemon reload (over half a
+    minute on a busy Pi) or its SysV script step (which writes the read-only root)."""
+    wants = run / "systemd/system/multi-user.target.wants"
+    wants.mkdir(parents=True, exist_ok=True)
+    for old in wants.glob("motcua-*.service"):
+        old.unlink()
+    for service in services:
+        link = wants / service
+        link.unlink(missing_ok=True)
+        link.symlink_to(f"/etc/systemd/system/{service}" if service.startswith("motcua-")
+                        else f"/lib/systemd/system/{service}")
 
 
 def _give_to_motcua(path: Path) -> None:
@@ -203,7 +217,7 @@ def run_setup(paths: Paths, systemctl: Callable[..., None], *, retry_s: float = 
 
 
 def _systemctl(*args: str) -> None:
-    subprocess.run(["systemctl", *args], check=True, timeout=60)
+    subprocess.run(["systemctl", *args], check=True, timeout=300)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
