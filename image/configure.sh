@@ -22,9 +22,10 @@ mkdir -p "$root/boot/firmware" "$root/var/lib/motcua"
 # everything that must change after boot lives on the data partition
 ln -sfn /var/lib/motcua/etc "$etc/motcua"
 ln -sfn /var/lib/motcua/etc/localtime "$etc/localtime"
+# the journal and chrony's state are bind mounts from it (fstab): systemd refuses a
+# StateDirectory= that is a symlink
 rm -rf "$root/var/log/journal" "$root/var/lib/chrony"
-ln -sfn /var/lib/motcua/journal "$root/var/log/journal"
-ln -sfn /var/lib/motcua/chrony "$root/var/lib/chrony"
+mkdir -p "$root/var/log/journal" "$root/var/lib/chrony"
 ln -sfn /run/motcua/resolv.conf "$etc/resolv.conf"
 mkdir -p "$etc/wpa_supplicant"
 ln -sfn /run/motcua/wpa_supplicant-wlan0.conf "$etc/wpa_supplicant/wpa_supplicant-wlan0.conf"
