@@ -11,7 +11,7 @@ need_pkgs=(mosquitto mosquitto-clients espeak-ng sox fonts-noto-core fonts-dejav
 [ "${1:-}" = "test" ] && need_pkgs+=(postgresql)
 # the SD-card image (image/build.sh) and its boot test on an emulated Pi (image/boot_test.py)
 image_pkgs=(debootstrap qemu-user-static mtools dosfstools genimage e2fsprogs fdisk curl
-            xz-utils qemu-system-arm)
+            xz-utils qemu-system-arm socat)
 case "${1:-}" in image|image-test) need_pkgs+=("${image_pkgs[@]}") ;; esac
 
 install_debian_packages() {

@@ -92,8 +92,10 @@ class Guest:
                        "systemd.journald.forward_to_console=1 " + os.environ.get(
                            "MOTCUA_GUEST_APPEND", "systemd.journald.max_level_console=warning"),
             "-drive", f"file={card.path},if=virtio,format=raw,cache=writethrough",
+            # cmd: one socat per guest connection (a tcp: chardev is one connection made
+            # when QEMU starts, which the broker has long closed when the unit connects)
             "-netdev", "user,id=n0,restrict=on,"
-                       f"guestfwd=tcp:{GUEST_BROKER}:1883-tcp:127.0.0.1:{broker_port}",
+                       f"guestfwd=tcp:{GUEST_BROKER}:1883-cmd:socat - TCP:127.0.0.1:{broker_port}",
             "-device", "virtio-net-pci,netdev=n0",
             "-device", "virtio-gpu-pci", "-display", "none",
             "-monitor", f"unix:{self.monitor},server,nowait",

@@ -81,6 +81,11 @@ def test_secrets_leave_the_boot_partition_and_survive_the_next_boot(card):
     card.setup_file.write_text(boot_text.replace(f'"{SAVED}"', '"mat-khau-moi"'))
     apply(card, Systemctl())
     assert load_unit_config(card.unit_file).broker.password == "mat-khau-moi"
+    # the scrubbed card in a unit that has no saved password: said, not guessed
+    card.secrets.unlink()
+    card.setup_file.write_text(boot_text)
+    with pytest.raises(ConfigError, match=r"broker\.password: says it is saved on the unit"):
+        apply(card, Systemctl())
 
 
 def test_a_wifi_password_is_scrubbed_too():

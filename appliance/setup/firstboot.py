@@ -1,7 +1,7 @@
 """`motcua setup`: the boot partition's set-up file applied on every boot (motcua-setup.service).
 
 1. read ``motcua-setup.toml`` and check it (the unit part exactly as ``motcua check-config``);
-2. move its secrets (broker password, Wi-Fi password, join code) to the data partition and
+2. move its secrets (broker password, Wi-Fi password) to the data partition and
    put ``SAVED`` in their place on the boot partition, which any PC can read;
 3. write ``/etc/motcua/unit.toml`` (the unit id from the file, never from a path);
 4. write this boot's network, time and broker configs under /run, and enable — for this boot

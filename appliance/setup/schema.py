@@ -23,8 +23,7 @@ from appliance.errors import ConfigError
 SETUP_FILE = "motcua-setup.toml"
 # what a secret reads as once it has been moved off the boot partition
 SAVED = "(đã lưu trên thiết bị / saved on the unit)"
-SECRET_KEYS = (("broker", "password"), ("setup", "network", "wifi_password"),
-               ("setup", "join_code"))
+SECRET_KEYS = (("broker", "password"), ("setup", "network", "wifi_password"))
 
 
 class NetworkSetup(StrictModel):
@@ -79,7 +78,6 @@ class SetupSection(StrictModel):
     # where the unit takes its time from; by default the broker's host (the hub card serves
     # NTP: a Pi has no battery clock and the office may have no internet)
     ntp: list[str] | None = None
-    join_code: str | None = None
     network: NetworkSetup = NetworkSetup()
 
     @field_validator("timezone")
@@ -131,6 +129,10 @@ def check_setup(raw: dict[str, Any], path: Path, saved: dict[str, Any]) -> Setup
         # never a default from a file or path name: the hub knows units by this id
         problems.append(f"{path}: unit: required key is missing (the unit's id, e.g. "
                         '"dispenser-1")')
+    for keys in SECRET_KEYS:
+        if _get(data, keys) == SAVED:  # a card moved to another unit, or a new data partition
+            problems.append(f"{path}: {'.'.join(keys)}: says it is saved on the unit, but "
+                            "this unit has none saved: write it again")
     section: SetupSection | None = None
     try:
         section = SetupSection.model_validate(data.get("setup") or {})
@@ -179,15 +181,7 @@ def restore_secrets(raw: dict[str, Any], saved: dict[str, Any]) -> dict[str, Any
             dotted = ".".join(keys)
             if dotted in saved:
                 _set(data, keys, saved[dotted])
-            else:
-                _delete(data, keys)
     return data
-
-
-def _delete(d: dict[str, Any], keys: tuple[str, ...]) -> None:
-    parent = _get(d, keys[:-1]) if len(keys) > 1 else d
-    if isinstance(parent, dict):
-        parent.pop(keys[-1], None)
 
 
 def _deep_copy(d: Any) -> Any:
