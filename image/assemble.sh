@@ -15,8 +15,10 @@ mkdir -p "$fw"
 deb=$(ls "$work"/raspi-firmware_*.deb 2>/dev/null | head -1 || true)
 if [ -z "$deb" ]; then
   mirror=${MOTCUA_MIRROR:-http://deb.debian.org/debian}
+  # awk reads to the end: an early exit would kill xz with SIGPIPE and pipefail stop us
   path=$(curl -fsSL "$mirror/dists/bookworm/non-free-firmware/binary-arm64/Packages.xz" \
-         | xz -d | awk '/^Package: raspi-firmware$/{p=1} p&&/^Filename:/{print $2; exit}')
+         | xz -d | awk '/^Package: raspi-firmware$/{p=1} p&&/^Filename:/{print $2; p=0}')
+  [ -n "$path" ] || { echo "raspi-firmware not found in Debian's archive" >&2; exit 1; }
   deb="$work/$(basename "$path")"
   curl -fsSL -o "$deb" "$mirror/$path"
 fi
