@@ -12,6 +12,10 @@ need_pkgs=(mosquitto mosquitto-clients openssl espeak-ng sox fonts-noto-core fon
 # and listen to the board through ALSA (alsa.conf, which the ~/.asoundrc of the test builds on)
 [ "${1:-}" = "test" ] && need_pkgs+=(postgresql xvfb imagemagick libasound2-data
                                        chromium poppler-utils zbar-tools)
+# the SD-card image (image/build.sh) and its boot test on an emulated Pi (image/boot_test.py)
+image_pkgs=(debootstrap qemu-user-static mtools dosfstools genimage e2fsprogs fdisk curl
+            xz-utils qemu-system-arm socat)
+case "${1:-}" in image|image-test) need_pkgs+=("${image_pkgs[@]}") ;; esac
 
 install_debian_packages() {
   local missing=()
@@ -65,9 +69,20 @@ case "$cmd" in
     make_venv
     exec "$venv/bin/python" bench/soak.py "$@"
     ;;
+  image)
+    # ./run.sh image [--role ROLE]: build/image/motcua-<version>-arm64.img (see image/README.md)
+    install_debian_packages
+    exec image/build.sh "$@"
+    ;;
+  image-test)
+    # boots the image (built first if missing) on an emulated Pi: see image/boot_test.py
+    install_debian_packages
+    make_venv
+    exec "$venv/bin/python" image/boot_test.py "$@"
+    ;;
   *)
     echo "usage: ./run.sh demo [--headless --minutes N] | ./run.sh test [pytest args]" \
-         "| ./run.sh soak [--kills N]" >&2
+         "| ./run.sh soak [--kills N] | ./run.sh image [--role ROLE] | ./run.sh image-test" >&2
     exit 2
     ;;
 esac

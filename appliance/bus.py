@@ -93,6 +93,7 @@ class Bus:
         self._boot = uuid.uuid4().hex[:8]
         self._session = 0
         self._status: dict[str, Any] = {"state": "starting"}
+        self._gate: Callable[[dict[str, Any]], dict[str, Any]] | None = None
         self._stop = threading.Event()
         self._manual = False
         self._need_connect = True
@@ -287,19 +288,30 @@ class Bus:
         """Add a ``health`` block (appliance/health) to every status, built from its fields."""
         self._health = source
 
+    def gate_status(self, gate: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """Every status published passes through ``gate`` first (appliance.watchdog: never
+        ``ready`` while the role's work loop is stuck)."""
+        self._gate = gate
+
+    def refresh_status(self) -> None:
+        """Publish the status again now (its gate's answer changed)."""
+        if self._connected.is_set():
+            self._publish_status()
+
     def _status_payload(self) -> dict[str, Any]:
+        status = self._gate(dict(self._status)) if self._gate else self._status
         payload = {
             "v": VERSION,
             "unit": self.unit,
             "role": self.role,
-            **self._status,
+            **status,
             "boot": self._boot,
             "session": self._session,
             "at": rfc3339(self.clock.now()),
         }
         if self._health is not None and payload["state"] not in ("stopped", "starting"):
             try:
-                payload["health"] = self._health(self._status)
+                payload["health"] = self._health(status)
             except Exception:  # health facts are extra: a failing reader must not stop status
                 log.exception("%s: health facts failed", self.unit)
         return payload

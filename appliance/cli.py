@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from collections.abc import Callable
 from appliance import i18n
 from appliance.errors import ConfigError, MotcuaError
 from appliance.i18n import tr
+from appliance.logs import configure_logging
 
 # subcommand -> (module with `add_arguments(parser)` and `run(args) -> int`, help vi, en)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -43,6 +43,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                "send copies of a site's databases to the care server"),
     "restore": ("appliance.care.restore", "chép bản sao mới nhất của một điểm vào thẻ nhớ",
                 "put a site's latest database copies onto a card"),
+    "record-exit": ("appliance.exits", "ghi lại vì sao một lần chạy của vai trò kết thúc "
+                    "(ExecStopPost= của systemd)", "note why a role's run ended (systemd "
+                    "ExecStopPost=)"),
+    "setup": ("appliance.setup.firstboot", "áp dụng tệp motcua-setup.toml trên phân vùng khởi động",
+              "apply the boot partition's motcua-setup.toml"),
     "status": ("appliance.monitor", "xem tình trạng mọi thiết bị (mã thoát 1 nếu có thiết bị "
                "chưa sẵn sàng)", "show every unit's health (exit 1 if any is not ready)"),
 }
@@ -98,10 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     _language_from(argv)
     parser, runners = _build_parser(argv)
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(verbose=args.verbose)
     missing = getattr(args, "_missing", None)
     if missing:
         print(f"motcua: {missing}", file=sys.stderr)

@@ -26,7 +26,10 @@ UNIT = ROOT / "systemd" / "motcua-board.service"
 
 def unit_entries() -> list[tuple[str, str, str]]:
     section, out = "", []
-    for line in UNIT.read_text().splitlines():
+    # the unit as systemd reads it: the file, then its drop-ins (the settings every role shares)
+    text = "\n".join(p.read_text() for p in
+                     [UNIT, *sorted(UNIT.with_name(UNIT.name + ".d").glob("*.conf"))])
+    for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue

@@ -47,8 +47,9 @@ FrameHook = Callable[[BoardView, Page, "list[pygame.Rect]", float], None]
 class BoardApp:
     def __init__(self, *, section: BoardSection, bus: Bus, clock: Clock, screen: Screen,
                  announcer: Announcer | None, data_dir: Path | None = None,
-                 poll_s: float = 0.25) -> None:
+                 poll_s: float = 0.25, beat: Callable[[], None] = lambda: None) -> None:
         self.section = section
+        self._beat = beat  # the watchdog's: the frame loop is the board's real work
         self.bus = bus
         self.clock = clock
         self.screen = screen
@@ -121,6 +122,7 @@ class BoardApp:
 
     def step(self, max_wait: float | None = None) -> bool:
         """Wait for input or the next scheduled change, apply it, redraw; False to quit."""
+        self._beat()
         now = self.clock.now()
         wait = self._next_wake(now)
         if max_wait is not None:

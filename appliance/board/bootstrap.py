@@ -23,6 +23,7 @@ from appliance.errors import MissingDependency
 from appliance.health import attach_health
 from appliance.i18n import tr
 from appliance.runtime import add_common_arguments, load_from_args
+from appliance.watchdog import watch
 from drivers.audio import AudioOutput, PygameAudio, WavRecorder
 
 log = logging.getLogger(__name__)
@@ -79,8 +80,9 @@ def build_board(config: UnitConfig, *, clock: Clock | None = None,
         config.data_path / "voice-cache")
     clips = config.resolve(voice.clips_dir) if voice.clips_dir else None
     announcer = build_announcer(section, audio, clock, cache, clips)
+    heartbeat = watch(bus, "board-frames", config.data_path)
     return BoardApp(section=section, bus=bus, clock=clock, screen=screen,
-                    announcer=announcer, data_dir=config.data_path)
+                    announcer=announcer, data_dir=config.data_path, beat=heartbeat.beat)
 
 
 def run(args: argparse.Namespace) -> int:

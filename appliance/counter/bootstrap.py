@@ -23,6 +23,7 @@ from appliance.errors import ConfigError
 from appliance.health import attach_health
 from appliance.i18n import tr
 from appliance.runtime import add_common_arguments, load_from_args, wait_for_signal
+from appliance.watchdog import watch
 from drivers.evdev_input import EvdevInput, EvdevOpener, Opener
 from drivers.keypad import DEFAULT_KEYS, DEFAULT_RATING_KEYS, KeypadDecoder, resolve_keymap
 from drivers.ledboard.base import LedBoard
@@ -122,7 +123,9 @@ class CounterUnit:
                                   on_health=lambda ok, why: self.service.set_board_health(ok, why))
         self.beeper = (GpioBeeper(section.buzzer.pin, pin_factory)
                        if section.buzzer.pin is not None else None)
+        self.heartbeat = watch(self.bus, "counter-worker", config.data_path)
         self.service = CounterService(
+            beat=self.heartbeat.beat,
             unit=config.unit, counter=section.counter, bus=self.bus, store=self.store,
             clock=clock, board=self.keeper, beeper=self.beeper,
             request_timeout_s=section.request_timeout_s, hub_unit=section.hub_unit,

@@ -40,6 +40,7 @@ from appliance.counter.store import CounterStore
 from appliance.errors import ContractError, NotConnected, RequestTimeout
 
 log = logging.getLogger(__name__)
+BEAT_S = 2.0  # an idle worker still tells the watchdog it is alive this often
 
 HUB_ACTIONS = ("next", "recall", "no_show", "finish", "transfer", "park", "resume", "call",
                "open", "close")
@@ -50,8 +51,10 @@ class CounterService:
     def __init__(self, *, unit: str, counter: str, bus: Bus, store: CounterStore, clock: Clock,
                  board: Board, beeper: Beeper | None = None, request_timeout_s: float = 3.0,
                  retries: int = 1, rating_window_s: float = 120.0,
-                 sync_interval_s: float = 5.0, hub_unit: str = "hub") -> None:
+                 sync_interval_s: float = 5.0, hub_unit: str = "hub",
+                 beat: Callable[[], None] = lambda: None) -> None:
         self.unit = unit
+        self._beat = beat  # the watchdog's: this worker is the counter's real work
         self.counter = counter
         self.bus = bus
         self.store = store
@@ -135,13 +138,20 @@ class CounterService:
 
     # ---- worker ------------------------------------------------------------------------------
     def _run(self) -> None:
+        quiet_s = 0.0  # the outbox is flushed after sync_interval_s with nothing to do
         while True:
+            self._beat()
+            wait = min(self.sync_interval_s - quiet_s, BEAT_S)
             try:
-                item = self._inbox.get(timeout=self.sync_interval_s)
+                item = self._inbox.get(timeout=wait)
             except queue.Empty:
-                if self._flush_quietly():
-                    self._probe_hub()
+                quiet_s += wait
+                if quiet_s >= self.sync_interval_s:
+                    quiet_s = 0.0
+                    if self._flush_quietly():
+                        self._probe_hub()
                 continue
+            quiet_s = 0.0
             if item is None:
                 return
             kind, payload, fut = item

@@ -23,6 +23,7 @@ from appliance.dispenser.outbox import Outbox
 from appliance.dispenser.service import Dispenser
 from appliance.dispenser.sync import Syncer
 from appliance.health import attach_health
+from appliance.watchdog import Heartbeat, watch
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -70,6 +71,7 @@ class DispenserApp:
     lights: StatusLights | None
     fake_printer: FakePrinter | None
     pin_factory: Any
+    heartbeat: Heartbeat
 
     def start(self) -> None:
         self.dispenser.health.publish()
@@ -79,6 +81,7 @@ class DispenserApp:
 
     def stop(self) -> None:
         self.controls.stop()
+        self.heartbeat.stop()
         self.syncer.stop()
         if self.panel is not None:
             self.panel.close()
@@ -124,7 +127,8 @@ def build_dispenser(
     dispenser = Dispenser(unit=config.unit, section=section, bus=bus, printer=printer,
                           build_job=job, outbox=outbox, clock=clock, health=health)
     dispenser.attach()
-    controls = Controls(dispenser, section)
+    heartbeat = watch(bus, "dispenser-worker", config.data_path)
+    controls = Controls(dispenser, section, beat=heartbeat.beat)
     panel = None
     names = button_names(section)
     if names:
@@ -136,7 +140,7 @@ def build_dispenser(
                     poll_interval_s=pconf.poll_interval_s)
     warm_up(dispenser, width)
     return DispenserApp(config, bus, dispenser, controls, syncer, outbox, panel, lights,
-                        fake_printer, factory)
+                        fake_printer, factory, heartbeat)
 
 
 def warm_up(dispenser: Dispenser, width: int) -> None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from appliance.dispenser.service import Dispenser, Outcome
 
 log = logging.getLogger(__name__)
+BEAT_S = 2.0  # an idle worker still tells the watchdog it is alive this often
 
 
 @dataclass
@@ -44,8 +45,10 @@ def button_names(conf: DispenserSection) -> dict[int, str]:
 
 class Controls:
     def __init__(self, dispenser: Dispenser, conf: DispenserSection,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 beat: Callable[[], None] = lambda: None) -> None:
         self.d = dispenser
+        self._beat = beat  # the watchdog's: this worker is what prints tickets
         self.conf = conf
         self._now = monotonic
         self._jobs: queue.Queue[Job | None] = queue.Queue()
@@ -106,7 +109,11 @@ class Controls:
 
     def _work(self) -> None:
         while True:
-            job = self._jobs.get()
+            self._beat()
+            try:
+                job = self._jobs.get(timeout=BEAT_S)
+            except queue.Empty:
+                continue
             if job is None:
                 return
             with self._lock:

@@ -16,6 +16,7 @@ from appliance.health import attach_health
 from appliance.hub.service import HubService
 from appliance.hub.store import HubStore
 from appliance.runtime import add_common_arguments, load_from_args, wait_for_signal
+from appliance.watchdog import watch
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,9 @@ class Hub:
         self.bus = Bus(site=config.site, unit=config.unit, role="hub", broker=config.broker,
                        clock=clock, status_interval_s=config.status_interval_s)
         attach_health(self.bus, config.data_path)
-        self.service = HubService(config.hub, self.store, self.bus, clock, on_fatal)
+        self.heartbeat = watch(self.bus, "hub-worker", config.data_path)
+        self.service = HubService(config.hub, self.store, self.bus, clock, on_fatal,
+                                  beat=self.heartbeat.beat)
 
     def start(self) -> None:
         self.bus.start(network_thread=False)  # the service's worker runs the network
@@ -38,6 +41,7 @@ class Hub:
 
     def stop(self) -> None:
         self.service.stop()
+        self.heartbeat.stop()
         self.bus.stop()
         self.store.close()
 

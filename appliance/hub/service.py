@@ -73,8 +73,10 @@ class _EngineFault(Exception):
 
 class HubService:
     def __init__(self, site: SiteConfig, store: HubStore, bus: Bus, clock: Clock,
-                 on_fatal: Callable[[str], None] | None = None) -> None:
+                 on_fatal: Callable[[str], None] | None = None,
+                 beat: Callable[[], None] = lambda: None) -> None:
         self.site = site
+        self._beat = beat  # the watchdog's: this loop is the hub's real work
         self.store = store
         self.bus = bus
         self.clock = clock
@@ -130,6 +132,7 @@ class HubService:
     def _loop(self) -> None:
         next_tick = 0.0
         while not self._stopping.is_set():
+            self._beat()
             if time.monotonic() >= next_tick:
                 self._guarded(self._tick)
                 next_tick = time.monotonic() + TICK_S

@@ -58,7 +58,9 @@ class LookupApp:
                  catalogue: Catalogue, lookup: Lookup, surface: pygame.Surface,
                  sdl_touch: bool = True, sdl_keys: bool = True,
                  on_frame: Callable[[pygame.Surface, Frame], None] | None = None,
-                 present: Callable[[], None] | None = None) -> None:
+                 present: Callable[[], None] | None = None,
+                 beat: Callable[[], None] = lambda: None) -> None:
+        self._beat = beat  # the watchdog's: the touch/draw loop is the kiosk's real work
         self.view = view
         self.title = title
         self.clock = clock
@@ -95,6 +97,7 @@ class LookupApp:
     # ---- loop (one thread) -----------------------------------------------------------
     def step_once(self, wait: float = 0.0) -> bool:
         """Poll SDL, apply every queued input, draw if anything changed."""
+        self._beat()
         self._poll_sdl()
         items: list[Action | Pointer] = []
         try:

@@ -27,6 +27,7 @@ from appliance.lookup.app import FrameWriter, LookupApp
 from appliance.lookup.service import CatalogueSync, StoreClient, UnitStatus
 from appliance.lookup.state import Settings
 from appliance.runtime import add_common_arguments, load_from_args
+from appliance.watchdog import watch
 from display.lookup import View
 
 if TYPE_CHECKING:
@@ -145,7 +146,8 @@ def build_lookup(
     app = LookupApp(settings=settings, view=view, title=section.title, clock=clock,
                     catalogue=sync.current, lookup=store.lookup, surface=surface,
                     sdl_touch=section.touch.source == "sdl", on_frame=frames,
-                    present=present)
+                    present=present,
+                    beat=watch(bus, "lookup-screen", config.data_path).beat)
     holder["app"] = app
     store.on_no_answer = sync.nudge
     unit = LookupUnit(config, bus, status, sync, app, frames=frames)

@@ -18,6 +18,7 @@ from appliance.health import attach_health
 from appliance.runtime import add_common_arguments, load_from_args, wait_for_signal
 from appliance.store.core import Store, open_store
 from appliance.store.service import StoreService
+from appliance.watchdog import watch
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,9 @@ class StoreUnit:
                 raise ConfigError([f"{config.source}: [store] site_file "
                                    f"{settings.site_file!r} is not a hub's file"])
             units = site.units
-        self.service = StoreService(self.bus, self.store, units=units, on_fatal=on_fatal)
+        self.heartbeat = watch(self.bus, "store-workers", config.data_path)
+        self.service = StoreService(self.bus, self.store, units=units, on_fatal=on_fatal,
+                                    beat=self.heartbeat.beat)
         self.http_enabled = settings.http_enabled if http is None else http
         self._server: Any = None
         self._http_thread: threading.Thread | None = None

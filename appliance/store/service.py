@@ -32,6 +32,7 @@ from appliance.store.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 _budget = LogBudget(log)
+BEAT_S = 2.0  # an idle worker still tells the watchdog it is alive this often
 MAX_REPLY = 60 * 1024
 # The shared not_found sentence speaks of tickets; the store's speak of dossiers.
 STORE_MESSAGES = {
@@ -73,10 +74,12 @@ def _int(req: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
 class StoreService:
     def __init__(self, bus: Bus, store: Store, limiter: RateLimiter | None = None, *,
                  units: Mapping[str, UnitEntry] | None = None,
-                 on_fatal: Callable[[str], None] | None = None) -> None:
+                 on_fatal: Callable[[str], None] | None = None,
+                 beat: Callable[[], None] = lambda: None) -> None:
         """``units``: the site file's units (who may ask what); None answers any unit
         (tests, a store installed without a site file — logged at start)."""
         self.bus = bus
+        self._beat = beat  # the watchdog's: the workers answer every request
         self.store = store
         self.units = units
         self._on_fatal = on_fatal
@@ -208,7 +211,11 @@ class StoreService:
     def _work(self) -> None:
         try:
             while True:
-                msg = self._queue.get()
+                self._beat()
+                try:
+                    msg = self._queue.get(timeout=BEAT_S)
+                except queue.Empty:
+                    continue
                 if msg is _STOP:
                     return
                 try:

@@ -1,0 +1,1 @@
+"""Data files shipped with the store (holiday calendar, procedure catalogue)."""

@@ -1,0 +1,108 @@
+"""Runs INSIDE the emulated Pi (bench/bench_guest.py puts it on the card's boot partition and
+starts it with ``systemd.run=``): each role's start to READY=1, idle CPU over 60 s and RSS,
+beside the guest's own baselines (a bare ``python3 -c pass`` and a bare SQLite commit loop).
+Prints one ``MOTCUA-BENCH {json}`` line on the serial console.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+MOTCUA = "/opt/motcua/venv/bin/motcua"
+SITE = Path("/opt/motcua/firmware_config/examples/demo-site")
+DATA = Path("/var/lib/motcua/bench")
+ROLES = {"hub": "hub.toml", "store": "store.toml", "dispenser": "dispenser-1.toml",
+         "counter": "counter-1.toml", "board": "board-1.toml", "lookup": "lookup-1.toml"}
+IDLE_S = 60.0
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def python_start_s(n: int = 5) -> float:
+    times = []
+    for _ in range(n):
+        t = time.monotonic()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        times.append(time.monotonic() - t)
+    return sorted(times)[n // 2]
+
+
+def sqlite_commits_per_s(seconds: float = 5.0) -> float:
+    path = DATA / "baseline.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE IF NOT EXISTS t (i INTEGER)")
+    n, end = 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        db.execute("BEGIN")
+        db.execute("INSERT INTO t VALUES (?)", (n,))
+        db.execute("COMMIT")
+        n += 1
+    db.close()
+    return n / seconds
+
+
+def cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def start_role(role: str, sock: socket.socket, path: str) -> tuple[subprocess.Popen[bytes], float]:
+    env = {**os.environ, "NOTIFY_SOCKET": path, "SDL_VIDEODRIVER": "dummy",
+           "SDL_AUDIODRIVER": "dummy", "GPIOZERO_PIN_FACTORY": "mock",
+           "PYTHONDONTWRITEBYTECODE": "1", "ESCPOS_CAPABILITIES_PICKLE_DIR": str(DATA)}
+    t = time.monotonic()
+    proc = subprocess.Popen([MOTCUA, role, "--config", str(SITE / ROLES[role]),
+                             "--broker", "mqtt://127.0.0.1:9", "--data", str(DATA / role)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sock.settimeout(180)
+    while True:
+        msg = sock.recv(4096).decode()
+        if "READY=1" in msg:
+            return proc, time.monotonic() - t
+
+
+def main() -> None:
+    DATA.mkdir(parents=True, exist_ok=True)
+    out: dict[str, object] = {"python_c_pass_s": python_start_s(),
+                              "sqlite_commits_per_s": sqlite_commits_per_s()}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    ready: dict[str, float] = {}
+    for role in ROLES:
+        path = f"/run/motcua-bench-{role}.sock"
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        try:
+            procs[role], ready[role] = start_role(role, sock, path)
+        except TimeoutError:
+            ready[role] = float("nan")
+        sock.close()
+    time.sleep(5)  # let the last role settle before measuring idle
+    before = {r: cpu_s(p.pid) for r, p in procs.items()}
+    time.sleep(IDLE_S)
+    out["roles"] = {r: {"start_to_ready_s": round(ready[r], 2),
+                        "idle_cpu_pct": round(100 * (cpu_s(p.pid) - before[r]) / IDLE_S, 2),
+                        "rss_mb": round(rss_mb(p.pid), 1)} for r, p in procs.items()}
+    out["rss_total_mb"] = round(sum(rss_mb(p.pid) for p in procs.values()), 1)
+    for p in procs.values():
+        p.terminate()
+    with open("/dev/console", "w") as console:
+        console.write("MOTCUA-BENCH " + json.dumps(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
