@@ -5,7 +5,10 @@ when a request was retried with the same id.
 Each round: four dispenser threads issue tickets (unique request ids, 1 s timeout), the
 hub process is killed with SIGKILL after a random number of answers, restarted, and every
 request that got no answer or ``internal`` is retried with the same id until it is
-answered; some already answered ids are sent again too. At the end the hub's database is
+answered; some already answered ids are sent again too (recent ones: the hub remembers
+the last 1,000 replies per unit, see appliance/hub/replies.py; an id beyond that bound is
+a new request, which a first 1,000-kill run that re-sent any old id duly counted as
+"changed on retry"). At the end the hub's database is
 read back: every acknowledged number must be there, once, and nothing else.
 
     ./run.sh soak [--kills 1000]          (the test suite runs a short version)
@@ -195,7 +198,10 @@ class _Client:
         """Retry what got no answer, with the same ids, then re-ask a few answered ids."""
         with self.lock:
             pending, self.unanswered = self.unanswered, []
-            again = rng.sample(sorted(self.r.acked), min(3, len(self.r.acked)))
+            # re-send answered ids the hub must still remember: among the last 300 (its
+            # memory keeps 1,000 per unit; an id beyond that is a new request by design)
+            recent = list(self.r.acked)[-300:]
+            again = rng.sample(recent, min(3, len(recent)))
             self.r.interrupted += len(pending)
         for rid in pending + again:
             while not self.ask(rid, timeout=5.0):
