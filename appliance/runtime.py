@@ -32,3 +32,27 @@ def wait_for_signal(done: threading.Event | None = None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
     done.wait()
+
+
+def return_large_buffers(threshold: int = 128 * 1024) -> None:
+    """Have glibc give large freed buffers back to the system at once.
+
+    glibc raises its mmap threshold each time a large block is freed, so after a burst of
+    big MQTT payloads (up to the broker's 1 MiB packet limit, refused by the contract at
+    64 KiB) later ones are carved from the heap and the process keeps the peak for good: a
+    flood of junk would leave a Pi's hub tens of MB larger. A fixed threshold keeps such
+    buffers mmapped and returned when freed. Not glibc (musl, macOS): nothing to do.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    m_mmap_threshold = -3  # glibc's malloc.h
+    mallopt(m_mmap_threshold, threshold)

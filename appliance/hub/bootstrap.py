@@ -15,7 +15,12 @@ from appliance.errors import ConfigError
 from appliance.health import attach_health
 from appliance.hub.service import HubService
 from appliance.hub.store import HubStore
-from appliance.runtime import add_common_arguments, load_from_args, wait_for_signal
+from appliance.runtime import (
+    add_common_arguments,
+    load_from_args,
+    return_large_buffers,
+    wait_for_signal,
+)
 from appliance.watchdog import watch
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,7 @@ class Hub:
 
 def build_hub(config: UnitConfig, *, clock: Clock | None = None,
               on_fatal: Callable[[str], None] | None = None) -> Hub:
+    return_large_buffers()
     tz = config.hub.tz if config.hub else None
     return Hub(config, clock or (SystemClock(tz) if tz else SystemClock()), on_fatal)
 

@@ -15,7 +15,12 @@ from appliance.config import UnitConfig, load_unit_config
 from appliance.config.store import StoreSection
 from appliance.errors import ConfigError
 from appliance.health import attach_health
-from appliance.runtime import add_common_arguments, load_from_args, wait_for_signal
+from appliance.runtime import (
+    add_common_arguments,
+    load_from_args,
+    return_large_buffers,
+    wait_for_signal,
+)
 from appliance.store.core import Store, open_store
 from appliance.store.service import StoreService
 from appliance.watchdog import watch
@@ -30,6 +35,7 @@ class StoreUnit:
                  database_url: str | None = None, http: bool | None = None,
                  http_port: int | None = None,
                  on_fatal: Callable[[str], None] | None = None) -> None:
+        return_large_buffers()
         settings = config.store or StoreSection()
         if http_port is not None:
             settings = settings.model_copy(update={"http_port": http_port})
