@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from appliance.i18n import tr
+
 log = logging.getLogger(__name__)
 
 EXITS_FILE = "exits.json"
@@ -96,9 +98,12 @@ def backoff_s(failures: int) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, metavar="DIR", help="the role's data folder")
+    parser.add_argument("--data", required=True, metavar=tr("THƯ_MỤC", "DIR"),
+                        help=tr("thư mục dữ liệu của vai trò", "the role's data folder"))
     parser.add_argument("--backoff", action="store_true",
-                        help="do not record: wait as long as the failures in a row ask")
+                        help=tr("không ghi lại: chỉ chờ đúng khoảng mà số lần lỗi liên tiếp "
+                                "đòi hỏi",
+                                "do not record: wait as long as the failures in a row ask"))
 
 
 def run(args: argparse.Namespace) -> int:

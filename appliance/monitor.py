@@ -21,24 +21,35 @@ from appliance.clock import SystemClock, parse_rfc3339
 from appliance.config.base import BrokerConfig
 from appliance.contract import UnitStatus, parse
 from appliance.errors import ConfigError, ContractError, NotConnected
+from appliance.i18n import tr
 
 STALE_AFTER = timedelta(minutes=3)  # units refresh their status every 30 s by default
+# what the states (wire words, kept as they are in English) read as in Vietnamese
+STATE_VI = {"starting": "đang khởi động", "ready": "sẵn sàng", "alert": "cảnh báo",
+            "stopped": "đã dừng", "lost": "mất kết nối", "unreadable": "không đọc được"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--broker", metavar="URL",
-                        help="broker URL (default: the credentials file's, else "
-                             "mqtt://127.0.0.1:1883)")
+                        help=tr("địa chỉ broker MQTT (mặc định: địa chỉ trong tệp thông tin "
+                                "đăng nhập, nếu không có thì mqtt://127.0.0.1:1883)",
+                                "broker URL (default: the credentials file's, else "
+                                "mqtt://127.0.0.1:1883)"))
     parser.add_argument("--site", required=True)
-    parser.add_argument("--username", help="broker login (the shipped broker config "
-                                           "refuses anonymous clients)")
-    parser.add_argument("--password", help="broker password (visible to other users of "
-                                           "this machine: prefer --credentials)")
+    parser.add_argument("--username", help=tr(
+        "tên đăng nhập broker (cấu hình broker kèm theo không nhận kết nối ẩn danh)",
+        "broker login (the shipped broker config refuses anonymous clients)"))
+    parser.add_argument("--password", help=tr(
+        "mật khẩu broker (người dùng khác trên máy này nhìn thấy được: nên dùng --credentials)",
+        "broker password (visible to other users of this machine: prefer --credentials)"))
     parser.add_argument("--credentials", type=Path, metavar="FILE",
-                        help="a [broker] section as made by `motcua broker-setup` "
-                             "(credentials/monitor.toml)")
+                        help=tr("tệp có mục [broker] do `motcua broker-setup` tạo "
+                                "(credentials/monitor.toml)",
+                                "a [broker] section as made by `motcua broker-setup` "
+                                "(credentials/monitor.toml)"))
     parser.add_argument("--wait", type=float, default=2.0,
-                        help="seconds to collect retained statuses (default 2)")
+                        help=tr("số giây chờ nhận tình trạng các thiết bị (mặc định 2)",
+                                "seconds to collect retained statuses (default 2)"))
 
 
 def collect(bus: Bus, wait: float) -> dict[str, dict[str, Any]]:
@@ -70,14 +81,17 @@ def verdict(status: dict[str, Any], now: datetime) -> tuple[bool, str]:
     if isinstance(at, str):
         try:
             delta = now - parse_rfc3339(at)
-            age = f"{int(delta.total_seconds())} s ago"
+            seconds = int(delta.total_seconds())
+            age = tr(f"{seconds} giây trước", f"{seconds} s ago")
             fresh = delta <= STALE_AFTER
         except ValueError:
-            age = "bad time"
+            age = tr("thời điểm sai", "bad time")
     if state == "ready" and not fresh:
-        return False, f"ready but not heard from for a while ({age or 'never'})"
+        return False, tr(f"sẵn sàng nhưng lâu rồi không thấy báo ({age or 'chưa bao giờ'})",
+                         f"ready but not heard from for a while ({age or 'never'})")
     healthy = state in ("ready", "stopped") and fresh
-    return healthy, f"{state}{' — ' + reasons if reasons else ''}{' (' + age + ')' if age else ''}"
+    shown = tr(STATE_VI.get(str(state), str(state)), str(state))
+    return healthy, f"{shown}{' — ' + reasons if reasons else ''}{' (' + age + ')' if age else ''}"
 
 
 def broker_config(args: argparse.Namespace) -> BrokerConfig:
@@ -87,8 +101,10 @@ def broker_config(args: argparse.Namespace) -> BrokerConfig:
         try:
             fields = dict(tomllib.loads(args.credentials.read_text())["broker"])
         except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError([f"{args.credentials}: no readable [broker] section "
-                               f"({type(exc).__name__}: {exc})"]) from None
+            raise ConfigError([tr(f"{args.credentials}: không đọc được mục [broker] "
+                                  f"({type(exc).__name__}: {exc})",
+                                  f"{args.credentials}: no readable [broker] section "
+                                  f"({type(exc).__name__}: {exc})")]) from None
     for key in ("username", "password"):
         if getattr(args, key):
             fields[key] = getattr(args, key)
@@ -97,7 +113,8 @@ def broker_config(args: argparse.Namespace) -> BrokerConfig:
     try:
         return BrokerConfig(**fields)
     except ValidationError as exc:
-        raise ConfigError([f"broker login: {exc.errors()[0]['msg']}"]) from None
+        raise ConfigError([tr(f"đăng nhập broker: {exc.errors()[0]['msg']}",
+                              f"broker login: {exc.errors()[0]['msg']}")]) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,13 +125,17 @@ def run(args: argparse.Namespace) -> int:
         problem = bus.connect_problem
         bus.stop()
         if problem is not None and "refused" in problem:
-            print(f"the broker at {cfg.url} did not let us in (not authorised): {problem}. "
-                  "Give --credentials (credentials/monitor.toml from motcua broker-setup) "
-                  "or --username/--password.", file=sys.stderr)
+            print(tr(f"broker tại {cfg.url} không cho vào (không có quyền): {problem}. "
+                     "Hãy dùng --credentials (tệp credentials/monitor.toml do motcua "
+                     "broker-setup tạo) hoặc --username/--password.",
+                     f"the broker at {cfg.url} did not let us in (not authorised): {problem}. "
+                     "Give --credentials (credentials/monitor.toml from motcua broker-setup) "
+                     "or --username/--password."), file=sys.stderr)
         elif problem is not None:
             print(problem, file=sys.stderr)
         else:
-            print(f"cannot reach the broker at {cfg.url}", file=sys.stderr)
+            print(tr(f"không kết nối được broker tại {cfg.url}",
+                     f"cannot reach the broker at {cfg.url}"), file=sys.stderr)
         return 2
     try:
         statuses = collect(bus, args.wait)
@@ -123,7 +144,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         bus.stop()
     if not statuses:
-        print(f"no unit of site {args.site!r} has ever reported: wrong site id?")
+        print(tr(f"chưa có thiết bị nào của điểm {args.site!r} từng báo tình trạng: "
+                 "sai mã điểm?",
+                 f"no unit of site {args.site!r} has ever reported: wrong site id?"))
         return 2
     now = SystemClock().now()
     bad = 0
@@ -132,5 +155,6 @@ def run(args: argparse.Namespace) -> int:
             continue
         ok, line = verdict(status, now)
         bad += not ok
-        print(f"{'OK ' if ok else 'BAD'} {unit:<16} {status.get('role', '?'):<10} {line}")
+        mark = "OK " if ok else tr("LỖI", "BAD")
+        print(f"{mark} {unit:<16} {status.get('role', '?'):<10} {line}")
     return 1 if bad else 0

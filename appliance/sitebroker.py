@@ -30,6 +30,7 @@ from pathlib import Path
 from appliance.config import load_unit_config
 from appliance.config.site import SiteConfig
 from appliance.errors import ConfigError, MissingDependency, MotcuaError
+from appliance.i18n import tr
 
 MONITOR_USER = "monitor"
 NOTICE_OP = "board.notice"  # in a unit's allow list: it may write board/notice
@@ -193,13 +194,19 @@ def setup(config_file: Path, out: Path, *, names: list[str], addresses: list[str
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, type=Path, help="the hub's config file")
+    parser.add_argument("--config", required=True, type=Path, help=tr(
+        "tệp cấu hình của máy chủ tại chỗ", "the hub's config file"))
     parser.add_argument("--out", type=Path, default=Path("/etc/mosquitto/motcua"),
-                        help="folder to write into (default /etc/mosquitto/motcua)")
+                        help=tr("thư mục ghi ra (mặc định /etc/mosquitto/motcua)",
+                                "folder to write into (default /etc/mosquitto/motcua)"))
     parser.add_argument("--name", action="append", default=[], metavar="HOST",
-                        help="the broker's host name on the LAN (repeatable; default hub.local)")
+                        help=tr("tên máy của broker trong mạng LAN (lặp lại được; mặc định "
+                                "hub.local)",
+                                "the broker's host name on the LAN (repeatable; default "
+                                "hub.local)"))
     parser.add_argument("--address", action="append", default=[], metavar="IP",
-                        help="the broker's LAN address (repeatable)")
+                        help=tr("địa chỉ IP của broker trong mạng LAN (lặp lại được)",
+                                "the broker's LAN address (repeatable)"))
     parser.add_argument("--tls-port", type=int, default=8883)
     parser.add_argument("--plain-port", type=int, default=1883)
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from appliance.errors import MotcuaError
+from appliance.i18n import tr
 from appliance.runtime import wait_for_signal
 
 log = logging.getLogger(__name__)
@@ -119,13 +120,18 @@ def _database(spec: str) -> Database:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--site", required=True)
-    parser.add_argument("--care", required=True, metavar="URL", help="https://care-server")
-    parser.add_argument("--password-file", required=True, help="the site's care password")
-    parser.add_argument("--ca", help="the care server's CA certificate")
+    parser.add_argument("--care", required=True, metavar="URL", help=tr(
+        "địa chỉ máy chủ chăm sóc, https://...", "https://care-server"))
+    parser.add_argument("--password-file", required=True, help=tr(
+        "tệp chứa mật khẩu của điểm trên máy chủ chăm sóc", "the site's care password"))
+    parser.add_argument("--ca", help=tr(
+        "chứng chỉ CA của máy chủ chăm sóc", "the care server's CA certificate"))
     parser.add_argument("--db", action="append", type=_database, required=True,
                         metavar="NAME=DATA_DIR:FILE")
     parser.add_argument("--interval", type=float, default=60.0,
-                        help="seconds between copies (default 60: at most a minute lost)")
+                        help=tr("số giây giữa hai lần sao (mặc định 60: mất tối đa một phút "
+                                "dữ liệu)",
+                                "seconds between copies (default 60: at most a minute lost)"))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from appliance.care.fleet import Fleet
 from appliance.care.history import History
 from appliance.care.link import CareLink
 from appliance.clock import Clock, SystemClock
+from appliance.i18n import tr
 from appliance.runtime import wait_for_signal
 
 log = logging.getLogger(__name__)
@@ -104,21 +105,33 @@ def build_care(config: CareConfig, *, clock: Clock | None = None,
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, metavar="FILE", help="care.toml")
-    sub = parser.add_subparsers(dest="care_command", metavar="ACTION")
-    e = sub.add_parser("enrol", help="certificates, password and bridge config for a site")
+    parser.add_argument("--config", required=True, metavar=tr("TỆP", "FILE"),
+                        help=tr("tệp cấu hình care.toml", "care.toml"))
+    sub = parser.add_subparsers(dest="care_command", metavar=tr("VIỆC", "ACTION"))
+    e = sub.add_parser("enrol", help=tr(
+        "chứng chỉ, mật khẩu và cấu hình cầu nối cho một điểm",
+        "certificates, password and bridge config for a site"))
     e.add_argument("site")
-    e.add_argument("--out", metavar="DIR", help="where to write the site's card files "
-                   "(default: DATA/sites/SITE)")
-    e.add_argument("--site-file", metavar="HUB_TOML", help="the hub's site file (checked)")
-    e.add_argument("--card-dir", metavar="DIR", help="where the files go on the site's card "
-                   "(default /etc/motcua/care)")
-    sub.add_parser("keygen", help="make the Ed25519 release signing key (DATA/release.key)")
-    r = sub.add_parser("release", help="sign a bundle of wheels and announce it to sites")
-    r.add_argument("bundle", help="a folder with the project's wheels")
+    e.add_argument("--out", metavar=tr("THƯ_MỤC", "DIR"), help=tr(
+        "nơi ghi các tệp cho thẻ nhớ của điểm (mặc định: DATA/sites/SITE)",
+        "where to write the site's card files (default: DATA/sites/SITE)"))
+    e.add_argument("--site-file", metavar="HUB_TOML", help=tr(
+        "tệp cấu hình điểm của máy chủ tại chỗ (được kiểm tra)", "the hub's site file (checked)"))
+    e.add_argument("--card-dir", metavar=tr("THƯ_MỤC", "DIR"), help=tr(
+        "nơi đặt các tệp trên thẻ nhớ của điểm (mặc định /etc/motcua/care)",
+        "where the files go on the site's card (default /etc/motcua/care)"))
+    sub.add_parser("keygen", help=tr(
+        "tạo khoá Ed25519 để ký bản phát hành (DATA/release.key)",
+        "make the Ed25519 release signing key (DATA/release.key)"))
+    r = sub.add_parser("release", help=tr(
+        "ký một gói wheel và thông báo cho các điểm",
+        "sign a bundle of wheels and announce it to sites"))
+    r.add_argument("bundle", help=tr("thư mục chứa các wheel của dự án",
+                                     "a folder with the project's wheels"))
     r.add_argument("--version", required=True)
     r.add_argument("--site", action="append", default=[],
-                   help="announce to this site only (repeat; default: every site)")
+                   help=tr("chỉ thông báo cho điểm này (lặp lại được; mặc định: mọi điểm)",
+                           "announce to this site only (repeat; default: every site)"))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 from appliance.care.config import load_care_config
 from appliance.care.vault import Vault
 from appliance.errors import MotcuaError
+from appliance.i18n import tr
 
 
 def restore(vault: Vault, site: str, to: Path) -> list[tuple[str, Path, str]]:
@@ -36,10 +37,12 @@ def restore(vault: Vault, site: str, to: Path) -> list[tuple[str, Path, str]]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, metavar="FILE", help="care.toml")
+    parser.add_argument("--config", required=True, metavar=tr("TỆP", "FILE"),
+                        help=tr("tệp cấu hình care.toml", "care.toml"))
     parser.add_argument("--site", required=True)
-    parser.add_argument("--to", required=True, metavar="DIR",
-                        help="the spare card's data folder (e.g. /mnt/card/var/lib/motcua/hub)")
+    parser.add_argument("--to", required=True, metavar=tr("THƯ_MỤC", "DIR"), help=tr(
+        "thư mục dữ liệu trên thẻ nhớ dự phòng (ví dụ /mnt/card/var/lib/motcua/hub)",
+        "the spare card's data folder (e.g. /mnt/card/var/lib/motcua/hub)"))
 
 
 def run(args: argparse.Namespace) -> int:

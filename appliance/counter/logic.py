@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from appliance.errors import MotcuaError
+from appliance.i18n import tr
 
 # What a text board flashes for each outcome (at most 4 characters, ASCII).
 NOTICES: dict[str, str] = {
@@ -60,7 +61,8 @@ def full_number(typed: str, *, counter: str, site_info: dict[str, Any] | None,
     this counter that has 015 waiting (or parked) in the last known queue state."""
     m = NUMBER.match(typed.upper())
     if not m:
-        raise LocalError("not_found", f"{typed!r} is not a ticket number")
+        raise LocalError("not_found", tr(f"{typed!r} không phải số phiếu",
+                                         f"{typed!r} is not a ticket number"))
     letter, digits = m.group(1), m.group(2)
     if letter:
         svc = _service(site_info, letter)
@@ -73,8 +75,10 @@ def full_number(typed: str, *, counter: str, site_info: dict[str, Any] | None,
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        raise LocalError("ambiguous", "this counter's services are not known yet: "
-                                      "press the service key before the number")
+        raise LocalError("ambiguous", tr("chưa biết quầy này phục vụ lĩnh vực nào: "
+                                         "bấm phím lĩnh vực trước khi bấm số",
+                                         "this counter's services are not known yet: "
+                                         "press the service key before the number"))
     known: set[str] = set()
     for svc_state in ((queue_state or {}).get("services") or {}).values():
         known.update(svc_state.get("waiting") or [])
@@ -82,8 +86,10 @@ def full_number(typed: str, *, counter: str, site_info: dict[str, Any] | None,
     found = [n for n in candidates if n in known]
     if len(found) == 1:
         return found[0]
-    raise LocalError("ambiguous", f"{typed} could be {' or '.join(candidates)}: "
-                                  "press the service key before the number")
+    raise LocalError("ambiguous", tr(f"{typed} có thể là {' hoặc '.join(candidates)}: "
+                                     "bấm phím lĩnh vực trước khi bấm số",
+                                     f"{typed} could be {' or '.join(candidates)}: "
+                                     "press the service key before the number"))
 
 
 def rating_target(last_finished: dict[str, Any] | None, now: datetime,

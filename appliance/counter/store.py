@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.errors import StorageError
+from appliance.i18n import tr
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -34,6 +35,12 @@ CREATE TABLE IF NOT EXISTS rated (number TEXT NOT NULL, day TEXT NOT NULL,
                                   PRIMARY KEY (day, number));
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+def _db_error(path: object, exc: Exception) -> StorageError:
+    """The error staff read when the counter's own file fails."""
+    return StorageError(tr(f"cơ sở dữ liệu của quầy {path}: {exc}",
+                           f"counter database {path}: {exc}"))
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,8 @@ class CounterStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot open the counter's database {path}: {exc}") from exc
+            raise StorageError(tr(f"không mở được cơ sở dữ liệu của quầy {path}: {exc}",
+                                  f"cannot open the counter's database {path}: {exc}")) from exc
         self.path = path
         self._lock = threading.Lock()
 
@@ -74,7 +82,7 @@ class CounterStore:
             with self._lock:
                 return self._db.execute(sql, args)
         except sqlite3.Error as exc:
-            raise StorageError(f"counter database {self.path}: {exc}") from exc
+            raise _db_error(self.path, exc) from exc
 
     # ---- outbox ------------------------------------------------------------------------
     def add(self, kind: str, body: dict[str, Any], at: str) -> int:
@@ -109,7 +117,7 @@ class CounterStore:
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._db.execute("ROLLBACK")
-                raise StorageError(f"counter database {self.path}: {exc}") from exc
+                raise _db_error(self.path, exc) from exc
 
     def done(self, ids: list[int], result: str) -> None:
         with self._lock:
@@ -120,7 +128,7 @@ class CounterStore:
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._db.execute("ROLLBACK")
-                raise StorageError(f"counter database {self.path}: {exc}") from exc
+                raise _db_error(self.path, exc) from exc
 
     def history(self) -> list[tuple[str, dict[str, Any], int, str | None, str | None]]:
         """Every outbox row in order: (kind, body, done, result, request id)."""
@@ -147,7 +155,7 @@ class CounterStore:
                 return True
             except sqlite3.Error as exc:
                 self._db.execute("ROLLBACK")
-                raise StorageError(f"counter database {self.path}: {exc}") from exc
+                raise _db_error(self.path, exc) from exc
 
     # ---- key/value -----------------------------------------------------------------------
     def get(self, key: str) -> Any:
@@ -170,4 +178,4 @@ class CounterStore:
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._db.execute("ROLLBACK")
-                raise StorageError(f"counter database {self.path}: {exc}") from exc
+                raise _db_error(self.path, exc) from exc

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.errors import MotcuaError, StorageError
+from appliance.i18n import tr
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS offline_ticket (
@@ -55,6 +56,12 @@ CREATE TABLE IF NOT EXISTS kv (
     value TEXT NOT NULL
 );
 """
+
+
+def _store_error(path: object, exc: Exception) -> StorageError:
+    """The error staff read when the dispenser's own file fails."""
+    return StorageError(tr(f"kho dữ liệu của máy lấy số {path}: {exc}",
+                           f"dispenser store {path}: {exc}"))
 
 
 class BandExhausted(MotcuaError):
@@ -96,7 +103,8 @@ class Outbox:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
         except (sqlite3.Error, OSError) as exc:
-            raise StorageError(f"cannot open the dispenser store {path}: {exc}") from None
+            raise StorageError(tr(f"không mở được kho dữ liệu của máy lấy số {path}: {exc}",
+                                  f"cannot open the dispenser store {path}: {exc}")) from None
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -108,14 +116,14 @@ class Outbox:
             try:
                 return self._db.execute(sql, args)
             except sqlite3.Error as exc:
-                raise StorageError(f"dispenser store {self.path}: {exc}") from None
+                raise _store_error(self.path, exc) from None
 
     def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
                 return list(self._db.execute(sql, args).fetchall())
             except sqlite3.Error as exc:
-                raise StorageError(f"dispenser store {self.path}: {exc}") from None
+                raise _store_error(self.path, exc) from None
 
     # ---- offline tickets ---------------------------------------------------------------
     def allocate_offline(self, *, day: str, service: str, letter: str, digits: int,
@@ -145,7 +153,7 @@ class Outbox:
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
-                raise StorageError(f"dispenser store {self.path}: {exc}") from None
+                raise _store_error(self.path, exc) from None
         assert cur.lastrowid is not None
         return OfflineTicket(cur.lastrowid, day, service, n, number, priority, issued_at,
                              "allocated")

@@ -30,6 +30,7 @@ from typing import Any
 import tomli_w
 
 from appliance.errors import ConfigError
+from appliance.i18n import tr
 from appliance.setup import site as hub_site
 from appliance.setup.schema import SAVED, SETUP_FILE, Setup, read_setup, secrets_of
 from appliance.setup.show import show_everywhere
@@ -221,10 +222,14 @@ def _systemctl(*args: str) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--boot", default="/boot/firmware", help="the boot partition")
-    parser.add_argument("--etc", default="/etc/motcua", help="where unit.toml goes")
-    parser.add_argument("--run", default="/run", help="this boot's generated configs")
-    parser.add_argument("--once", action="store_true", help="check once, do not retry")
+    parser.add_argument("--boot", default="/boot/firmware",
+                        help=tr("phân vùng khởi động", "the boot partition"))
+    parser.add_argument("--etc", default="/etc/motcua",
+                        help=tr("nơi đặt unit.toml", "where unit.toml goes"))
+    parser.add_argument("--run", default="/run", help=tr(
+        "nơi đặt các cấu hình tạo ra cho lần khởi động này", "this boot's generated configs"))
+    parser.add_argument("--once", action="store_true", help=tr(
+        "kiểm tra một lần, không thử lại", "check once, do not retry"))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from appliance.config import UnitConfig, load_unit_config
 from appliance.config.store import StoreSection
 from appliance.errors import ConfigError
 from appliance.health import attach_health
+from appliance.i18n import tr
 from appliance.runtime import (
     add_common_arguments,
     load_from_args,
@@ -102,12 +103,18 @@ def build_store(config: UnitConfig, *, clock: Clock | None = None,
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
-    parser.add_argument("--database", metavar="URL", help="database URL (overrides the file)")
-    parser.add_argument("--no-http", action="store_true", help="do not serve the HTTP API")
+    parser.add_argument("--database", metavar="URL", help=tr(
+        "địa chỉ cơ sở dữ liệu (thay cho địa chỉ trong tệp)", "database URL (overrides the file)"))
+    parser.add_argument("--no-http", action="store_true", help=tr(
+        "không mở API HTTP", "do not serve the HTTP API"))
     parser.add_argument("--set-user", metavar="NAME:ROLE",
-                        help="create or update an account, ROLE one of staff, processor, "
-                             "leader, admin (password read from stdin), then exit; day-to-day "
-                             "accounts are managed on the desk's /admin/users page")
+                        help=tr("tạo hoặc sửa một tài khoản, ROLE là staff, processor, "
+                                "leader hoặc admin (mật khẩu đọc từ stdin), rồi thoát; tài "
+                                "khoản hằng ngày được quản lý ở trang /admin/users của quầy",
+                                "create or update an account, ROLE one of staff, processor, "
+                                "leader, admin (password read from stdin), then exit; "
+                                "day-to-day accounts are managed on the desk's /admin/users "
+                                "page"))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,16 +7,22 @@ import sys
 from pathlib import Path
 
 from appliance.config.store import StoreSection
+from appliance.i18n import tr
 from appliance.runtime import load_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("code", help="the dossier code, e.g. 000.00.06.G04-261130-0001")
-    parser.add_argument("--config", required=True, metavar="FILE", help="the store's TOML file")
+    parser.add_argument("code", help=tr("mã hồ sơ, ví dụ 000.00.06.G04-261130-0001",
+                                        "the dossier code, e.g. 000.00.06.G04-261130-0001"))
+    parser.add_argument("--config", required=True, metavar=tr("TỆP", "FILE"),
+                        help=tr("tệp TOML của kho hồ sơ", "the store's TOML file"))
     parser.add_argument("--broker", metavar="URL", help=argparse.SUPPRESS)
-    parser.add_argument("--data", metavar="DIR", help="data folder (overrides the file)")
-    parser.add_argument("--database", metavar="URL", help="database URL (overrides the file)")
-    parser.add_argument("--out", required=True, metavar="FILE", help="FILE.png or FILE.pdf")
+    parser.add_argument("--data", metavar=tr("THƯ_MỤC", "DIR"), help=tr(
+        "thư mục dữ liệu (thay cho thư mục trong tệp)", "data folder (overrides the file)"))
+    parser.add_argument("--database", metavar="URL", help=tr(
+        "địa chỉ cơ sở dữ liệu (thay cho địa chỉ trong tệp)", "database URL (overrides the file)"))
+    parser.add_argument("--out", required=True, metavar=tr("TỆP", "FILE"),
+                        help=tr("TỆP.png hoặc TỆP.pdf", "FILE.png or FILE.pdf"))
 
 
 def run(args: argparse.Namespace) -> int:

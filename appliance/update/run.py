@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.config.base import BrokerConfig
+from appliance.i18n import tr
 from appliance.runtime import wait_for_signal
 from appliance.update.bundle import Fetcher, load_public_key
 from appliance.update.slots import Slots
@@ -26,12 +27,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--broker", default="mqtt://127.0.0.1:1883", metavar="URL")
     parser.add_argument("--username")
     parser.add_argument("--password")
-    parser.add_argument("--key", required=True, help="the care server's release.pub")
-    parser.add_argument("--ca", help="the care server's CA certificate (HTTPS downloads)")
+    parser.add_argument("--key", required=True, help=tr(
+        "tệp release.pub của máy chủ chăm sóc", "the care server's release.pub"))
+    parser.add_argument("--ca", help=tr(
+        "chứng chỉ CA của máy chủ chăm sóc (tải qua HTTPS)",
+        "the care server's CA certificate (HTTPS downloads)"))
     parser.add_argument("--root", default="/var/lib/motcua/releases")
     parser.add_argument("--deadline", type=float, default=120.0,
-                        help="seconds a new release has to reach ready (default 120)")
-    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- the role's command")
+                        help=tr("số giây để bản phát hành mới đạt trạng thái sẵn sàng "
+                                "(mặc định 120)",
+                                "seconds a new release has to reach ready (default 120)"))
+    parser.add_argument("command", nargs=argparse.REMAINDER, help=tr(
+        "-- lệnh chạy vai trò", "-- the role's command"))
 
 
 def run(args: argparse.Namespace) -> int:
