@@ -35,19 +35,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                 "đăng nhập, nếu không có thì mqtt://127.0.0.1:1883)",
                                 "broker URL (default: the credentials file's, else "
                                 "mqtt://127.0.0.1:1883)"))
-    parser.add_argument("--site", required=True)
+    parser.add_argument("--site", required=True, metavar=tr("ĐIỂM", "SITE"),
+                        help=tr("mã điểm cần xem", "the site id"))
     parser.add_argument("--username", help=tr(
         "tên đăng nhập broker (cấu hình broker kèm theo không nhận kết nối ẩn danh)",
         "broker login (the shipped broker config refuses anonymous clients)"))
     parser.add_argument("--password", help=tr(
         "mật khẩu broker (người dùng khác trên máy này nhìn thấy được: nên dùng --credentials)",
         "broker password (visible to other users of this machine: prefer --credentials)"))
-    parser.add_argument("--credentials", type=Path, metavar="FILE",
+    parser.add_argument("--credentials", type=Path, metavar=tr("TỆP", "FILE"),
                         help=tr("tệp có mục [broker] do `motcua broker-setup` tạo "
                                 "(credentials/monitor.toml)",
                                 "a [broker] section as made by `motcua broker-setup` "
                                 "(credentials/monitor.toml)"))
-    parser.add_argument("--wait", type=float, default=2.0,
+    parser.add_argument("--wait", type=float, default=2.0, metavar=tr("GIÂY", "WAIT"),
                         help=tr("số giây chờ nhận tình trạng các thiết bị (mặc định 2)",
                                 "seconds to collect retained statuses (default 2)"))
 

@@ -214,6 +214,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     conf = setup(args.config, args.out, names=args.name or ["hub.local"],
                  addresses=args.address, tls_port=args.tls_port, plain_port=args.plain_port)
-    print(f"wrote {conf}; include it from /etc/mosquitto/conf.d/ and give each unit "
-          f"its {args.out}/credentials/<unit>.toml [broker] section and ca.crt")
+    print(tr(f"đã ghi {conf}; hãy đưa tệp này vào /etc/mosquitto/conf.d/ và chép cho mỗi "
+             f"thiết bị mục [broker] trong {args.out}/credentials/<thiết bị>.toml cùng ca.crt",
+             f"wrote {conf}; include it from /etc/mosquitto/conf.d/ and give each unit "
+             f"its {args.out}/credentials/<unit>.toml [broker] section and ca.crt"))
     return 0

@@ -85,3 +85,71 @@ def test_key_paths_are_the_same_in_both_languages(tmp_path: Path, lang: str,
     keys = [p.split(": ")[1] for p in check_files([str(bad)])]
     assert keys == ["broker.url", "dispenser.hub_timeout_s", "dispenser.buttons[0].pin",
                     "dispenser.printer.connector", "bogus"]
+
+
+@pytest.mark.parametrize(("command", "vi", "en"), [
+    ("status", "số giây chờ nhận tình trạng các thiết bị", "seconds to collect retained"),
+    ("hub", "tệp TOML của thiết bị", "the unit's TOML file"),
+    ("store", "không mở API HTTP", "do not serve the HTTP API"),
+    ("receipt", "mã hồ sơ, ví dụ", "the dossier code"),
+    ("care", "tệp cấu hình care.toml", "ACTION"),
+    ("update", "chứng chỉ CA của máy chủ chăm sóc", "the care server's CA certificate"),
+    ("backup", "số giây giữa hai lần sao", "seconds between copies"),
+    ("restore", "thư mục dữ liệu trên thẻ nhớ dự phòng", "the spare card's data folder"),
+    ("record-exit", "thư mục dữ liệu của vai trò", "the role's data folder"),
+    ("setup", "phân vùng khởi động", "the boot partition"),
+    ("broker-setup", "tệp cấu hình của máy chủ tại chỗ", "the hub's config file"),
+])
+def test_every_command_explains_its_options_in_vietnamese(command: str, vi: str,
+                                                          en: str) -> None:
+    run = _motcua(command, "--help", lang="vi")
+    assert run.returncode == 0, run.stderr
+    assert vi in run.stdout and en not in run.stdout
+    english = _motcua(command, "--help", lang="en")
+    assert en in english.stdout and vi not in english.stdout
+
+
+def test_status_lines_read_in_vietnamese_with_the_wire_words_kept_in_english(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime, timedelta
+
+    from appliance.clock import VN_TZ
+    from appliance.monitor import verdict
+
+    now = datetime(2026, 11, 30, 9, 0, tzinfo=VN_TZ)
+    old = {"state": "ready", "at": (now - timedelta(minutes=10)).isoformat()}
+    alert = {"state": "alert", "reasons": ["paper_out"], "at": now.isoformat()}
+    monkeypatch.setenv(i18n.ENV, "vi")
+    assert verdict(old, now) == (False, "sẵn sàng nhưng lâu rồi không thấy báo (600 giây trước)")
+    assert verdict({"state": "lost"}, now) == (False, "mất kết nối")
+    # the reason codes are the unit's own words on the wire: shown as they are
+    assert verdict(alert, now) == (False, "cảnh báo — paper_out (0 giây trước)")
+    monkeypatch.setenv(i18n.ENV, "en")
+    assert verdict(alert, now) == (False, "alert — paper_out (0 s ago)")
+
+
+def test_counter_refusals_keep_their_board_code_and_explain_in_vietnamese(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from appliance.counter.logic import LocalError, full_number, notice_for
+
+    monkeypatch.setenv(i18n.ENV, "vi")
+    with pytest.raises(LocalError) as refused:
+        full_number("15", counter="c1", site_info=None, queue_state=None)
+    assert refused.value.code == "ambiguous"
+    assert "bấm phím lĩnh vực trước khi bấm số" in str(refused.value)
+    assert len(notice_for(refused.value.code)) <= 4
+
+
+def test_a_unit_whose_own_file_fails_says_so_in_vietnamese(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from appliance.counter.store import CounterStore
+    from appliance.dispenser.outbox import Outbox
+    from appliance.errors import StorageError
+
+    monkeypatch.setenv(i18n.ENV, "vi")
+    folder = tmp_path / "not-a-file"
+    folder.mkdir()
+    with pytest.raises(StorageError, match="không mở được cơ sở dữ liệu của quầy"):
+        CounterStore(folder)
+    with pytest.raises(StorageError, match="không mở được kho dữ liệu của máy lấy số"):
+        Outbox(folder)

@@ -143,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
         done = enrol(config, args.site, out,
                      card_dir=Path(args.card_dir) if args.card_dir else None,
                      site_file=Path(args.site_file) if args.site_file else None)
-        print(f"site {done.site}: card files written to {done.out}")
+        print(tr(f"điểm {done.site}: đã ghi các tệp cho thẻ nhớ vào {done.out}",
+                 f"site {done.site}: card files written to {done.out}"))
         print((done.out / "credentials.txt").read_text(), end="")
         return 0
     if args.care_command in ("keygen", "release"):
@@ -164,12 +165,16 @@ def _release(config: CareConfig, args: argparse.Namespace) -> int:
     key = config.data_path / "release.key"
     if args.care_command == "keygen":
         keygen(key, config.data_path / "release.pub")
-        print(f"release key written; give every unit {config.data_path / 'release.pub'}")
+        pub = config.data_path / "release.pub"
+        print(tr(f"đã ghi khoá ký bản phát hành; hãy chép {pub} cho mọi thiết bị",
+                 f"release key written; give every unit {pub}"))
         return 0
     out = make_release(Path(args.bundle), args.version, key, config.data_path / "releases")
-    print(f"release {args.version} signed in {out}")
+    print(tr(f"đã ký bản phát hành {args.version} trong {out}",
+             f"release {args.version} signed in {out}"))
     base = config.web.public_url
     if not base:
+        # English only: tests/test_care_cli.py reads it from a run without MOTCUA_LANG
         print("web.public_url is not set: not announced", file=sys.stderr)
         return 1
     sites = args.site or sorted(config.sites)
@@ -178,7 +183,7 @@ def _release(config: CareConfig, args: argparse.Namespace) -> int:
     link.start()
     for site in sites:
         link.publish(release_topic(site), encode(announcement(args.version, base)), retain=True)
-        print(f"announced to {site}")
+        print(tr(f"đã thông báo cho {site}", f"announced to {site}"))
     time.sleep(1.0)  # let the QoS 1 publishes go out before disconnecting
     link.stop()
     return 0

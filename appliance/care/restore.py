@@ -49,5 +49,6 @@ def run(args: argparse.Namespace) -> int:
     config = load_care_config(args.config)
     for name, path, taken in restore(Vault(config.data_path / "backups"), args.site,
                                      Path(args.to)):
-        print(f"{name}: {path} (copy taken {taken})")
+        print(tr(f"{name}: {path} (bản sao lấy lúc {taken})",
+                 f"{name}: {path} (copy taken {taken})"))
     return 0

@@ -125,11 +125,13 @@ def run(args: argparse.Namespace) -> int:
                            base_dir=config.base_dir, url=args.database)
         password = sys.stdin.readline().rstrip("\n")
         if len(password) < 8:
-            print("motcua store: the password needs at least 8 characters", file=sys.stderr)
+            print(tr("motcua store: mật khẩu cần ít nhất 8 ký tự",
+                     "motcua store: the password needs at least 8 characters"), file=sys.stderr)
             return 2
         store.users.set_user(name, role or "staff", password=password)
         store.close()
-        print(f"account {name!r} ({role or 'staff'}) saved")
+        print(tr(f"đã lưu tài khoản {name!r} ({role or 'staff'})",
+                 f"account {name!r} ({role or 'staff'}) saved"))
         return 0
     fatal: list[str] = []
     stop = threading.Event()

@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".pdf"):
-        print(f"motcua receipt: {out.name}: give a .png or .pdf file name", file=sys.stderr)
+        print(tr(f"motcua receipt: {out.name}: hãy đặt tên tệp đuôi .png hoặc .pdf",
+                 f"motcua receipt: {out.name}: give a .png or .pdf file name"), file=sys.stderr)
         return 2
     config = load_from_args(args)
     settings = config.store or StoreSection()
@@ -40,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         dossier = store.dossiers.get(args.code.strip().upper())
         if dossier is None:
-            print(f"motcua receipt: no dossier {args.code!r}", file=sys.stderr)
+            print(tr(f"motcua receipt: không có hồ sơ {args.code!r}",
+                     f"motcua receipt: no dossier {args.code!r}"), file=sys.stderr)
             return 1
         procedure = store.catalogue.get(dossier["procedure"]["code"])
         if out.suffix.lower() == ".pdf":
@@ -56,5 +58,6 @@ def run(args: argparse.Namespace) -> int:
             save_receipt(img, out)
     finally:
         store.close()
-    print(f"receipt of {dossier['code']} written to {out}")
+    print(tr(f"đã ghi giấy tiếp nhận hồ sơ {dossier['code']} vào {out}",
+             f"receipt of {dossier['code']} written to {out}"))
     return 0
