@@ -207,8 +207,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--address", action="append", default=[], metavar="IP",
                         help=tr("địa chỉ IP của broker trong mạng LAN (lặp lại được)",
                                 "the broker's LAN address (repeatable)"))
-    parser.add_argument("--tls-port", type=int, default=8883)
-    parser.add_argument("--plain-port", type=int, default=1883)
+    parser.add_argument("--tls-port", type=int, default=8883,
+                        help=tr("cổng TLS của broker (mặc định 8883)",
+                                "the broker's TLS port (default 8883)"))
+    parser.add_argument("--plain-port", type=int, default=1883,
+                        help=tr("cổng không mã hoá của broker (mặc định 1883)",
+                                "the broker's plain port (default 1883)"))
 
 
 def run(args: argparse.Namespace) -> int:

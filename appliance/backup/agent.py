@@ -119,7 +119,7 @@ def _database(spec: str) -> Database:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--site", required=True)
+    parser.add_argument("--site", required=True, help=tr("mã điểm", "the site id"))
     parser.add_argument("--care", required=True, metavar="URL", help=tr(
         "địa chỉ máy chủ chăm sóc, https://...", "https://care-server"))
     parser.add_argument("--password-file", required=True, help=tr(
@@ -127,7 +127,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ca", help=tr(
         "chứng chỉ CA của máy chủ chăm sóc", "the care server's CA certificate"))
     parser.add_argument("--db", action="append", type=_database, required=True,
-                        metavar="NAME=DATA_DIR:FILE")
+                        metavar="NAME=DATA_DIR:FILE",
+                        help=tr("một cơ sở dữ liệu cần sao (lặp lại được)",
+                                "a database to copy (repeatable)"))
     parser.add_argument("--interval", type=float, default=60.0,
                         help=tr("số giây giữa hai lần sao (mặc định 60: mất tối đa một phút "
                                 "dữ liệu)",

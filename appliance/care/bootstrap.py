@@ -111,7 +111,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     e = sub.add_parser("enrol", help=tr(
         "chứng chỉ, mật khẩu và cấu hình cầu nối cho một điểm",
         "certificates, password and bridge config for a site"))
-    e.add_argument("site")
+    e.add_argument("site", help=tr("mã điểm", "the site id"))
     e.add_argument("--out", metavar=tr("THƯ_MỤC", "DIR"), help=tr(
         "nơi ghi các tệp cho thẻ nhớ của điểm (mặc định: DATA/sites/SITE)",
         "where to write the site's card files (default: DATA/sites/SITE)"))
@@ -128,7 +128,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "sign a bundle of wheels and announce it to sites"))
     r.add_argument("bundle", help=tr("thư mục chứa các wheel của dự án",
                                      "a folder with the project's wheels"))
-    r.add_argument("--version", required=True)
+    r.add_argument("--version", required=True,
+                   help=tr("số phiên bản của bản phát hành", "the release's version"))
     r.add_argument("--site", action="append", default=[],
                    help=tr("chỉ thông báo cho điểm này (lặp lại được; mặc định: mọi điểm)",
                            "announce to this site only (repeat; default: every site)"))

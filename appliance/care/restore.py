@@ -39,7 +39,7 @@ def restore(vault: Vault, site: str, to: Path) -> list[tuple[str, Path, str]]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, metavar=tr("TỆP", "FILE"),
                         help=tr("tệp cấu hình care.toml", "care.toml"))
-    parser.add_argument("--site", required=True)
+    parser.add_argument("--site", required=True, help=tr("mã điểm", "the site id"))
     parser.add_argument("--to", required=True, metavar=tr("THƯ_MỤC", "DIR"), help=tr(
         "thư mục dữ liệu trên thẻ nhớ dự phòng (ví dụ /mnt/card/var/lib/motcua/hub)",
         "the spare card's data folder (e.g. /mnt/card/var/lib/motcua/hub)"))

@@ -22,17 +22,20 @@ from appliance.update.updater import Launcher, StatusWatch, Updater
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--site", required=True)
-    parser.add_argument("--unit", required=True)
-    parser.add_argument("--broker", default="mqtt://127.0.0.1:1883", metavar="URL")
-    parser.add_argument("--username")
-    parser.add_argument("--password")
+    parser.add_argument("--site", required=True, help=tr("mã điểm", "the site id"))
+    parser.add_argument("--unit", required=True, help=tr("mã thiết bị", "the unit id"))
+    parser.add_argument("--broker", default="mqtt://127.0.0.1:1883", metavar="URL",
+                        help=tr("địa chỉ broker MQTT", "broker URL"))
+    parser.add_argument("--username", help=tr("tên đăng nhập broker", "broker login"))
+    parser.add_argument("--password", help=tr("mật khẩu broker", "broker password"))
     parser.add_argument("--key", required=True, help=tr(
         "tệp release.pub của máy chủ chăm sóc", "the care server's release.pub"))
     parser.add_argument("--ca", help=tr(
         "chứng chỉ CA của máy chủ chăm sóc (tải qua HTTPS)",
         "the care server's CA certificate (HTTPS downloads)"))
-    parser.add_argument("--root", default="/var/lib/motcua/releases")
+    parser.add_argument("--root", default="/var/lib/motcua/releases",
+                        help=tr("thư mục chứa các khe bản phát hành",
+                                "the folder of the release slots"))
     parser.add_argument("--deadline", type=float, default=120.0,
                         help=tr("số giây để bản phát hành mới đạt trạng thái sẵn sàng "
                                 "(mặc định 120)",
