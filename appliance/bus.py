@@ -87,6 +87,10 @@ class Bus:
         self._as_published: set[str] = set()  # filters whose retain flag must stay as sent
         self._pending: dict[bytes, _Pending] = {}
         self._subacks: dict[int, threading.Event] = {}
+        # on_connect's own SUBSCRIBEs not yet acknowledged: until they are, a request sent to
+        # this unit could reach the broker before the unit listens, and be lost
+        self._connect_mids: set[int] = set()
+        self._listening = threading.Event()
         self._lock = threading.Lock()
         self._connected = threading.Event()
         self._conn_listeners: list[Callable[[bool], None]] = []
@@ -205,7 +209,10 @@ class Bus:
             self._retry_at = time.monotonic() + self._retry_delay
 
     def wait_connected(self, timeout: float) -> bool:
-        return self._connected.wait(timeout)
+        """Connected, and every subscription made again on connecting acknowledged."""
+        end = time.monotonic() + timeout
+        return (self._connected.wait(timeout)
+                and self._listening.wait(max(0.0, end - time.monotonic())))
 
     @property
     def connected(self) -> bool:
@@ -385,8 +392,14 @@ class Bus:
             filters = {f for f, _ in self._handlers}
             filters.add(self.topics.res(self.unit))
             filters.add(self.topics.status(self.unit))
+            self._listening.clear()
+            self._connect_mids = set()
             for f in sorted(filters):
-                client.subscribe(f, options=self._options(f))
+                _, mid = client.subscribe(f, options=self._options(f))
+                if mid is not None:
+                    self._connect_mids.add(mid)
+            if not self._connect_mids:
+                self._listening.set()
             self._connected.set()
         self._publish_status()
         self._set_will()
@@ -411,6 +424,10 @@ class Bus:
                       properties: Any) -> None:
         with self._lock:
             acked = self._subacks.pop(mid, None)
+            if mid in self._connect_mids:
+                self._connect_mids.discard(mid)
+                if not self._connect_mids:
+                    self._listening.set()
         if acked is not None:
             acked.set()
 
