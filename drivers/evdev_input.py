@@ -286,13 +286,14 @@ class EvdevInput:
 
     def _release(self, device: InputSource) -> None:
         self._device = None
-        self._present.clear()
         if self._grab:
             try:
                 device.ungrab()
             except OSError:
                 pass  # an unplugged device cannot be ungrabbed; closing frees it anyway
         self._close_quietly(device)
+        # cleared only once closed: whoever sees "not present" may count on a freed device
+        self._present.clear()
         self._report(False)
 
     def _report(self, present: bool) -> None:
