@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from appliance.i18n import tr
 
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")]
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(tr(f"không có múi giờ {value!r} (ví dụ Asia/Ho_Chi_Minh)",
+                            f"unknown time zone {value!r} (e.g. Asia/Ho_Chi_Minh)")) from None
+    return value
+
+
+# one check for every file that names a time zone (site file, set-up file)
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 
 
 class StrictModel(BaseModel):
