@@ -24,6 +24,7 @@ from appliance.clock import Clock, SystemClock, rfc3339
 from appliance.config.base import BrokerConfig
 from appliance.contract import VERSION, Topics, decode, encode
 from appliance.errors import ContractError, NotConnected, RequestTimeout
+from appliance.i18n import tr
 from appliance.mqtt_properties import PublishProperties
 from appliance.tlscheck import tls_problem
 
@@ -268,14 +269,16 @@ class Bus:
         except (ValueError, UnicodeError) as exc:
             # paho refuses a topic with wildcards or NUL, or a payload it cannot encode:
             # callers check the topic first (Topics.reply_topic_for); never let it raise
-            log.error("reply on %r not sent: %s", msg.response_topic[:200], exc)
+            log.error(tr("không gửi được trả lời trên %r: %s",
+                         "reply on %r not sent: %s"), msg.response_topic[:200], exc)
 
     def clear_retained(self, topic: str) -> None:
         """Delete the retained message on ``topic`` (an empty retained payload)."""
         try:
             self._client.publish(topic, b"", qos=1, retain=True)
         except ValueError as exc:
-            log.error("cannot clear the retained message on %r: %s", topic[:200], exc)
+            log.error(tr("không xoá được tin giữ lại trên %r: %s",
+                         "cannot clear the retained message on %r: %s"), topic[:200], exc)
 
     def set_status(self, state: str, **fields: Any) -> None:
         """Retained unit status: ready / alert (with reasons) / stopped; lost is the will."""
@@ -320,7 +323,8 @@ class Bus:
             try:
                 payload["health"] = self._health(status)
             except Exception:  # health facts are extra: a failing reader must not stop status
-                log.exception("%s: health facts failed", self.unit)
+                log.exception(tr("%s: không đọc được số liệu sức khoẻ thiết bị",
+                                 "%s: health facts failed"), self.unit)
         return payload
 
     def _publish_status(self) -> mqtt.MQTTMessageInfo:
@@ -460,7 +464,7 @@ class Bus:
             try:
                 handler(msg)
             except Exception:  # one bad handler must not kill the network thread
-                log.exception("handler for %s failed", msg.topic)
+                log.exception(tr("lỗi khi xử lý tin trên %s", "handler for %s failed"), msg.topic)
 
     def _on_reply(self, msg: Message) -> None:
         if msg.correlation is None:
@@ -468,7 +472,8 @@ class Bus:
         try:
             reply = decode(msg.payload)
         except ContractError as exc:
-            log.warning("unreadable reply on %s: %s", msg.topic, exc)
+            log.warning(tr("trả lời không đọc được trên %s: %s",
+                           "unreadable reply on %s: %s"), msg.topic, exc)
             return
         with self._lock:
             pending = self._pending.get(msg.correlation)

@@ -51,7 +51,7 @@ def read_exits(path: Path) -> list[dict[str, Any]]:
     except FileNotFoundError:
         return []
     except (OSError, ValueError) as exc:  # a torn file must not stop the role starting
-        log.warning("ignoring unreadable %s: %s", path, exc)
+        log.warning(tr("bỏ qua tệp không đọc được %s: %s", "ignoring unreadable %s: %s"), path, exc)
         return []
     return [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
 
@@ -112,11 +112,12 @@ def run(args: argparse.Namespace) -> int:
     if args.backoff:
         wait = backoff_s(failures_in_a_row(data, time.time()))
         if wait:
-            log.warning("failed %d times in a row: waiting %.0f s before starting again",
+            log.warning(tr("lỗi %d lần liền: chờ %.0f s rồi mới chạy lại",
+                           "failed %d times in a row: waiting %.0f s before starting again"),
                         failures_in_a_row(data, time.time()), wait)
             time.sleep(wait)
         return 0
     entry = record_exit(data, os.environ, time.time())
     if entry["result"] != "success":
-        log.warning("run ended: %s", describe_exit(entry))
+        log.warning(tr("lần chạy kết thúc: %s", "run ended: %s"), describe_exit(entry))
     return 0

@@ -15,6 +15,8 @@ import wave
 from pathlib import Path
 from typing import Protocol
 
+from appliance.i18n import tr
+
 log = logging.getLogger(__name__)
 
 RATE = 22050  # espeak-ng's own rate: no resampling on the way to the speaker
@@ -65,7 +67,8 @@ class PygameAudio:
         except pygame.error as exc:
             self._problem = f"no audio device: {exc}"
             self._next_try = now + self._retry_s
-            log.warning("%s (trying again in %.0f s)", self._problem, self._retry_s)
+            log.warning(tr("%s (thử lại sau %.0f s)",
+                           "%s (trying again in %.0f s)"), self._problem, self._retry_s)
             return False
         self._ready, self._problem = True, None
         return True

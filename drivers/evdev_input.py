@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from appliance.errors import DeviceError
+from appliance.i18n import tr
 
 if TYPE_CHECKING:
     from evdev import InputEvent
@@ -244,7 +245,7 @@ class EvdevInput:
         self.opens += 1
         self._last_problem = None
         self._present.set()
-        log.info("%s: device open", self.name)
+        log.info(tr("%s: đã mở thiết bị", "%s: device open"), self.name)
         self._report(True)
         return device
 
@@ -282,7 +283,7 @@ class EvdevInput:
             try:
                 self._on_event(event)
             except Exception:  # a bad handler must not kill the reader thread
-                log.exception("%s: event handler failed", self.name)
+                log.exception(tr("%s: lỗi khi xử lý phím", "%s: event handler failed"), self.name)
 
     def _release(self, device: InputSource) -> None:
         self._device = None

@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from appliance.i18n import tr
+
 if TYPE_CHECKING:
     from evdev import InputEvent
 
@@ -176,7 +178,8 @@ class SerialScanner:
         try:
             return serial.serial_for_url(self._port, baudrate=self._baud, timeout=0.2)
         except (serial.SerialException, OSError) as exc:
-            log.warning("scanner %s: cannot open (%s)", self._port, exc)
+            log.warning(tr("máy quét %s: không mở được (%s)",
+                           "scanner %s: cannot open (%s)"), self._port, exc)
             return None
 
     def _run(self) -> None:
@@ -191,7 +194,8 @@ class SerialScanner:
             try:
                 self._read(port)
             except (serial.SerialException, OSError) as exc:
-                log.warning("scanner %s: lost (%s)", self._port, exc)
+                log.warning(tr("máy quét %s: mất kết nối (%s)",
+                               "scanner %s: lost (%s)"), self._port, exc)
             finally:
                 self._set_present(False)
                 try:

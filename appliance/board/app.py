@@ -27,6 +27,7 @@ from appliance.clock import Clock
 from appliance.config.board import BoardSection
 from appliance.contract import decode
 from appliance.errors import ContractError
+from appliance.i18n import tr
 from display.board import BoardOptions, BoardRenderer, Page, highlighted
 
 if TYPE_CHECKING:
@@ -187,10 +188,12 @@ class BoardApp:
         # retained one. Bus has no unsubscribe, so each re-subscription leaves one filtered
         # sink behind: capped, since a gap the hub's next state does not heal is rare.
         if self._resync_sinks >= MAX_RESYNC_SINKS:
-            log.warning("gap not healed; waiting for the hub's next queue/state")
+            log.warning(tr("chỗ hở chưa lấp; chờ queue/state tiếp theo của hub",
+                           "gap not healed; waiting for the hub's next queue/state"))
             return
         self._resync_sinks += 1
-        log.info("gap not healed in time: fetching the retained queue/state again")
+        log.info(tr("chỗ hở chưa lấp kịp: lấy lại queue/state được giữ lại",
+                    "gap not healed in time: fetching the retained queue/state again"))
         self.bus.subscribe(self.topics.queue_state, self._resync_sink)
 
     def page(self, view: BoardView, now: datetime) -> Page:
@@ -271,7 +274,8 @@ class BoardApp:
         try:
             self.model.apply_site_info(decode(path.read_bytes()))
         except (OSError, ContractError, KeyError, TypeError, ValueError) as exc:
-            log.warning("ignoring the cached site info %s: %s", path, exc)
+            log.warning(tr("bỏ qua thông tin điểm đã lưu %s: %s",
+                           "ignoring the cached site info %s: %s"), path, exc)
 
     def _save_site_cache(self, payload: bytes) -> None:
         path = self._site_cache()
@@ -289,7 +293,8 @@ class BoardApp:
                 os.fsync(f.fileno())
             os.replace(tmp, path)
         except (OSError, ValueError) as exc:
-            log.warning("could not cache the site info in %s: %s", path, exc)
+            log.warning(tr("không lưu được thông tin điểm vào %s: %s",
+                           "could not cache the site info in %s: %s"), path, exc)
 
 
 def _is_call(item: tuple[str, bytes]) -> bool:

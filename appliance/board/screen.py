@@ -81,7 +81,8 @@ class PygameScreen:
         pygame.event.set_allowed(None)
         pygame.event.set_allowed([pygame.QUIT, pygame.KEYDOWN, pygame.WINDOWEXPOSED])
         self.driver = pygame.display.get_driver()
-        log.info("screen %sx%s on SDL video driver %s", *size, self.driver)
+        log.info(tr("màn hình %sx%s, trình điều khiển SDL %s",
+                    "screen %sx%s on SDL video driver %s"), *size, self.driver)
 
     @property
     def surface(self) -> pygame.Surface:

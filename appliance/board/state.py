@@ -28,6 +28,7 @@ from appliance.contract import (
     parse,
 )
 from appliance.errors import ContractError
+from appliance.i18n import tr
 
 log = logging.getLogger(__name__)
 # retained payloads read through the contract's models (by the topic's last two levels)
@@ -142,7 +143,8 @@ class BoardModel:
         except (ContractError, KeyError, TypeError, ValueError, AttributeError) as exc:
             self.bad_messages += 1
             self.last_error = f"{topic}: {exc}"
-            log.warning("ignored a bad message on %s: %s", topic, exc)
+            log.warning(tr("bỏ qua một tin sai trên %s: %s",
+                           "ignored a bad message on %s: %s"), topic, exc)
             return []
 
     def _heard_hub(self, at: float) -> None:
@@ -159,7 +161,8 @@ class BoardModel:
             return
         t = now.timestamp() if at is None else at
         if t - self._hub_heard > self._hub_silence_s:
-            log.warning("no word from the hub for %.0f s", self._hub_silence_s)
+            log.warning(tr("không nhận được tin nào từ hub trong %.0f s",
+                           "no word from the hub for %.0f s"), self._hub_silence_s)
             self._hub_silent = True
             self._changed()
 
@@ -252,7 +255,8 @@ class BoardModel:
         if self._buffer:
             # Still not contiguous after the newest state: those events are unusable (the
             # next state covers them); keeping them would hold the board in a gap.
-            log.info("dropping %d events after a resync at seq %s", len(self._buffer), seq)
+            log.info(tr("bỏ %d sự kiện sau khi đồng bộ lại ở seq %s",
+                        "dropping %d events after a resync at seq %s"), len(self._buffer), seq)
             self._buffer.clear()
             self._gap_since = None
         self._changed()
@@ -268,7 +272,8 @@ class BoardModel:
         if self._buffer and self._gap_since is None:
             self._gap_since = now
             self.resyncs += 1
-            log.info("event gap: have seq %s, got %s; resyncing from queue/state",
+            log.info(tr("thiếu sự kiện: đang có seq %s, nhận %s; đồng bộ lại từ queue/state",
+                        "event gap: have seq %s, got %s; resyncing from queue/state"),
                      self.seq, min(self._buffer))
             self._changed()
         return calls

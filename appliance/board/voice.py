@@ -308,7 +308,8 @@ class Announcer:
             except VoiceError as exc:
                 self.failed += 1
                 self.last_error = str(exc)
-                log.warning("announcement of %s failed: %s", call.number, exc)
+                log.warning(tr("không đọc được lời mời số %s: %s",
+                               "announcement of %s failed: %s"), call.number, exc)
             finally:
                 with self._lock:
                     if self._queue.empty() and not self._pending:

@@ -209,7 +209,8 @@ def run(args: argparse.Namespace) -> int:
     config = load_from_args(args)
     unit = build_counter(config)
     unit.start()
-    log.info("counter %s (unit %s) on %s, data in %s", unit.section.counter, config.unit,
+    log.info(tr("quầy %s (thiết bị %s) nối %s, dữ liệu ở %s",
+                "counter %s (unit %s) on %s, data in %s"), unit.section.counter, config.unit,
              config.broker.url, config.data_path)
     wait_for_signal()
     unit.stop()

@@ -13,6 +13,7 @@ from typing import Any
 from appliance.bus import Bus
 from appliance.counter.store import CounterStore, OutboxRow
 from appliance.errors import MotcuaError, NotConnected, RequestTimeout
+from appliance.i18n import tr
 
 log = logging.getLogger(__name__)
 MAX_EVENTS = 200
@@ -51,7 +52,7 @@ class OutboxSender:
                 else:
                     self._send_rating(rows[0])
             except Offline as exc:
-                log.info("outbox waits: %s", exc)
+                log.info(tr("hàng gửi chờ: %s", "outbox waits: %s"), exc)
                 return False
 
     def _batch(self, rows: list[OutboxRow]) -> tuple[list[OutboxRow], str]:
@@ -80,7 +81,8 @@ class OutboxSender:
             self.last_counter = reply.get("counter")
             skipped = reply.get("skipped") or []
             if skipped:
-                log.warning("hub skipped offline events: %s", "; ".join(map(str, skipped)))
+                log.warning(tr("hub bỏ qua các thao tác lúc mất kết nối: %s",
+                               "hub skipped offline events: %s"), "; ".join(map(str, skipped)))
             self.store.done(ids, f"applied {reply.get('applied')}; skipped {len(skipped)}")
         else:
             err = reply.get("error") or {}
@@ -88,7 +90,8 @@ class OutboxSender:
             if code not in FINAL_ERRORS:  # e.g. "internal": the hub may take it later
                 raise Offline(f"hub could not take the offline events now ({code})")
             # Kept on the unit with the reason; sending it again would be refused again.
-            log.error("hub refused offline events %s: %s", req_id, err)
+            log.error(tr("hub từ chối các thao tác lúc mất kết nối %s: %s",
+                         "hub refused offline events %s: %s"), req_id, err)
             self.rejected.append(code)
             self.store.done(ids, f"refused: {code}: {err.get('message')}")
 
@@ -106,7 +109,8 @@ class OutboxSender:
             return
         code = str((reply.get("error") or {}).get("code"))
         if code in FINAL_RATING_ERRORS:
-            log.warning("hub refused rating of %s: %s", row.body["number"], code)
+            log.warning(tr("hub từ chối đánh giá của số %s: %s",
+                           "hub refused rating of %s: %s"), row.body["number"], code)
             self.store.done([row.id], f"refused: {code}")
             return
         raise Offline(f"hub could not take the rating now ({code})")

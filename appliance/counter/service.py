@@ -38,6 +38,7 @@ from appliance.counter.model import Beeper, Board, Result
 from appliance.counter.outbox import Offline, OutboxSender
 from appliance.counter.store import CounterStore
 from appliance.errors import ContractError, NotConnected, RequestTimeout
+from appliance.i18n import tr
 
 log = logging.getLogger(__name__)
 BEAT_S = 2.0  # an idle worker still tells the watchdog it is alive this often
@@ -158,7 +159,8 @@ class CounterService:
             try:
                 result = self._handle(kind, payload)
             except Exception as exc:  # logged: one bad item must not stop the counter
-                log.exception("counter %s: %s failed", self.counter, kind)
+                log.exception(tr("quầy %s: thao tác %s lỗi",
+                                 "counter %s: %s failed"), self.counter, kind)
                 if fut is not None:
                     fut.set_exception(exc)
                 continue
@@ -256,7 +258,8 @@ class CounterService:
             except NotConnected as exc:
                 raise Offline(str(exc)) from exc
             except RequestTimeout:
-                log.warning("hub did not answer %s (request %s); retrying", op, req_id)
+                log.warning(tr("hub không trả lời %s (yêu cầu %s); thử lại",
+                               "hub did not answer %s (request %s); retrying"), op, req_id)
         raise Offline(f"the hub did not answer {op}")
 
     def _applied(self, action: str, reply: dict[str, Any]) -> Result:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from appliance.board.bootstrap import build_board
 from appliance.board.screen import PngScreen, PygameScreen, Screen
 from appliance.board.view import BoardView
+from appliance.i18n import tr
 from drivers.audio import AudioOutput, PygameAudio, WavRecorder
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ class _CallFrames:
         self.folder.mkdir(parents=True, exist_ok=True)
         pygame.image.save(self.surface_of(), str(
             self.folder / f"frame-{self.count:04d}-{c.number}-q{c.counter}.png"))
-        log.info("board shows %s → %s", c.number, c.counter_name)
+        log.info(tr("màn hình hiện %s → %s", "board shows %s → %s"), c.number, c.counter_name)
 
 
 def attach(office: Office) -> Callable[[], None]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from appliance.counter.twin import CounterTwin
+from appliance.i18n import tr
 
 if TYPE_CHECKING:
     from appliance.demo.office import Office
@@ -69,7 +70,8 @@ def attach(office: Office) -> Callable[[], None]:
         wanted = extra.pop("number", None) if action == "rate" else None
         result = twin.do(action, **extra)
         if action == "rate" and wanted and result.number not in (None, wanted):
-            log.warning("counter %s rated %s, simulator meant %s", counter, result.number,
+            log.warning(tr("quầy %s ghi đánh giá cho %s, bản mô phỏng định cho %s",
+                           "counter %s rated %s, simulator meant %s"), counter, result.number,
                         wanted)
         if result.reply is not None:
             return result.reply

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from gpiozero.pins.mock import MockFactory
 
 from appliance.dispenser.bootstrap import build_dispenser
+from appliance.i18n import tr
 
 if TYPE_CHECKING:
     from appliance.demo.office import Office
@@ -51,7 +52,8 @@ def attach(office: Office) -> Callable[[], None]:
     app.dispenser.add_listener(on_outcome)
     app.start()
     if not app.bus.wait_connected(10):
-        log.warning("%s: broker not reachable yet; it will keep trying", UNIT)
+        log.warning(tr("%s: chưa nối được broker; sẽ tiếp tục thử",
+                       "%s: broker not reachable yet; it will keep trying"), UNIT)
     deadline = time.monotonic() + 5
     while app.dispenser.site is None and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -88,7 +90,8 @@ def attach(office: Office) -> Callable[[], None]:
             try:
                 return _number(results.get(timeout=15))
             except queue.Empty:
-                log.warning("%s: no ticket within 15 s of the press", UNIT)
+                log.warning(tr("%s: bấm nút 15 s mà chưa có phiếu",
+                               "%s: no ticket within 15 s of the press"), UNIT)
                 return None
 
     office.press_ticket = press_ticket

@@ -30,6 +30,7 @@ from appliance.config import parse_unit_config
 from appliance.contract import decode
 from appliance.core.dossier_code import parse_scan
 from appliance.errors import ContractError
+from appliance.i18n import tr
 from appliance.lookup.state import LookupState, Screen
 from display.lookup import layout
 from drivers.touch import Pointer
@@ -68,7 +69,8 @@ def _created(store: StoreUnit) -> list[str]:
             applicant_name="Nguyễn Thị Demo", missing=[]), "demo")
         store.store.dossiers.move_stage(d["code"], StageMove(stage="processing"), "demo")
     except Exception:  # the demo goes on without a dossier; the reason is logged
-        log.exception("could not add a demo dossier to the store")
+        log.exception(tr("không thêm được hồ sơ mẫu vào kho hồ sơ",
+                         "could not add a demo dossier to the store"))
         return []
     return [f"{d['code']}/{d['secret']}"]
 
@@ -79,7 +81,8 @@ def _receipts(office: Office) -> list[str]:
         import zxingcpp
         from PIL import Image
     except ImportError:
-        log.warning("zxing-cpp is not installed: no receipts to scan in the demo")
+        log.warning(tr("chưa cài zxing-cpp: bản chạy thử không có giấy tiếp nhận để quét",
+                       "zxing-cpp is not installed: no receipts to scan in the demo"))
         return []
     texts = []
     for path in sorted((office.out_dir / "store").glob("receipt-*.png")):
@@ -92,7 +95,8 @@ def _receipts(office: Office) -> list[str]:
 def _demo_scans(office: Office, store: StoreUnit | None) -> list[str]:
     scans = _created(store) if store is not None else _receipts(office)
     if not scans:
-        log.warning("no demo dossier to look up: the kiosk will show 'not found'")
+        log.warning(tr("không có hồ sơ mẫu để tra: máy tra cứu sẽ báo không tìm thấy",
+                       "no demo dossier to look up: the kiosk will show 'not found'"))
     return scans
 
 
@@ -170,7 +174,7 @@ def _visit(app: LookupApp, scan: Callable[[str], None], scans: list[str]) -> Non
     v.tap("back")
     v.tap("search")
     v.type_keys("ddawng kys khai sinh")
-    log.info("kiosk search %r shows %r", app.state.query,
+    log.info(tr("máy tra cứu tìm %r thấy %r", "kiosk search %r shows %r"), app.state.query,
              [p["name"] for p in app.state.results][:3])
     v.tap("submit")
     if app.state.results:
@@ -185,12 +189,14 @@ def _visit(app: LookupApp, scan: Callable[[str], None], scans: list[str]) -> Non
     v.type_keys(secret)
     v.tap("submit")
     v.wait(lambda s: s.screen in (Screen.DOSSIER_RESULT, Screen.ERROR), "the typed lookup")
-    log.info("kiosk typed lookup of %s: %s", code, app.state.screen.value)
+    log.info(tr("máy tra cứu, gõ mã %s: %s",
+                "kiosk typed lookup of %s: %s"), code, app.state.screen.value)
     v.tap("home")
     scanned = scans[-1] if scans else f"{code}/{secret}"
     scan(scanned + "\n")
     v.wait(lambda s: s.screen in (Screen.DOSSIER_RESULT, Screen.ERROR), "the scanned lookup")
-    log.info("kiosk scanned %s: %s", scanned, app.state.screen.value)
+    log.info(tr("máy tra cứu, quét %s: %s",
+                "kiosk scanned %s: %s"), scanned, app.state.screen.value)
 
 
 def _headless(office: Office, scans: list[str]) -> Callable[[], None]:
@@ -210,9 +216,10 @@ def _headless(office: Office, scans: list[str]) -> Callable[[], None]:
     try:
         _visit(unit.app, port.type_text, scans)
     except RuntimeError as exc:
-        log.error("the kiosk visit stopped: %s", exc)
+        log.error(tr("lượt dùng thử máy tra cứu dừng: %s", "the kiosk visit stopped: %s"), exc)
     if unit.frames is not None:
-        log.info("kiosk frames: %d PNGs in %s", len(unit.frames.written), unit.frames.folder)
+        log.info(tr("ảnh máy tra cứu: %d tệp PNG trong %s",
+                    "kiosk frames: %d PNGs in %s"), len(unit.frames.written), unit.frames.folder)
     # the kiosk stays on for the rest of the simulated morning: its idle timeout wipes the
     # last dossier off the screen (one more frame) as the simulated clock moves on
     stop_loop = threading.Event()
@@ -257,14 +264,16 @@ def _live(office: Office, scans: list[str]) -> Callable[[], None]:
         for text in scans:
             found = parse_scan(text)
             if found:
-                log.info("kiosk window: try code %s, Mã tra cứu %s", found.code, found.secret)
+                log.info(tr("cửa sổ máy tra cứu: thử mã hồ sơ %s, mã tra cứu %s",
+                            "kiosk window: try code %s, Mã tra cứu %s"), found.code, found.secret)
 
         def scan_later() -> None:
             listening.wait(60)
             time.sleep(SCAN_AFTER_S)
             if proc.poll() is None:
                 os.write(master, f"{scans[-1]}\r\n".encode())
-                log.info("demo: a receipt was scanned at the kiosk (%s)", scans[-1])
+                log.info(tr("demo: đã quét một giấy tiếp nhận tại máy tra cứu (%s)",
+                            "demo: a receipt was scanned at the kiosk (%s)"), scans[-1])
 
         threading.Thread(target=scan_later, name="demo-scan", daemon=True).start()
 

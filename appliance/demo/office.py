@@ -78,7 +78,7 @@ class Office:
             module = importlib.import_module(f"appliance.demo.{role}_unit")
             self._stops.append(module.attach(self))
             self.attached.append(role)
-            log.info("demo: %s attached", role)
+            log.info(tr("demo: %s đã chạy", "demo: %s attached"), role)
 
     def stop(self) -> None:
         for role, stop in reversed(list(zip(self.attached, self._stops, strict=False))):
@@ -86,7 +86,8 @@ class Office:
             try:
                 stop()
             except Exception:  # stopping must go on for the others; the error is logged
-                log.exception("demo: a unit failed to stop")
+                log.exception(tr("demo: một thiết bị không dừng được",
+                                 "demo: a unit failed to stop"))
             log.debug("demo: %s stopped in %.2f s", role, time.monotonic() - began)
         began = time.monotonic()
         for bus in self._buses.values():

@@ -23,6 +23,7 @@ from appliance.dispenser.outbox import Outbox
 from appliance.dispenser.service import Dispenser
 from appliance.dispenser.sync import Syncer
 from appliance.health import attach_health
+from appliance.i18n import tr
 from appliance.watchdog import Heartbeat, watch
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_from_args(args)
     app = build_dispenser(config)
     app.start()
-    log.info("dispenser %s started (%d buttons)", config.unit,
+    log.info(tr("máy lấy số %s đã chạy (%d nút)", "dispenser %s started (%d buttons)"), config.unit,
              len(app.panel.names()) if app.panel else 0)
     try:
         wait_for_signal()

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from appliance.i18n import tr
+
 if TYPE_CHECKING:
     from appliance.config.dispenser import DispenserSection
     from appliance.dispenser.service import Dispenser, Outcome
@@ -90,7 +92,8 @@ class Controls:
             if self._busy or waiting:
                 if self.conf.busy_policy == "ignore" or waiting >= self.conf.queue_max:
                     self.ignored += 1
-                    log.info("press ignored: a ticket is printing")
+                    log.info(tr("bỏ qua lần bấm: đang in một phiếu",
+                                "press ignored: a ticket is printing"))
                     return None
             self._busy = True
             self._jobs.put(job)
@@ -124,7 +127,7 @@ class Controls:
                 else:
                     job.outcome = self.d.press(job.service, job.priority)
             except Exception:  # a bug in one press must not stop the dispenser
-                log.exception("press failed")
+                log.exception(tr("lần bấm bị lỗi", "press failed"))
             finally:
                 with self._lock:
                     self._busy = not self._jobs.empty()

@@ -24,6 +24,7 @@ from appliance.dispenser.outbox import BandExhausted, Outbox
 from appliance.dispenser.siteinfo import SiteInfo, parse_site_info
 from appliance.dispenser.ticket import TicketView, qr_text, render_ticket
 from appliance.errors import ContractError, DeviceError, NotConnected, RequestTimeout
+from appliance.i18n import tr
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -92,7 +93,8 @@ class Dispenser:
             try:
                 self.site = parse_site_info(cached, unit)
             except ContractError as exc:
-                log.warning("cached site info unusable: %s", exc)
+                log.warning(tr("thông tin điểm đã lưu không dùng được: %s",
+                               "cached site info unusable: %s"), exc)
         self.health.set(site_info=self.site is not None)
 
     # ---- wiring ------------------------------------------------------------------------
@@ -110,7 +112,7 @@ class Dispenser:
             parse(SiteInfoMessage, body)  # the contract's model, then this unit's view
             site = parse_site_info(body, self.unit)
         except ContractError as exc:
-            log.warning("ignoring site info: %s", exc)
+            log.warning(tr("bỏ qua thông tin điểm: %s", "ignoring site info: %s"), exc)
             return
         self.site = site
         self.outbox.put("site_info", body)
@@ -185,7 +187,8 @@ class Dispenser:
                     error = reply.get("error")
                     code = str(error.get("code", "internal")) if isinstance(error, dict) \
                         else "internal"
-                    log.info("hub refused a %s ticket: %s", service, code)
+                    log.info(tr("hub từ chối cấp số dịch vụ %s: %s",
+                                "hub refused a %s ticket: %s"), service, code)
                     return Outcome("refused", service=service, error=code)
                 # the hub gave a number: never fall back to the band for this press
                 return self._print_hub_ticket(reply.get("ticket"), service, t0,
@@ -200,7 +203,8 @@ class Dispenser:
             view = self._view_from_hub(ticket)
         except ContractError as exc:
             number = ticket.get("number") if isinstance(ticket, dict) else None
-            log.error("unreadable ticket from the hub: %s", exc)
+            log.error(tr("phiếu từ hub không đọc được: %s",
+                         "unreadable ticket from the hub: %s"), exc)
             if isinstance(number, str):
                 self._void(number, "bad_reply")
             return Outcome("failed", number=number, service=service, error="bad_reply")
@@ -222,7 +226,8 @@ class Dispenser:
         if now.year < MIN_YEAR:
             # a Pi has no battery clock: a ticket stamped 1970 would be refused by the hub
             # as from a day long over, after the citizen has waited for it
-            log.error("clock not set (%s): no offline ticket", now.isoformat())
+            log.error(tr("đồng hồ chưa đúng (%s): không cấp số khi mất kết nối",
+                         "clock not set (%s): no offline ticket"), now.isoformat())
             self.health.fault("clock_not_set")
             return Outcome("failed", service=service, offline=True, error="clock_not_set")
         try:
@@ -293,7 +298,8 @@ class Dispenser:
             report = self.printer.print_job(job)
         except DeviceError as exc:
             reason = self.health.printer_failed(exc)
-            log.error("ticket %s not printed: %s", view.number, exc)
+            log.error(tr("phiếu %s không in được: %s",
+                         "ticket %s not printed: %s"), view.number, exc)
             outcome.kind, outcome.error = "failed", reason
             return outcome
         finally:

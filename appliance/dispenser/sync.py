@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from appliance.clock import rfc3339
 from appliance.contract import RETRYABLE
 from appliance.errors import NotConnected, RequestTimeout
+from appliance.i18n import tr
 
 if TYPE_CHECKING:
     from appliance.dispenser.service import Dispenser
@@ -62,7 +63,7 @@ class Syncer:
             try:
                 self.run_once()
             except Exception:  # the loop must outlive one bad round; logged
-                log.exception("sync round failed")
+                log.exception(tr("một lượt đồng bộ bị lỗi", "sync round failed"))
             if time.monotonic() - self._last_poll >= self.poll_interval_s:
                 self._last_poll = time.monotonic()
                 self.d.check_printer()
@@ -72,7 +73,7 @@ class Syncer:
         try:
             reply = self.d.bus.request("hub", body, timeout=timeout, req_id=req_id)
         except (RequestTimeout, NotConnected) as exc:
-            log.info("hub away during sync: %s", exc)
+            log.info(tr("mất hub khi đang đồng bộ: %s", "hub away during sync: %s"), exc)
             self.d.hub_failed()
             raise HubAway from None
         self.d.hub_answered()
@@ -124,7 +125,8 @@ class Syncer:
             if code in RETRY_CODES:
                 raise HubAway
             if code is not None:
-                log.warning("hub would not void %s: %s", v.number, code)
+                log.warning(tr("hub không huỷ số %s: %s",
+                               "hub would not void %s: %s"), v.number, code)
             self.d.outbox.void_done(v.id, code)
             n += 1
         return n
@@ -165,7 +167,8 @@ class Syncer:
             if code is None:
                 self.d.outbox.set_offline_state(t.seq, "imported")
             else:
-                log.error("hub refused offline ticket %s: %s", t.number, code)
+                log.error(tr("hub từ chối số cấp lúc mất kết nối %s: %s",
+                             "hub refused offline ticket %s: %s"), t.number, code)
                 self.d.outbox.set_offline_state(t.seq, "rejected", code)
                 self.d.health.fault("import_rejected")
             n += 1

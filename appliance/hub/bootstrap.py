@@ -15,6 +15,7 @@ from appliance.errors import ConfigError
 from appliance.health import attach_health
 from appliance.hub.service import HubService
 from appliance.hub.store import HubStore
+from appliance.i18n import tr
 from appliance.runtime import (
     add_common_arguments,
     load_from_args,
@@ -77,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
 
     hub = build_hub(config, on_fatal=on_fatal)
     hub.start()
-    log.info("hub for site %s on %s, data in %s", config.site, config.broker.url,
+    log.info(tr("hub của điểm %s nối %s, dữ liệu ở %s",
+                "hub for site %s on %s, data in %s"), config.site, config.broker.url,
              config.data_path)
     wait_for_signal(stop)
     hub.stop()

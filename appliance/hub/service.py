@@ -38,6 +38,7 @@ from appliance.errors import ContractError, StorageError
 from appliance.hub.publisher import RetainedPublisher
 from appliance.hub.replies import Key
 from appliance.hub.store import HubStore
+from appliance.i18n import tr
 from appliance.logbudget import LogBudget
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ class HubService:
         try:
             work()
         except Exception as exc:  # a bug must cost the work at hand, never the hub
-            log.exception("hub worker fault")
+            log.exception(tr("lỗi trong luồng xử lý của hub", "hub worker fault"))
             self._fault(f"{type(exc).__name__}: {exc}")
             self._reload()
 
@@ -195,7 +196,8 @@ class HubService:
         try:
             return self._admit(msg)
         except Exception as exc:  # a bug in reading one message costs that message only
-            log.exception("hub could not read a message on %r", msg.topic[:200])
+            log.exception(tr("hub không đọc được một tin trên %r",
+                             "hub could not read a message on %r"), msg.topic[:200])
             self._fault(f"{type(exc).__name__} reading a message: {exc}")
             return None
 
@@ -249,7 +251,8 @@ class HubService:
                 # The engine may have half-changed the state: back to the disk, answer the
                 # culprit 'internal' (not remembered), and act on the rest of the batch anew
                 # (none of it was committed or answered yet), so each is acted on once.
-                log.error("engine failed on %s from %s",
+                log.error(tr("bộ máy hàng đợi lỗi khi làm %s của %s",
+                             "engine failed on %s from %s"),
                           fault.req.body.get("op"), fault.req.unit, exc_info=fault.__cause__)
                 self._fault(f"engine error on {str(fault.req.body.get('op'))[:40]} "
                             f"from {fault.req.unit}")
@@ -326,7 +329,8 @@ class HubService:
                 self._on_fatal(self._fatal)
 
     def _storage_failed(self, exc: StorageError) -> None:
-        log.error("%s: answering 'internal' and reloading the last committed state", exc)
+        log.error(tr("%s: trả lời 'internal' và nạp lại trạng thái đã ghi gần nhất",
+                     "%s: answering 'internal' and reloading the last committed state"), exc)
         self._storage_error = str(exc)
         self._reload()
         self._status(self.clock.now())

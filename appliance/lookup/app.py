@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from appliance.clock import Clock
+from appliance.i18n import tr
 from appliance.lookup.catalogue import Catalogue
 from appliance.lookup.gestures import DragBy, GestureReader, TapAt
 from appliance.lookup.state import (
@@ -189,7 +190,7 @@ class LookupApp:
         try:
             reply = self._lookup(effect.code, effect.secret)
         except Exception:  # a failed lookup must answer "unavailable", never hang
-            log.exception("dossier lookup failed")
+            log.exception(tr("tra cứu hồ sơ bị lỗi", "dossier lookup failed"))
             reply = None
         self.post(DossierAnswer(effect.request, reply))
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.errors import ContractError, StorageError
+from appliance.i18n import tr
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,8 @@ def load(path: Path) -> Catalogue:
                                data.get("fetched_at"))
     except (ValueError, KeyError, TypeError, AttributeError, ContractError) as exc:
         # a damaged cache is replaced at the next refresh; browsing shows "not available"
-        log.error("catalogue cache %s is unreadable (%s); ignoring it", path, exc)
+        log.error(tr("bản lưu danh mục thủ tục %s không đọc được (%s); bỏ qua",
+                     "catalogue cache %s is unreadable (%s); ignoring it"), path, exc)
         return Catalogue()
 
 

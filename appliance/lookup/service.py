@@ -16,6 +16,7 @@ from appliance import contract
 from appliance.bus import Bus, Message
 from appliance.clock import Clock, rfc3339
 from appliance.errors import ContractError, MotcuaError, NotConnected, RequestTimeout
+from appliance.i18n import tr
 from appliance.lookup import catalogue as cat
 from appliance.lookup.catalogue import Catalogue
 
@@ -79,7 +80,8 @@ class StoreClient:
             reply = self._bus.request("store", {"op": "dossier.lookup", "code": code,
                                                 "secret": secret}, timeout=self._timeout)
         except (RequestTimeout, NotConnected) as exc:
-            log.warning("dossier lookup got no answer: %s", exc)
+            log.warning(tr("tra cứu hồ sơ không được trả lời: %s",
+                           "dossier lookup got no answer: %s"), exc)
             self._status.set(STORE_NO_ANSWER, True)
             if self.on_no_answer is not None:
                 self.on_no_answer()
@@ -148,11 +150,13 @@ class CatalogueSync:
         try:
             body = contract.parse(contract.StoreCatalogue, msg.payload).model_dump()
         except ContractError as exc:
-            log.warning("unreadable store/catalogue announcement: %s", exc)
+            log.warning(tr("thông báo store/catalogue không đọc được: %s",
+                           "unreadable store/catalogue announcement: %s"), exc)
             return
         version = body.get("version")
         if not isinstance(version, str) or not version:
-            log.warning("store/catalogue announcement without a version: %r", body)
+            log.warning(tr("thông báo store/catalogue không có phiên bản: %r",
+                           "store/catalogue announcement without a version: %r"), body)
             return
         self._wanted = version
         self._wake.set()
@@ -177,13 +181,15 @@ class CatalogueSync:
                 cat.save(self._path, fresh)
             except MotcuaError as exc:
                 # keep serving the old cache; try again later (or on the next announcement)
-                log.warning("catalogue refresh failed: %s", exc)
+                log.warning(tr("không cập nhật được danh mục thủ tục: %s",
+                               "catalogue refresh failed: %s"), exc)
                 self._status.set(CATALOGUE_STALE, True)
                 retry = min(retry * 2, 300.0)
                 continue
             retry = 5.0
             self.current = fresh
-            log.info("catalogue %s cached (%d procedures)", fresh.version,
+            log.info(tr("đã lưu danh mục %s (%d thủ tục)",
+                        "catalogue %s cached (%d procedures)"), fresh.version,
                      len(fresh.procedures))
             self._status.set(CATALOGUE_STALE, False)
             self._status.set(CATALOGUE_MISSING, fresh.empty)

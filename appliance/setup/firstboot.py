@@ -84,7 +84,8 @@ def load_saved(paths: Paths) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:  # torn or unreadable: the clerk re-enters them
-        log.warning("ignoring unreadable %s: %s", paths.secrets, exc)
+        log.warning(tr("bỏ qua tệp không đọc được %s: %s",
+                       "ignoring unreadable %s: %s"), paths.secrets, exc)
         return {}
 
 
@@ -119,7 +120,8 @@ def apply(paths: Paths, systemctl: Callable[..., None]) -> Setup:
     services = write_runtime(setup, paths)
     enable_for_this_boot(paths.run, services)
     systemctl("start", "--no-block", *services)
-    log.info("unit %s (%s) of site %s set up: %s", setup.unit.unit, setup.unit.role,
+    log.info(tr("đã cài đặt thiết bị %s (%s) của điểm %s: %s",
+                "unit %s (%s) of site %s set up: %s"), setup.unit.unit, setup.unit.role,
              setup.unit.site, " ".join(services))
     return setup
 
@@ -208,8 +210,10 @@ def run_setup(paths: Paths, systemctl: Callable[..., None], *, retry_s: float = 
                     log.error("%s", problem)
                 raw = _raw_or_none(paths.setup_file) or _raw_or_none(paths.unit_file)
                 where = show(exc.problems, raw)
-                log.error("set-up file is wrong (shown on: %s); reading it again every %.0f s",
-                          ", ".join(where) or "nothing but this log", retry_s)
+                log.error(tr("tệp cài đặt sai (đã báo trên: %s); cứ %.0f s đọc lại một lần",
+                             "set-up file is wrong (shown on: %s); reading it again every %.0f s"),
+                          ", ".join(where) or tr("chỉ nhật ký này",
+                                                 "nothing but this log"), retry_s)
                 shown = exc.problems
         n += 1
         if attempts is not None and n >= attempts:

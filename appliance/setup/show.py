@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from appliance.errors import DeviceError, MotcuaError
+from appliance.i18n import tr
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -135,7 +136,8 @@ def show_on_screen(problems: list[str], fb: Framebuffer | None = None) -> bool:
         quiet_console()
         fb.show(render_error(problems, (w, h)))
     except (OSError, ValueError, DeviceError) as exc:
-        log.warning("cannot show the set-up error on %s: %s", fb.device, exc)
+        log.warning(tr("không hiện được lỗi cài đặt lên %s: %s",
+                       "cannot show the set-up error on %s: %s"), fb.device, exc)
         return False
     return True
 
@@ -161,7 +163,7 @@ def print_ticket(problems: list[str], dispenser: dict[str, Any] | None,
         link.open()
         link.write(ticket_job(problems))
     except (OSError, MotcuaError) as exc:
-        log.warning("cannot print the set-up error: %s", exc)
+        log.warning(tr("không in được lỗi cài đặt: %s", "cannot print the set-up error: %s"), exc)
         return False
     finally:
         link.close()
@@ -207,7 +209,8 @@ def show_on_counter(counter: dict[str, Any] | None) -> bool:
         board.close()
         shown = True
     except (OSError, MotcuaError) as exc:
-        log.warning("cannot show CFG on the counter's board: %s", exc)
+        log.warning(tr("không hiện được CFG trên bảng LED của quầy: %s",
+                       "cannot show CFG on the counter's board: %s"), exc)
     if section.buzzer.pin is not None:
         try:
             from appliance.counter.bootstrap import GpioBeeper
@@ -217,7 +220,7 @@ def show_on_counter(counter: dict[str, Any] | None) -> bool:
             time.sleep(1.0)  # the beeps run on gpiozero's thread: let them sound
             beeper.close()
         except (OSError, MotcuaError) as exc:
-            log.warning("cannot beep: %s", exc)
+            log.warning(tr("không kêu bíp được: %s", "cannot beep: %s"), exc)
     return shown
 
 

@@ -79,7 +79,8 @@ class StoreUnit:
         self._http_thread = threading.Thread(target=self._server.run, name="store-http",
                                              daemon=True)
         self._http_thread.start()
-        log.info("reception desk on http://%s:%d/ (API docs at /docs)", s.http_host,
+        log.info(tr("trang tiếp nhận hồ sơ ở http://%s:%d/ (tài liệu API ở /docs)",
+                    "reception desk on http://%s:%d/ (API docs at /docs)"), s.http_host,
                  s.http_port)
 
     def stop(self) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from appliance.clock import Clock, SystemClock
 from appliance.config.store import StoreSection
+from appliance.i18n import tr
 from appliance.store import db
 from appliance.store.auth import Users
 from appliance.store.calendar import WorkCalendar, load_calendar
@@ -71,12 +72,14 @@ def open_store(settings: StoreSection, *, data_path: Path, base_dir: Path,
     if settings.seed_sample_catalogue and catalogue.count == 0:
         added, _ = import_procedures(engine, sample_catalogue())
         catalogue.invalidate()
-        log.info("loaded the sample catalogue: %d procedures", added)
+        log.info(tr("đã nạp danh mục mẫu: %d thủ tục",
+                    "loaded the sample catalogue: %d procedures"), added)
     if settings.users_file:
         store.users.load_file((base_dir / settings.users_file).resolve())
     if settings.admin_password_file and store.users.count() == 0:
         pw_path = (base_dir / settings.admin_password_file).resolve()
         password = pw_path.read_text(encoding="utf-8").strip()
         store.users.set_user(settings.admin_user, "admin", password=password)
-        log.info("created the first admin account %r", settings.admin_user)
+        log.info(tr("đã tạo tài khoản quản trị đầu tiên %r",
+                    "created the first admin account %r"), settings.admin_user)
     return store

@@ -71,11 +71,12 @@ def _alembic_config(connection: Any) -> Any:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (Alembic), inside one transaction."""
+    # Alembic says "setup plugin ..." (on its first import), "Context impl ...", "Will
+    # assume ..." and each step at INFO on every start of every store command: only its
+    # warnings are worth a line, so the level is set before the import
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from alembic import command
 
-    # Alembic says "Context impl ...", "Will assume ..." and each step at INFO on every
-    # start of every store command: only its warnings are worth a line
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         with engine.begin() as conn:
             command.upgrade(_alembic_config(conn), revision)

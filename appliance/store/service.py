@@ -25,6 +25,7 @@ from appliance.config.site import UnitEntry
 from appliance.contract import VERSION, decode, encode, error_reply, ok_reply, request_id
 from appliance.core.dossier_code import parse_scan
 from appliance.errors import ContractError
+from appliance.i18n import tr
 from appliance.logbudget import LogBudget
 from appliance.store.core import Store
 from appliance.store.errors import StoreError
@@ -119,8 +120,10 @@ class StoreService:
                                               daemon=True)
         self._board_thread.start()
         if self.units is None:
-            log.warning("the store has no site file ([store] site_file): it cannot check "
-                        "which units may ask it")
+            log.warning(tr("kho hồ sơ không có tệp điểm ([store] site_file): không kiểm tra "
+                           "được thiết bị nào được phép hỏi",
+                           "the store has no site file ([store] site_file): it cannot check "
+                           "which units may ask it"))
         self._set_status()
 
     @property
@@ -173,10 +176,12 @@ class StoreService:
                         self.publish_catalogue()
                     self.publish_board()
                 except SQLAlchemyError as exc:
-                    log.error("could not read the board figures: %s", exc)
+                    log.error(tr("không đọc được số liệu cho màn hình: %s",
+                                 "could not read the board figures: %s"), exc)
                     self._unhealthy(f"database: {type(exc).__name__}")
                 except Exception:  # a bug here must not end the loop; it is logged
-                    log.exception("could not publish the board")
+                    log.exception(tr("không gửi được số liệu cho màn hình",
+                                     "could not publish the board"))
             self._stopping.wait(1.0)
 
     # ---- requests ----------------------------------------------------------------------
@@ -221,7 +226,7 @@ class StoreService:
                 try:
                     self.bus.reply(msg, self.handle(msg.topic, msg.payload))
                 except Exception as exc:  # one message must never cost the worker
-                    log.exception("store worker fault")
+                    log.exception(tr("lỗi trong luồng xử lý của kho hồ sơ", "store worker fault"))
                     self._fault(f"{type(exc).__name__}: {exc}")
         except BaseException as exc:  # a worker that dies anyway takes the process down
             reason = f"store worker died: {type(exc).__name__}: {exc}"
@@ -268,11 +273,12 @@ class StoreService:
                 reply["error"]["message"] = STORE_MESSAGES[op]
             return reply
         except SQLAlchemyError as exc:
-            log.error("database error answering %s: %s", op, exc)
+            log.error(tr("lỗi cơ sở dữ liệu khi trả lời %s: %s",
+                         "database error answering %s: %s"), op, exc)
             self._unhealthy(f"database: {type(exc).__name__}")
             return error_reply(req_id, "internal", "the store's database is not answering")
         except Exception:  # one bad request must not kill a worker
-            log.exception("store request failed")
+            log.exception(tr("yêu cầu gửi kho hồ sơ bị lỗi", "store request failed"))
             return error_reply(req_id, "internal")
 
     # ---- health: a database that stops answering makes the unit say so ------------------

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from appliance.i18n import tr
 from drivers.ledboard.base import BoardError, LedBoard
 
 log = logging.getLogger(__name__)
@@ -177,7 +178,8 @@ class BoardKeeper:
             self._health(False, str(exc))
             return False
         except ValueError as exc:  # text the board cannot show: a bug above, not a fault
-            log.error("LED board cannot show %r: %s", text, exc)
+            log.error(tr("bảng LED không hiện được %r: %s",
+                         "LED board cannot show %r: %s"), text, exc)
             return True
         with self._cond:
             self.last_written = text
@@ -193,8 +195,8 @@ class BoardKeeper:
         self.ok, self.problem = ok, problem
         if changed:
             if ok:
-                log.info("LED board answering")
+                log.info(tr("bảng LED đã trả lời", "LED board answering"))
             else:
-                log.warning("LED board fault: %s", problem)
+                log.warning(tr("bảng LED lỗi: %s", "LED board fault: %s"), problem)
             if self._on_health is not None:
                 self._on_health(ok, problem)
