@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 
 from appliance.errors import MissingDependency, MotcuaError
+from appliance.i18n import tr
 
 
 def find_mosquitto() -> str:
@@ -83,17 +84,18 @@ class MosquittoBroker:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise MotcuaError(
-                    f"mosquitto exited with {self.proc.returncode}; see "
-                    f"{self.workdir / 'mosquitto.log'}"
-                )
+                log_file = self.workdir / "mosquitto.log"
+                raise MotcuaError(tr(
+                    f"mosquitto đã dừng với mã {self.proc.returncode}; xem {log_file}",
+                    f"mosquitto exited with {self.proc.returncode}; see {log_file}"))
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.2):
                     return self
             except OSError:
                 time.sleep(0.02)
         self.stop()
-        raise MotcuaError(f"mosquitto did not listen on port {self.port} within {timeout} s")
+        raise MotcuaError(tr(f"mosquitto chưa mở cổng {self.port} sau {timeout} s",
+                             f"mosquitto did not listen on port {self.port} within {timeout} s"))
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

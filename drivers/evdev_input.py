@@ -85,7 +85,8 @@ class EvdevOpener:
         input_dir: str = "/dev/input",
     ) -> None:
         if by_id is None and vendor is None:
-            raise ValueError("give by_id or vendor (and product) to find the device")
+            raise ValueError(tr("cần by_id hoặc vendor (và product) để tìm thiết bị",
+                                "give by_id or vendor (and product) to find the device"))
         self.by_id = by_id
         self.vendor = vendor
         self.product = product
@@ -107,10 +108,12 @@ class EvdevOpener:
                 return evdev.InputDevice(self.by_id)
             return self._by_usb_id(evdev)
         except PermissionError as exc:
-            raise DeviceError(
+            raise DeviceError(tr(
+                f"{self.describe()}: không có quyền mở {exc.filename} "
+                "(thêm người dùng của dịch vụ vào nhóm 'input')",
                 f"{self.describe()}: no permission to open {exc.filename} "
                 "(add the service user to the 'input' group)"
-            ) from exc
+            )) from exc
         except FileNotFoundError:
             return None  # unplugged between listing and opening
 

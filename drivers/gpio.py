@@ -120,7 +120,8 @@ class ButtonPanel:
                 self._pins[pin] = state
         except Exception as exc:  # gpiozero's pin errors have no common base
             self.close()
-            raise DeviceError(f"cannot set up button pins: {exc}") from exc
+            raise DeviceError(tr(f"không cài đặt được chân nút bấm: {exc}",
+                                   f"cannot set up button pins: {exc}")) from exc
 
     def names(self) -> dict[int, str]:
         return {pin: s.name for pin, s in self._pins.items()}
@@ -181,7 +182,8 @@ class StatusLights:
                 self._state[name] = "off"
         except Exception as exc:  # gpiozero's pin errors have no common base
             self.close()
-            raise DeviceError(f"cannot set up status lights: {exc}") from exc
+            raise DeviceError(tr(f"không cài đặt được đèn trạng thái: {exc}",
+                                   f"cannot set up status lights: {exc}")) from exc
 
     def show(self, wanted: Mapping[str, str]) -> None:
         """Set every light: "on", "off" or "blink"; lights not named are turned off."""

@@ -16,6 +16,7 @@ import wave
 from pathlib import Path
 
 from appliance.board.voice import VoiceError, chime_frames
+from appliance.i18n import tr
 from display.fonts import nfc
 
 
@@ -29,7 +30,8 @@ class ClipSynth:
     def __init__(self, clips_dir: Path, cache_dir: Path, *, chime: bool = True,
                  word_gap_s: float = 0.06, comma_gap_s: float = 0.3) -> None:
         if not clips_dir.is_dir():
-            raise VoiceError(f"clips_dir {clips_dir} is not a folder of WAV clips")
+            raise VoiceError(tr(f"clips_dir {clips_dir} không phải thư mục các đoạn ghi âm WAV",
+                                f"clips_dir {clips_dir} is not a folder of WAV clips"))
         self.clips_dir = clips_dir
         self.cache_dir = cache_dir
         self.chime = chime
@@ -58,8 +60,9 @@ class ClipSynth:
                 missing.append(tokens[i][0])
                 i += 1
         if missing:
-            raise VoiceError(f"no recorded clip in {self.clips_dir} for: "
-                             f"{', '.join(dict.fromkeys(missing))}")
+            words = ", ".join(dict.fromkeys(missing))
+            raise VoiceError(tr(f"trong {self.clips_dir} không có đoạn ghi âm cho: {words}",
+                                f"no recorded clip in {self.clips_dir} for: {words}"))
         return plan
 
     def wav(self, text: str, label: str) -> Path:
@@ -77,21 +80,26 @@ class ClipSynth:
                 with wave.open(str(clip), "rb") as w:
                     fmt = (w.getnchannels(), w.getsampwidth())
                     if fmt != (1, 2):
-                        raise VoiceError(f"{clip.name}: clips must be 16-bit mono WAV")
+                        raise VoiceError(tr(f"{clip.name}: đoạn ghi âm phải là WAV 16-bit mono",
+                                            f"{clip.name}: clips must be 16-bit mono WAV"))
                     if rate is None:
                         rate = w.getframerate()
                         if self.chime:
                             out += chime_frames(rate)
                     elif w.getframerate() != rate:
-                        raise VoiceError(f"{clip.name}: {w.getframerate()} Hz, the others "
-                                         f"are {rate} Hz (record every clip alike)")
+                        raise VoiceError(tr(
+                            f"{clip.name}: {w.getframerate()} Hz, các đoạn khác {rate} Hz "
+                            "(hãy ghi mọi đoạn như nhau)",
+                            f"{clip.name}: {w.getframerate()} Hz, the others are {rate} Hz "
+                            "(record every clip alike)"))
                     out += w.readframes(w.getnframes())
             except (OSError, wave.Error, EOFError) as exc:
-                raise VoiceError(f"cannot read clip {clip}: {exc}") from exc
+                raise VoiceError(tr(f"không đọc được đoạn ghi âm {clip}: {exc}",
+                                    f"cannot read clip {clip}: {exc}")) from exc
             assert rate is not None
             out += b"\x00\x00" * int(rate * (self.comma_gap_s if comma else self.word_gap_s))
         if rate is None:
-            raise VoiceError(f"nothing to say for {text!r}")
+            raise VoiceError(tr(f"không có gì để đọc cho {text!r}", f"nothing to say for {text!r}"))
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         with wave.open(str(tmp), "wb") as w:

@@ -198,9 +198,11 @@ class BoardModel:
     def apply_notice(self, obj: dict[str, Any]) -> None:
         by = obj.get("by")
         if self._notice_from and by not in self._notice_from:
-            raise ValueError(f"notice from {by!r}, which is not in notice_from")
+            raise ValueError(tr(f"thông báo từ {by!r}, thiết bị không có trong notice_from",
+                                f"notice from {by!r}, which is not in notice_from"))
         if not self._notice_from:
-            raise ValueError("no unit may push a notice (board.notice_from is empty)")
+            raise ValueError(tr("không thiết bị nào được gửi thông báo (board.notice_from trống)",
+                                 "no unit may push a notice (board.notice_from is empty)"))
         text = obj.get("text")
         self._pushed_notice = str(text) if text else None
         self._changed()

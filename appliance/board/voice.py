@@ -161,11 +161,13 @@ class EspeakSynth:
                 [*self._nice, self.binary, "-v", self.voice, "-s", str(self.speed),
                  "-w", str(speech), "--", text], capture_output=True, timeout=30, check=False)
             if done.returncode != 0:
-                raise VoiceError(f"espeak-ng failed ({done.returncode}): "
-                                 f"{done.stderr.decode(errors='replace').strip()}")
+                said = done.stderr.decode(errors="replace").strip()
+                raise VoiceError(tr(f"espeak-ng lỗi ({done.returncode}): {said}",
+                                    f"espeak-ng failed ({done.returncode}): {said}"))
             with wave.open(str(speech), "rb") as w:
                 if (w.getnchannels(), w.getsampwidth()) != (1, 2):
-                    raise VoiceError("espeak-ng did not write 16-bit mono")
+                    raise VoiceError(tr("espeak-ng không ghi ra WAV 16-bit mono",
+                                        "espeak-ng did not write 16-bit mono"))
                 rate, frames = w.getframerate(), w.readframes(w.getnframes())
             if self.chime:
                 if self._chime is None:
@@ -179,7 +181,8 @@ class EspeakSynth:
                 out.writeframes(frames)
             os.replace(tmp, path)  # a power cut leaves no half-written WAV in the cache
         except (OSError, subprocess.TimeoutExpired, wave.Error) as exc:
-            raise VoiceError(f"could not render {text!r}: {exc}") from exc
+            raise VoiceError(tr(f"không tạo được âm thanh cho {text!r}: {exc}",
+                                f"could not render {text!r}: {exc}")) from exc
         finally:
             speech.unlink(missing_ok=True)
         return path

@@ -88,7 +88,8 @@ class OutboxSender:
             err = reply.get("error") or {}
             code = str(err.get("code"))
             if code not in FINAL_ERRORS:  # e.g. "internal": the hub may take it later
-                raise Offline(f"hub could not take the offline events now ({code})")
+                raise Offline(tr(f"lúc này hub chưa nhận các thao tác lúc mất kết nối ({code})",
+                                 f"hub could not take the offline events now ({code})"))
             # Kept on the unit with the reason; sending it again would be refused again.
             log.error(tr("hub từ chối các thao tác lúc mất kết nối %s: %s",
                          "hub refused offline events %s: %s"), req_id, err)
@@ -113,7 +114,8 @@ class OutboxSender:
                            "hub refused rating of %s: %s"), row.body["number"], code)
             self.store.done([row.id], f"refused: {code}")
             return
-        raise Offline(f"hub could not take the rating now ({code})")
+        raise Offline(tr(f"lúc này hub chưa nhận được đánh giá ({code})",
+                         f"hub could not take the rating now ({code})"))
 
     def _request(self, body: dict[str, Any], req_id: str) -> dict[str, Any]:
         for _ in range(self.retries + 1):

@@ -235,7 +235,8 @@ class CounterService:
                                               site_info=self.site_info,
                                               queue_state=self.queue_state)
             if self.store.events_backlog() and not self.outbox.flush():
-                raise Offline("the offline backlog is not synced yet")
+                raise Offline(tr("các thao tác lúc mất kết nối chưa gửi xong",
+                                 "the offline backlog is not synced yet"))
             reply = self._request(f"counter.{action}", extra)
         except LocalError as exc:
             return self._fail(action, exc.code)

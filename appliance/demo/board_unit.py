@@ -84,7 +84,8 @@ def attach(office: Office) -> Callable[[], None]:
     thread = threading.Thread(target=loop, name="demo-board", daemon=True)
     thread.start()
     if not ready.wait(20):
-        raise RuntimeError("the demo board did not start")
+        raise RuntimeError(tr("màn hình của bản chạy thử không chạy được",
+                              "the demo board did not start"))
 
     def stop() -> None:
         app = holder["app"]

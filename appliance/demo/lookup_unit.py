@@ -119,7 +119,9 @@ class Visitor:
 
     def wait(self, done: Callable[[LookupState], bool], what: str, timeout: float = 10) -> None:
         if not self.app.run_until(done, timeout):
-            raise RuntimeError(f"the kiosk did not reach: {what} (at {self.app.state.screen})")
+            raise RuntimeError(tr(
+                f"máy tra cứu không tới được: {what} (đang ở {self.app.state.screen})",
+                f"the kiosk did not reach: {what} (at {self.app.state.screen})"))
 
     def tap(self, kind: str, value: str = "") -> None:
         for b in layout(self.app.state, self.app.view):

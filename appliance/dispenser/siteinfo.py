@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from appliance.errors import ContractError
+from appliance.i18n import tr
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ def parse_site_info(body: dict[str, Any], unit: str) -> SiteInfo:
             else:
                 first, last = int(band[0]), int(band[1])
             if last < first:
-                raise ValueError(f"offline band of {sid} ends before it starts")
+                raise ValueError(tr(f"dải số khi mất kết nối của {sid} kết thúc trước khi bắt đầu",
+                                    f"offline band of {sid} ends before it starts"))
             bands[str(sid)] = (first, last)
         priority = body.get("priority") or {}
         return SiteInfo(

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from appliance.i18n import tr
+
 
 @dataclass
 class ServiceFigures:
@@ -89,22 +91,30 @@ def day_report(db_path: Path, day: str) -> DayReport:
 
 
 def _m(v: float | None) -> str:
-    return "-" if v is None else f"{v / 60:.1f} min"
+    if v is None:
+        return "-"
+    minutes = f"{v / 60:.1f}"
+    return tr(f"{minutes.replace('.', ',')} phút", f"{minutes} min")  # 1,5 phút in Vietnamese
 
 
 def format_report(report: DayReport, names: dict[str, str]) -> str:
-    lines = [f"Ngày / day {report.day}  (from the hub's records)",
-             f"{'service':<28}{'issued':>7}{'served':>7}{'no-show':>8}{'open':>6}"
-             f"{'avg wait':>11}{'p90 wait':>11}{'avg service':>13}"]
+    lines = [tr(f"Ngày {report.day}  (theo số liệu của hub)",
+                f"Day {report.day}  (from the hub's records)"),
+             tr(f"{'dịch vụ':<28}{'cấp số':>7}{'xong':>7}{'vắng':>8}{'còn':>6}"
+                f"{'chờ TB':>11}{'chờ p90':>11}{'phục vụ TB':>13}",
+                f"{'service':<28}{'issued':>7}{'served':>7}{'no-show':>8}{'open':>6}"
+                f"{'avg wait':>11}{'p90 wait':>11}{'avg service':>13}")]
     rows = [*report.services.items(), ("all", report.total)]
     for sid, f in rows:
-        label = f"{sid} {names.get(sid, '')}".strip() if sid != "all" else "Tổng / total"
+        label = f"{sid} {names.get(sid, '')}".strip() if sid != "all" else tr("Tổng", "Total")
         lines.append(f"{label[:27]:<28}{f.issued:>7}{f.served:>7}{f.no_shows:>8}"
                      f"{f.waiting_or_open:>6}{_m(f.avg_wait_s):>11}{_m(f.p90_wait_s):>11}"
                      f"{_m(f.avg_service_s):>13}")
     if report.ratings:
-        lines.append("Đánh giá / satisfaction (very satisfied / satisfied / unsatisfied):")
+        lines.append(tr("Đánh giá (rất hài lòng / hài lòng / không hài lòng):",
+                        "Satisfaction (very satisfied / satisfied / unsatisfied):"))
         for counter, per in sorted(report.ratings.items()):
-            lines.append(f"  Quầy {counter}: {per.get('very_satisfied', 0)} / "
-                         f"{per.get('satisfied', 0)} / {per.get('unsatisfied', 0)}")
+            lines.append(tr("  Quầy ", "  Counter ") + f"{counter}: "
+                         f"{per.get('very_satisfied', 0)} / {per.get('satisfied', 0)} / "
+                         f"{per.get('unsatisfied', 0)}")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from pathlib import Path
 from appliance.core.model import Counter, Outcome, QueueState, Ticket
 from appliance.errors import StorageError
 from appliance.hub.replies import Key, ReplyMemory
+from appliance.i18n import tr
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -60,7 +61,8 @@ class HubStore:
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)",
                             (str(SCHEMA_VERSION),))
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot open the hub database {path}: {exc}") from exc
+            raise StorageError(tr(f"không mở được cơ sở dữ liệu của hub {path}: {exc}",
+                                  f"cannot open the hub database {path}: {exc}")) from exc
         self.path = path
 
     def close(self) -> None:
@@ -158,7 +160,8 @@ class HubStore:
                     self.db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass  # the connection itself is gone; nothing was committed either way
-            raise StorageError(f"hub database write failed: {exc}") from exc
+            raise StorageError(tr(f"không ghi được vào cơ sở dữ liệu của hub: {exc}",
+                                  f"hub database write failed: {exc}")) from exc
 
     def prune(self, keep_from: date) -> None:
         """Forget replies and events older than ``keep_from`` (tickets stay for statistics)."""

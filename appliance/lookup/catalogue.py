@@ -80,11 +80,13 @@ def load(path: Path) -> Catalogue:
     except FileNotFoundError:
         return Catalogue()
     except OSError as exc:
-        raise StorageError(f"cannot read the catalogue cache {path}: {exc}") from exc
+        raise StorageError(tr(f"không đọc được bản lưu danh mục thủ tục {path}: {exc}",
+                              f"cannot read the catalogue cache {path}: {exc}")) from exc
     try:
         data = json.loads(raw.decode("utf-8"))
         if data.get("format") != CACHE_FORMAT:
-            raise ValueError(f"unknown cache format {data.get('format')!r}")
+            raise ValueError(tr(f"định dạng bản lưu không rõ {data.get('format')!r}",
+                                f"unknown cache format {data.get('format')!r}"))
         return Catalogue.build(str(data["version"]), list(data["procedures"]),
                                data.get("fetched_at"))
     except (ValueError, KeyError, TypeError, AttributeError, ContractError) as exc:
@@ -119,7 +121,8 @@ def save(path: Path, catalogue: Catalogue) -> None:
         finally:
             os.close(dir_fd)
     except OSError as exc:
-        raise StorageError(f"cannot write the catalogue cache {path}: {exc}") from exc
+        raise StorageError(tr(f"không ghi được bản lưu danh mục thủ tục {path}: {exc}",
+                               f"cannot write the catalogue cache {path}: {exc}")) from exc
 
 
 Request = Callable[[dict[str, Any]], dict[str, Any]]

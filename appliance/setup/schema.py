@@ -18,6 +18,7 @@ from appliance.config.base import StrictModel, TimeZoneName
 from appliance.config.loader import explain, parse_unit_config
 from appliance.config.unit import UnitConfig
 from appliance.errors import ConfigError
+from appliance.i18n import tr
 
 SETUP_FILE = "motcua-setup.toml"
 # what a secret reads as once it has been moved off the boot partition
@@ -41,10 +42,13 @@ class NetworkSetup(StrictModel):
             try:
                 ipaddress.ip_interface(value)
             except ValueError:
-                raise ValueError('must be "dhcp" or an address with its prefix, '
-                                 'e.g. "192.168.1.21/24"') from None
+                raise ValueError(tr('phải là "dhcp" hoặc một địa chỉ kèm độ dài tiền tố, '
+                                    'ví dụ "192.168.1.21/24"',
+                                    'must be "dhcp" or an address with its prefix, '
+                                    'e.g. "192.168.1.21/24"')) from None
             if "/" not in value:
-                raise ValueError('needs its prefix length, e.g. "192.168.1.21/24"')
+                raise ValueError(tr('cần độ dài tiền tố, ví dụ "192.168.1.21/24"',
+                                    'needs its prefix length, e.g. "192.168.1.21/24"'))
         return value
 
     @field_validator("gateway")
@@ -64,11 +68,14 @@ class NetworkSetup(StrictModel):
     @model_validator(mode="after")
     def _wifi(self) -> NetworkSetup:
         if self.kind == "wifi" and not self.wifi_ssid:
-            raise ValueError('kind = "wifi" needs wifi_ssid (the network name)')
+            raise ValueError(tr('kind = "wifi" cần wifi_ssid (tên mạng)',
+                                'kind = "wifi" needs wifi_ssid (the network name)'))
         if self.kind == "wifi" and not self.wifi_password:
-            raise ValueError('kind = "wifi" needs wifi_password')
+            raise ValueError(tr('kind = "wifi" cần wifi_password (mật khẩu mạng)',
+                                'kind = "wifi" needs wifi_password'))
         if self.address != "dhcp" and self.gateway is None:
-            raise ValueError("a fixed address needs a gateway")
+            raise ValueError(tr("địa chỉ cố định cần gateway (cổng mạng)",
+                                "a fixed address needs a gateway"))
         return self
 
 

@@ -105,7 +105,8 @@ class Framebuffer:
             row_bytes = rgb.tobytes("raw", "BGR;16")
             bpp_bytes = 2
         else:
-            raise DeviceError(f"{self.device}: {bpp} bits per pixel is not supported")
+            raise DeviceError(tr(f"{self.device}: chưa hỗ trợ {bpp} bit mỗi điểm ảnh",
+                                   f"{self.device}: {bpp} bits per pixel is not supported"))
         line = w * bpp_bytes
         pad = b"\0" * (stride - line)
         data = b"".join(row_bytes[y * line:(y + 1) * line] + pad for y in range(h))

@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, model_validator
 from appliance.clock import VN_TZ
 from appliance.config.base import StrictModel
 from appliance.errors import ConfigError
+from appliance.i18n import tr
 
 DAY_S = 86400
 SHIPPED_CALENDAR = Path(__file__).resolve().parent / "data" / "holidays-vn.toml"
@@ -35,9 +36,10 @@ class _Holiday(StrictModel):
     @model_validator(mode="after")
     def _one_form(self) -> _Holiday:
         if self.day is None and (self.first is None or self.last is None):
-            raise ValueError("give either date = ... or from = ... and to = ...")
+            raise ValueError(tr("ghi date = ... hoặc from = ... và to = ...",
+                                "give either date = ... or from = ... and to = ..."))
         if self.first and self.last and self.last < self.first:
-            raise ValueError("'to' is before 'from'")
+            raise ValueError(tr("'to' trước 'from'", "'to' is before 'from'"))
         return self
 
     def days(self) -> Iterable[date]:
@@ -77,7 +79,8 @@ class WorkCalendar:
             if self.is_working(d):
                 return d
             d += timedelta(days=1)
-        raise ValueError("no working day within ten years: the calendar is wrong")
+        raise ValueError(tr("không có ngày làm việc nào trong mười năm: lịch bị sai",
+                            "no working day within ten years: the calendar is wrong"))
 
     def local(self, when: datetime) -> datetime:
         return when.astimezone(self.tz)  # type: ignore[arg-type]

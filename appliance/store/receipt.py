@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 from appliance.clock import parse_rfc3339
 from appliance.core.dossier_code import scan_text
 from appliance.errors import MissingDependency
+from appliance.i18n import tr
 from appliance.store.text import nfc
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/noto")
@@ -167,4 +168,5 @@ def save_receipt(img: Image.Image, path: Path) -> None:
     elif suffix == ".pdf":
         img.save(path, "PDF", resolution=150.0)
     else:
-        raise ValueError(f"{path.name}: the receipt is written as .png or .pdf")
+        raise ValueError(tr(f"{path.name}: giấy tiếp nhận chỉ ghi ra tệp .png hoặc .pdf",
+                            f"{path.name}: the receipt is written as .png or .pdf"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from appliance.i18n import tr
+
 _FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "d"})
 
 
@@ -24,7 +26,7 @@ def checked(text: str) -> str:
     """For input fields: NFC, and a clear error for control characters instead of dropping
     them silently."""
     if _CONTROL.search(text):
-        raise ValueError("contains a control character")
+        raise ValueError(tr("có ký tự điều khiển", "contains a control character"))
     return nfc(text)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from appliance.i18n import tr
 from drivers.ledboard.base import BoardError, fit_text
 
 STX = 0x02
@@ -76,7 +77,8 @@ class AsciiBoard:
                 self._serial.flush()
             except (serial.SerialException, OSError) as exc:
                 self._drop()
-                raise BoardError(f"LED board on {self.port}: {exc}") from exc
+                raise BoardError(tr(f"bảng LED trên {self.port}: {exc}",
+                                   f"LED board on {self.port}: {exc}")) from exc
 
     def _drop(self) -> None:
         if self._serial is not None:

@@ -13,6 +13,7 @@ import logging
 import threading
 from typing import Any
 
+from appliance.i18n import tr
 from drivers.ledboard.base import BoardError
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ class ModbusBoard:
             client = ModbusSerialClient(self.port, framer=FramerType.RTU, baudrate=self.baud,
                                         timeout=self.timeout_s, retries=0)
             if not client.connect():
-                raise BoardError(f"LED board: cannot open serial port {self.port}")
+                raise BoardError(tr(f"bảng LED: không mở được cổng nối tiếp {self.port}",
+                                   f"LED board: cannot open serial port {self.port}"))
             self._client = client
         return self._client
 
@@ -79,16 +81,19 @@ class ModbusBoard:
                 for address, values in writes:
                     reply = client.write_registers(address, values, device_id=self.address)
                     if reply.isError():
-                        raise BoardError(
+                        raise BoardError(tr(
+                            f"bảng LED {self.address} trên {self.port} từ chối ghi: {reply}",
                             f"LED board {self.address} on {self.port} refused the write: "
-                            f"{reply}")
+                            f"{reply}"))
             except ModbusException as exc:
                 self._drop()
-                raise BoardError(
-                    f"LED board {self.address} on {self.port} did not answer ({exc})") from exc
+                raise BoardError(tr(
+                    f"bảng LED {self.address} trên {self.port} không trả lời ({exc})",
+                    f"LED board {self.address} on {self.port} did not answer ({exc})")) from exc
             except OSError as exc:
                 self._drop()
-                raise BoardError(f"LED board on {self.port}: {exc}") from exc
+                raise BoardError(tr(f"bảng LED trên {self.port}: {exc}",
+                                   f"LED board on {self.port}: {exc}")) from exc
 
     def read_back(self) -> int:
         """The number register as the board holds it (for diagnostics)."""
@@ -100,9 +105,11 @@ class ModbusBoard:
                     self.register, count=1, device_id=self.address)
             except ModbusException as exc:
                 self._drop()
-                raise BoardError(f"LED board {self.address} did not answer ({exc})") from exc
+                raise BoardError(tr(f"bảng LED {self.address} không trả lời ({exc})",
+                                   f"LED board {self.address} did not answer ({exc})")) from exc
             if reply.isError():
-                raise BoardError(f"LED board {self.address} refused the read: {reply}")
+                raise BoardError(tr(f"bảng LED {self.address} từ chối đọc: {reply}",
+                                   f"LED board {self.address} refused the read: {reply}"))
             return int(reply.registers[0])
 
     def _drop(self) -> None:

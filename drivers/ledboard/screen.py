@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from appliance.i18n import tr
 from drivers.ledboard.base import BoardError, fit_text
 
 BACKGROUND = (10, 14, 30)
@@ -45,7 +46,8 @@ class ScreenBoard:
                 pygame.display.set_caption(self.label)
                 pygame.mouse.set_visible(False)
             except pygame.error as exc:
-                raise BoardError(f"counter screen: cannot open the display ({exc})") from exc
+                raise BoardError(tr(f"màn hình quầy: không mở được màn hình ({exc})",
+                                   f"counter screen: cannot open the display ({exc})")) from exc
         return self.surface
 
     def render(self, text: str, target: Any) -> None:
@@ -73,7 +75,7 @@ class ScreenBoard:
                 pygame.event.pump()  # keep the window responsive to the window system
                 pygame.display.flip()
             except pygame.error as exc:
-                raise BoardError(f"counter screen: {exc}") from exc
+                raise BoardError(tr(f"màn hình quầy: {exc}", f"counter screen: {exc}")) from exc
             if self.snapshot is not None:
                 pygame.image.save(surface, str(self.snapshot))
 
