@@ -115,8 +115,9 @@ class HubService:
             self._inbox.put_nowait(item)
         except queue.Full:
             self.refused += 1
-            _budget.log(logging.WARNING, "inbox", "hub inbox full (%d): a request was "
-                        "dropped; its unit retries", MAX_INBOX)
+            _budget.log(logging.WARNING, "inbox", tr(
+                "hộp thư của hub đầy (%d): bỏ một yêu cầu; thiết bị gửi sẽ gửi lại",
+                "hub inbox full (%d): a request was dropped; its unit retries"), MAX_INBOX)
 
     # ---- worker ----------------------------------------------------------------------
     def _run(self) -> None:
@@ -205,15 +206,17 @@ class HubService:
         """A request fit to act on, or None once it has been answered or dropped."""
         where = self.topics.unit_of(msg.topic)
         if where is None:
-            _budget.log(logging.WARNING, "topic", "ignored a message on %r: not a request "
-                        "topic", msg.topic[:200])
+            _budget.log(logging.WARNING, "topic", tr(
+                "bỏ qua một tin trên %r: không phải chủ đề yêu cầu",
+                "ignored a message on %r: not a request topic"), msg.topic[:200])
             return None
         unit = where[0]
         if msg.retain and not msg.payload:
             return None  # a retained message being cleared (our own clearing, say)
         if msg.retain:
             # a retained request would be acted on again by every restarted hub
-            _budget.log(logging.ERROR, unit, "retained request on %s ignored and cleared",
+            _budget.log(logging.ERROR, unit, tr("bỏ qua và xoá yêu cầu giữ lại trên %s",
+                                             "retained request on %s ignored and cleared"),
                         msg.topic)
             self.refused += 1
             self.bus.clear_retained(msg.topic)
@@ -222,7 +225,8 @@ class HubService:
             self.topics.reply_topic_for(unit, msg.response_topic)
         except ContractError as exc:
             if msg.response_topic is not None:
-                _budget.log(logging.ERROR, unit, "request from %s refused: %s", unit,
+                _budget.log(logging.ERROR, unit, tr("từ chối yêu cầu của %s: %s",
+                                                    "request from %s refused: %s"), unit,
                             exc.message)
                 self.refused += 1
             return None  # no (acceptable) place to answer: drop, logged
@@ -230,7 +234,8 @@ class HubService:
             body = decode(msg.payload)
             rid = request_id(body)
         except ContractError as exc:
-            _budget.log(logging.WARNING, unit, "bad request from %s: %s", unit, exc)
+            _budget.log(logging.WARNING, unit, tr("yêu cầu sai từ %s: %s",
+                                                  "bad request from %s: %s"), unit, exc)
             self.bus.reply(msg, error_reply(None, exc.code, exc.message))
             return None
         return _Request(msg, unit, rid, body)

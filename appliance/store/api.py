@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 
+from appliance.i18n import tr
 from appliance.store import audit
 from appliance.store.auth import Principal
 from appliance.store.core import Store
@@ -112,11 +113,14 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
                     what: str) -> list[M]:
         """The rows of a bulk import, given as JSON items or as CSV text (exactly one)."""
         if (items is None) == (csv is None):
-            raise StoreError("bad_request", f"give either {what} or csv")
+            raise StoreError("bad_request", tr(f"gửi {what} hoặc csv (một trong hai)",
+                                                f"give either {what} or csv"))
         rows = items if items is not None else parse(model, csv or "", "csv", what,
                                                      s.max_import_rows)
         if len(rows) > s.max_import_rows:
-            raise StoreError("bad_request", f"at most {s.max_import_rows} rows per import")
+            raise StoreError("bad_request", tr(
+                f"mỗi lần nhập tối đa {s.max_import_rows} dòng",
+                f"at most {s.max_import_rows} rows per import"))
         return rows
 
     @app.post("/api/v1/auth/token", tags=["auth"])
@@ -171,7 +175,8 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
     def procedure(code: str) -> dict[str, Any]:
         found = store.catalogue.get(code)
         if found is None:
-            raise StoreError("not_found", f"no procedure {code!r}")
+            raise StoreError("not_found", tr(f"không có thủ tục {code!r}",
+                                             f"no procedure {code!r}"))
         return {"procedure": found}
 
     @app.post("/api/v1/procedures/import", tags=["admin"])
@@ -185,11 +190,13 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
     def lookup(body: LookupIn, request: Request) -> dict[str, Any]:
         key = request.client.host if request.client else "?"
         if not limiter.allow(key):
-            raise StoreError("rate_limited", "too many lookups; try again later")
+            raise StoreError("rate_limited", tr("tra cứu quá nhiều lần; hãy thử lại sau",
+                                                "too many lookups; try again later"))
         found = store.dossiers.lookup(body.code, body.secret)
         if found is None:
             limiter.failed(key)
-            raise StoreError("not_found", "no dossier with this code and secret")
+            raise StoreError("not_found", tr("không có hồ sơ với mã hồ sơ và mã tra cứu này",
+                                             "no dossier with this code and secret"))
         return {"dossier": found}
 
     @app.get("/api/v1/board", tags=["public"])

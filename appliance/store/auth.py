@@ -21,6 +21,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
 from appliance.errors import ConfigError
+from appliance.i18n import tr
 from appliance.store.errors import StoreError
 from appliance.store.schema import users
 from appliance.store.text import clean
@@ -36,7 +37,8 @@ def hash_password(password: str) -> str:
     import bcrypt
 
     if len(password.encode()) > 72:
-        raise StoreError("bad_request", "password: at most 72 bytes")
+        raise StoreError("bad_request", tr("password: tối đa 72 byte",
+                                            "password: at most 72 bytes"))
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
 
@@ -93,7 +95,8 @@ class Users:
         (left as they are when not given). Without a password an existing account keeps its
         own; a new one needs one."""
         if role not in ROLES:
-            raise StoreError("bad_request", f"role: one of {', '.join(ROLES)}")
+            raise StoreError("bad_request", tr(
+                f"role: một trong {', '.join(ROLES)}", f"role: one of {', '.join(ROLES)}"))
         unknown = set(profile) - {"full_name", "office", "officer_code", "active"}
         if unknown:
             raise TypeError(f"unknown account fields {sorted(unknown)}")
@@ -107,7 +110,9 @@ class Users:
                 conn.execute(update(users).where(users.c.name == name).values(**values))
             else:
                 if "password_hash" not in values:
-                    raise StoreError("bad_request", "password: a new account needs one")
+                    raise StoreError("bad_request", tr(
+                        "password: tài khoản mới cần mật khẩu",
+                        "password: a new account needs one"))
                 conn.execute(insert(users).values(name=name, created_at=int(time.time()),
                                                   **values))
         if password is not None or password_hash is not None or profile.get("active") == 0:

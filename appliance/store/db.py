@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
 from appliance.errors import StorageError
+from appliance.i18n import tr
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 HEAD = "0003"
@@ -33,7 +34,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql+"):
         return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
-    raise StorageError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")
+    raise StorageError(tr(
+        f"không dùng được địa chỉ cơ sở dữ liệu {url!r}: dùng sqlite:/// hoặc postgresql://",
+        f"unsupported database URL {url!r}: use sqlite:/// or postgresql://"))
 
 
 def reader_engine(engine: Engine) -> Engine:
@@ -81,7 +84,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         with engine.begin() as conn:
             command.upgrade(_alembic_config(conn), revision)
     except Exception as exc:  # any driver/Alembic fault becomes one clear error
-        raise StorageError(f"database migration to {revision} failed: {exc}") from exc
+        raise StorageError(tr(f"không nâng cấp được cơ sở dữ liệu lên {revision}: {exc}",
+                              f"database migration to {revision} failed: {exc}")) from exc
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine, RowMapping
 
 from appliance.clock import Clock, rfc3339
 from appliance.core.dossier_code import new_secret
+from appliance.i18n import tr
 from appliance.store.calendar import WorkCalendar, timing
 from appliance.store.db import reader_engine
 from appliance.store.errors import StoreError
@@ -94,7 +95,9 @@ class Dossiers:
                                   procedures.c.processing_days)
                            .where(procedures.c.code == code)).mappings().first()
         if row is None:
-            raise StoreError("bad_request", f"procedure_code: no procedure {code!r}")
+            raise StoreError("bad_request", tr(
+                f"procedure_code: không có thủ tục {code!r}",
+                f"procedure_code: no procedure {code!r}"))
         return row
 
     def received_time(self, given: datetime | None, reason: str) -> datetime:
@@ -165,7 +168,8 @@ class Dossiers:
             q = q.with_for_update()
         row = conn.execute(q).mappings().first()
         if row is None:
-            raise StoreError("not_found", f"no dossier {code!r}")
+            raise StoreError("not_found", tr(f"không có hồ sơ {code!r}",
+                                                f"no dossier {code!r}"))
         return row
 
     def move_stage(self, code: str, m: StageMove, by_user: str) -> dict[str, Any]:

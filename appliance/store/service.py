@@ -189,14 +189,16 @@ class StoreService:
         # paho's thread: only the checks that need no database, then queue
         where = self.bus.topics.unit_of(msg.topic)
         if where is None:
-            _budget.log(logging.WARNING, "topic", "ignored a message on %r: not a request "
-                        "topic", msg.topic[:200])
+            _budget.log(logging.WARNING, "topic", tr(
+                "bỏ qua một tin trên %r: không phải chủ đề yêu cầu",
+                "ignored a message on %r: not a request topic"), msg.topic[:200])
             return
         if msg.retain and not msg.payload:
             return  # a retained message being cleared (our own clearing, say)
         if msg.retain:
-            _budget.log(logging.ERROR, where[0], "retained request on %s ignored and "
-                        "cleared", msg.topic)
+            _budget.log(logging.ERROR, where[0], tr(
+                "bỏ qua và xoá yêu cầu giữ lại trên %s",
+                "retained request on %s ignored and cleared"), msg.topic)
             self.refused += 1
             self.bus.clear_retained(msg.topic)
             return
@@ -204,14 +206,16 @@ class StoreService:
             self.bus.topics.reply_topic_for(where[0], msg.response_topic)
         except ContractError as exc:
             if msg.response_topic is not None:
-                _budget.log(logging.ERROR, where[0], "request from %s refused: %s", where[0],
+                _budget.log(logging.ERROR, where[0], tr("từ chối yêu cầu của %s: %s",
+                                                        "request from %s refused: %s"), where[0],
                             exc.message)
                 self.refused += 1
             return
         try:
             self._queue.put_nowait(msg)
         except queue.Full:
-            self.bus.reply(msg, error_reply(None, "rate_limited", "the store is overloaded"))
+            self.bus.reply(msg, error_reply(None, "rate_limited", tr("kho hồ sơ đang quá tải",
+                                                                "the store is overloaded")))
 
     def _work(self) -> None:
         try:
@@ -276,7 +280,8 @@ class StoreService:
             log.error(tr("lỗi cơ sở dữ liệu khi trả lời %s: %s",
                          "database error answering %s: %s"), op, exc)
             self._unhealthy(f"database: {type(exc).__name__}")
-            return error_reply(req_id, "internal", "the store's database is not answering")
+            return error_reply(req_id, "internal", tr("cơ sở dữ liệu của kho hồ sơ không trả lời",
+                                                         "the store's database is not answering"))
         except Exception:  # one bad request must not kill a worker
             log.exception(tr("yêu cầu gửi kho hồ sơ bị lỗi", "store request failed"))
             return error_reply(req_id, "internal")
@@ -341,7 +346,8 @@ class StoreService:
         code = _str(req, "code", 40) or ""
         proc = self.store.catalogue.get(code.strip())
         if proc is None:
-            raise StoreError("not_found", f"no procedure {code!r}")
+            raise StoreError("not_found", tr(f"không có thủ tục {code!r}",
+                                             f"no procedure {code!r}"))
         return {"procedure": proc}
 
     def _catalogue(self, unit: str, req: dict[str, Any]) -> dict[str, Any]:
