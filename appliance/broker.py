@@ -20,9 +20,10 @@ def find_mosquitto() -> str:
     for candidate in (shutil.which("mosquitto"), "/usr/sbin/mosquitto"):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    raise MissingDependency(
+    raise MissingDependency(tr(
+        "chưa cài mosquitto: chạy `sudo apt-get install mosquitto mosquitto-clients`",
         "mosquitto is not installed: run `sudo apt-get install mosquitto mosquitto-clients`"
-    )
+    ))
 
 
 def free_port() -> int:

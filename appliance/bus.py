@@ -358,7 +358,8 @@ class Bus:
         Pass the same ``req_id`` to retry: the hub answers a repeated id without acting twice.
         """
         if not self._connected.is_set():
-            raise NotConnected(f"not connected to the broker at {self._broker.url}")
+            raise NotConnected(tr(f"chưa kết nối broker tại {self._broker.url}",
+                                  f"not connected to the broker at {self._broker.url}"))
         rid = req_id or uuid.uuid4().hex
         corr = rid.encode()
         pending = _Pending()
@@ -369,7 +370,9 @@ class Bus:
             self.publish(self.topics.req(self.unit, target), {"v": VERSION, "id": rid, **body},
                          properties=props)
             if not pending.event.wait(timeout):
-                raise RequestTimeout(f"{target} did not answer {body.get('op')} in {timeout} s")
+                raise RequestTimeout(tr(
+                    f"{target} không trả lời {body.get('op')} trong {timeout} s",
+                    f"{target} did not answer {body.get('op')} in {timeout} s"))
         finally:
             with self._lock:
                 self._pending.pop(corr, None)

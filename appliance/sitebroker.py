@@ -115,7 +115,8 @@ def broker_conf(out: Path, *, tls_port: int, plain_port: int, run_as_root: bool 
 def _tool(name: str, package: str) -> str:
     found = shutil.which(name) or shutil.which(name, path="/usr/bin:/usr/sbin")
     if not found:
-        raise MissingDependency(f"{name} is not installed: sudo apt-get install {package}")
+        raise MissingDependency(tr(f"chưa cài {name}: sudo apt-get install {package}",
+                                     f"{name} is not installed: sudo apt-get install {package}"))
     return found
 
 

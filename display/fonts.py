@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from appliance.errors import MissingDependency, MotcuaError
+from appliance.i18n import tr
 
 _BASES = "aăâeêioôơuưy"
 _TONES = ("", "\u0301", "\u0300", "\u0309", "\u0303", "\u0323")  # sắc huyền hỏi ngã nặng
@@ -63,7 +64,9 @@ def missing_glyphs(path: str | Path, text: str) -> list[str]:
 def require_glyphs(path: str | Path, text: str = VIETNAMESE_LETTERS) -> None:
     missing = missing_glyphs(path, text)
     if missing:
-        raise MissingGlyphs(f"font {path} has no glyph for: {' '.join(missing)}")
+        letters = " ".join(missing)
+        raise MissingGlyphs(tr(f"phông chữ {path} thiếu chữ: {letters}",
+                               f"font {path} has no glyph for: {letters}"))
 
 
 @lru_cache(maxsize=4)
@@ -75,7 +78,9 @@ def font_path(bold: bool = False) -> Path:
         if candidate and Path(candidate).is_file():
             require_glyphs(candidate)
             return Path(candidate)
-    raise MissingDependency(
+    looked = ", ".join(c for c in candidates if c)
+    raise MissingDependency(tr(
+        "không tìm thấy phông chữ đủ dấu tiếng Việt: chạy `sudo apt-get install "
+        f"fonts-noto-core` (đã tìm {looked})",
         "no font with Vietnamese letters found: run `sudo apt-get install fonts-noto-core` "
-        f"(looked for {', '.join(c for c in candidates if c)})"
-    )
+        f"(looked for {looked})"))

@@ -125,4 +125,4 @@ class OutboxSender:
                 raise Offline(str(exc)) from exc
             except RequestTimeout:
                 continue
-        raise Offline(f"the hub did not answer {body['op']}")
+        raise Offline(tr(f"hub không trả lời {body['op']}", f"the hub did not answer {body['op']}"))

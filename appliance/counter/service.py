@@ -261,7 +261,7 @@ class CounterService:
             except RequestTimeout:
                 log.warning(tr("hub không trả lời %s (yêu cầu %s); thử lại",
                                "hub did not answer %s (request %s); retrying"), op, req_id)
-        raise Offline(f"the hub did not answer {op}")
+        raise Offline(tr(f"hub không trả lời {op}", f"the hub did not answer {op}"))
 
     def _applied(self, action: str, reply: dict[str, Any]) -> Result:
         counter = reply.get("counter") or {}

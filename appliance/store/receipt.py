@@ -40,7 +40,9 @@ def _font(bold: bool, size: int) -> ImageFont.FreeTypeFont:
             p = Path(d) / n
             if p.exists():
                 return ImageFont.truetype(str(p), size)
-    raise MissingDependency("no font with Vietnamese glyphs: apt-get install fonts-dejavu-core")
+    raise MissingDependency(tr("không có phông chữ đủ dấu tiếng Việt: "
+                               "apt-get install fonts-dejavu-core",
+                               "no font with Vietnamese glyphs: apt-get install fonts-dejavu-core"))
 
 
 def _when(text: str) -> str:

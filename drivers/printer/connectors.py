@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from appliance.errors import DeviceError, MissingDependency
+from appliance.i18n import tr
 
 if TYPE_CHECKING:
     from appliance.config.dispenser import (
@@ -82,7 +83,8 @@ class SerialLink:
             )
             port.open()
         except (serial.SerialException, ValueError, OSError) as exc:
-            raise PrinterUnreachable(f"cannot open {self.name}: {exc}") from None
+            raise PrinterUnreachable(tr(f"không mở được {self.name}: {exc}",
+                                        f"cannot open {self.name}: {exc}")) from None
         self._port = port
 
     def write(self, data: bytes) -> None:
@@ -95,7 +97,8 @@ class SerialLink:
             port.write(data)
             port.flush()
         except (serial.SerialException, OSError) as exc:
-            raise WriteFailed(f"{self.name}: write failed: {exc}") from None
+            raise WriteFailed(tr(f"{self.name}: ghi lỗi: {exc}",
+                                 f"{self.name}: write failed: {exc}")) from None
 
     def read(self, size: int, timeout: float) -> bytes:
         import serial
@@ -105,7 +108,8 @@ class SerialLink:
         try:
             return bytes(port.read(size))
         except (serial.SerialException, OSError) as exc:
-            raise WriteFailed(f"{self.name}: read failed: {exc}") from None
+            raise WriteFailed(tr(f"{self.name}: đọc lỗi: {exc}",
+                                 f"{self.name}: read failed: {exc}")) from None
 
     def discard_input(self) -> None:
         import serial
@@ -125,7 +129,7 @@ class SerialLink:
 
     def _require(self) -> Any:
         if self._port is None:
-            raise PrinterUnreachable(f"{self.name} is not open")
+            raise PrinterUnreachable(tr(f"{self.name} chưa được mở", f"{self.name} is not open"))
         return self._port
 
 
@@ -147,7 +151,8 @@ class NetworkLink:
                 (self.conf.host, self.conf.port), timeout=self._open_timeout
             )
         except OSError as exc:
-            raise PrinterUnreachable(f"cannot connect to {self.name}: {exc}") from None
+            raise PrinterUnreachable(tr(f"không kết nối được {self.name}: {exc}",
+                                        f"cannot connect to {self.name}: {exc}")) from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock = sock
 
@@ -157,7 +162,8 @@ class NetworkLink:
         try:
             sock.sendall(data)
         except OSError as exc:
-            raise WriteFailed(f"{self.name}: write failed: {exc}") from None
+            raise WriteFailed(tr(f"{self.name}: ghi lỗi: {exc}",
+                                 f"{self.name}: write failed: {exc}")) from None
 
     def read(self, size: int, timeout: float) -> bytes:
         sock = self._require()
@@ -167,7 +173,8 @@ class NetworkLink:
         except TimeoutError:
             return b""
         except OSError as exc:
-            raise WriteFailed(f"{self.name}: read failed: {exc}") from None
+            raise WriteFailed(tr(f"{self.name}: đọc lỗi: {exc}",
+                                 f"{self.name}: read failed: {exc}")) from None
 
     def discard_input(self) -> None:
         sock = self._require()
@@ -187,7 +194,7 @@ class NetworkLink:
 
     def _require(self) -> socket.socket:
         if self._sock is None:
-            raise PrinterUnreachable(f"{self.name} is not open")
+            raise PrinterUnreachable(tr(f"{self.name} chưa được mở", f"{self.name} is not open"))
         return self._sock
 
 
@@ -213,7 +220,8 @@ class FileLink:
         try:
             self._fd = os.open(self.conf.path, flags, 0o644)
         except OSError as exc:
-            raise PrinterUnreachable(f"cannot open {self.name}: {exc.strerror}") from None
+            raise PrinterUnreachable(tr(f"không mở được {self.name}: {exc.strerror}",
+                                        f"cannot open {self.name}: {exc.strerror}")) from None
 
     def write(self, data: bytes) -> None:
         fd = self._require()
@@ -223,13 +231,15 @@ class FileLink:
             while view:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise WriteFailed(f"{self.name}: printer took no data for "
-                                      f"{self._write_timeout} s")
+                    raise WriteFailed(tr(
+                        f"{self.name}: máy in không nhận dữ liệu trong {self._write_timeout} s",
+                        f"{self.name}: printer took no data for {self._write_timeout} s"))
                 _, ready, _ = select.select([], [fd], [], left)
                 if ready:
                     view = view[os.write(fd, view):]
         except OSError as exc:
-            raise WriteFailed(f"{self.name}: write failed: {exc.strerror}") from None
+            raise WriteFailed(tr(f"{self.name}: ghi lỗi: {exc.strerror}",
+                                 f"{self.name}: write failed: {exc.strerror}")) from None
 
     def read(self, size: int, timeout: float) -> bytes:
         fd = self._require()
@@ -241,7 +251,8 @@ class FileLink:
         except BlockingIOError:
             return b""
         except OSError as exc:
-            raise WriteFailed(f"{self.name}: read failed: {exc.strerror}") from None
+            raise WriteFailed(tr(f"{self.name}: đọc lỗi: {exc.strerror}",
+                                 f"{self.name}: read failed: {exc.strerror}")) from None
 
     def discard_input(self) -> None:
         if self.can_read:
@@ -255,7 +266,7 @@ class FileLink:
 
     def _require(self) -> int:
         if self._fd is None:
-            raise PrinterUnreachable(f"{self.name} is not open")
+            raise PrinterUnreachable(tr(f"{self.name} chưa được mở", f"{self.name} is not open"))
         return self._fd
 
 
@@ -276,25 +287,32 @@ class UsbLink:
             import usb.util
         except ImportError:
             raise MissingDependency(
-                "a USB printer needs pyusb and libusb: `pip install pyusb` and "
-                "`sudo apt-get install libusb-1.0-0` (or use /dev/usb/lp0 with type = \"file\")"
+                tr("máy in USB cần pyusb và libusb: `pip install pyusb` và "
+                   "`sudo apt-get install libusb-1.0-0` (hoặc dùng /dev/usb/lp0 với "
+                   "type = \"file\")",
+                   "a USB printer needs pyusb and libusb: `pip install pyusb` and "
+                   "`sudo apt-get install libusb-1.0-0` (or use /dev/usb/lp0 with type = \"file\")")
             ) from None
         try:
             dev = usb.core.find(idVendor=self.conf.vendor_id, idProduct=self.conf.product_id)
         except usb.core.NoBackendError:
             raise MissingDependency(
-                "a USB printer needs libusb: `sudo apt-get install libusb-1.0-0` "
-                "(or use /dev/usb/lp0 with type = \"file\")"
+                tr("máy in USB cần libusb: `sudo apt-get install libusb-1.0-0` "
+                   "(hoặc dùng /dev/usb/lp0 với type = \"file\")",
+                   "a USB printer needs libusb: `sudo apt-get install libusb-1.0-0` "
+                   "(or use /dev/usb/lp0 with type = \"file\")")
             ) from None
         try:
             if dev is None:
-                raise PrinterUnreachable(f"{self.name} is not plugged in")
+                raise PrinterUnreachable(tr(f"{self.name} chưa được cắm",
+                                            f"{self.name} is not plugged in"))
             if dev.is_kernel_driver_active(self.conf.interface):
                 dev.detach_kernel_driver(self.conf.interface)
             dev.set_configuration()
             usb.util.claim_interface(dev, self.conf.interface)
         except usb.core.USBError as exc:
-            raise PrinterUnreachable(f"cannot open {self.name}: {exc}") from None
+            raise PrinterUnreachable(tr(f"không mở được {self.name}: {exc}",
+                                        f"cannot open {self.name}: {exc}")) from None
         self._dev = dev
 
     def write(self, data: bytes) -> None:
@@ -303,7 +321,8 @@ class UsbLink:
         try:
             self._require().write(self.conf.out_ep, data, timeout=self._write_ms)
         except usb.core.USBError as exc:
-            raise WriteFailed(f"{self.name}: write failed: {exc}") from None
+            raise WriteFailed(tr(f"{self.name}: ghi lỗi: {exc}",
+                                 f"{self.name}: write failed: {exc}")) from None
 
     def read(self, size: int, timeout: float) -> bytes:
         import usb.core
@@ -314,7 +333,8 @@ class UsbLink:
         except usb.core.USBTimeoutError:
             return b""
         except usb.core.USBError as exc:
-            raise WriteFailed(f"{self.name}: read failed: {exc}") from None
+            raise WriteFailed(tr(f"{self.name}: đọc lỗi: {exc}",
+                                 f"{self.name}: read failed: {exc}")) from None
 
     def discard_input(self) -> None:
         while self.read(64, 0.01):
@@ -329,5 +349,5 @@ class UsbLink:
 
     def _require(self) -> Any:
         if self._dev is None:
-            raise PrinterUnreachable(f"{self.name} is not open")
+            raise PrinterUnreachable(tr(f"{self.name} chưa được mở", f"{self.name} is not open"))
         return self._dev

@@ -141,18 +141,22 @@ class TicketPrinter:
             try:
                 before = self._query(link)
                 if before is PaperStatus.OUT:
-                    raise PaperOut("the printer is out of paper")
+                    raise PaperOut(tr("máy in hết giấy", "the printer is out of paper"))
                 if before is PaperStatus.UNKNOWN and self.paper_sensor:
-                    raise PrinterNotAnswering(f"{link.name} did not answer the paper query")
+                    raise PrinterNotAnswering(tr(
+                        f"{link.name} không trả lời khi hỏi tình trạng giấy",
+                        f"{link.name} did not answer the paper query"))
                 if on_first_byte is not None:
                     on_first_byte()
                 link.write(job)
                 after = self._query(link)
                 if after is PaperStatus.OUT:
                     # the roll ended during this ticket: the citizen holds half a ticket
-                    raise PaperOut("the paper ran out while printing")
+                    raise PaperOut(tr("hết giấy khi đang in", "the paper ran out while printing"))
                 if after is PaperStatus.UNKNOWN and self.paper_sensor:
-                    raise PrinterNotAnswering(f"{link.name} stopped answering while printing")
+                    raise PrinterNotAnswering(tr(
+                        f"{link.name} không trả lời nữa khi đang in",
+                        f"{link.name} stopped answering while printing"))
             finally:
                 link.close()
         return PrintReport(after, len(job), time.perf_counter() - started)

@@ -15,6 +15,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 from appliance.errors import MissingDependency
+from appliance.i18n import tr
 from appliance.store.offices import Office
 from appliance.store.text import nfc
 
@@ -34,8 +35,10 @@ def _font_file(names: tuple[str, ...]) -> Path:
             p = Path(d) / n
             if p.exists():
                 return p
-    raise MissingDependency("no serif font with Vietnamese glyphs: "
-                            "apt-get install fonts-noto-core")
+    raise MissingDependency(tr("không có phông chữ có chân đủ dấu tiếng Việt: "
+                               "apt-get install fonts-noto-core",
+                               "no serif font with Vietnamese glyphs: "
+                               "apt-get install fonts-noto-core"))
 
 
 def vn_date(t: datetime) -> str:
