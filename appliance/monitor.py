@@ -21,12 +21,46 @@ from appliance.clock import SystemClock, parse_rfc3339
 from appliance.config.base import BrokerConfig
 from appliance.contract import UnitStatus, parse
 from appliance.errors import ConfigError, ContractError, NotConnected
-from appliance.i18n import tr
+from appliance.i18n import language, tr
 
 STALE_AFTER = timedelta(minutes=3)  # units refresh their status every 30 s by default
 # what the states (wire words, kept as they are in English) read as in Vietnamese
 STATE_VI = {"starting": "đang khởi động", "ready": "sẵn sàng", "alert": "cảnh báo",
             "stopped": "đã dừng", "lost": "mất kết nối", "unreadable": "không đọc được"}
+# The reasons' codes stay on the wire (the care server keys its alerts on them); a person
+# reading `motcua status` gets the words for them, the code kept beside for the manual.
+REASON_VI = {
+    "paper_out": "máy in hết giấy", "paper_low": "giấy sắp hết",
+    "printer_unreachable": "không mở được máy in",
+    "printer_not_answering": "máy in không trả lời",
+    "printer_write_failed": "không gửi được phiếu tới máy in",
+    "hub_offline": "mất kết nối với hub", "hub_unreachable": "mất kết nối với hub",
+    "no_site_info": "chưa nhận được thông tin điểm từ hub",
+    "clock_not_set": "đồng hồ chưa đúng", "band_exhausted": "hết dải số khi mất kết nối",
+    "import_rejected": "hub từ chối số cấp lúc mất kết nối",
+    "keypad_missing": "không thấy bàn phím quầy",
+    "rating_keys_missing": "không thấy bàn phím đánh giá",
+    "board_fault": "bảng LED báo lỗi", "board_port_error": "không mở được cổng bảng LED",
+    "offline_backlog": "còn thao tác lúc mất kết nối chưa gửi",
+    "ratings_pending": "còn đánh giá chưa gửi",
+    "store_no_answer": "kho hồ sơ không trả lời",
+    "catalogue_missing": "chưa có danh mục thủ tục",
+    "catalogue_refresh_failed": "không cập nhật được danh mục thủ tục",
+    "database": "cơ sở dữ liệu", "disk": "thẻ nhớ", "worker fault": "lỗi luồng xử lý",
+    "restarted after": "đã khởi động lại sau",
+    "hub unreachable or not synced": "mất kết nối với hub, đang hiện trạng thái cuối",
+    "no queue state from the hub yet": "chưa nhận được hàng chờ từ hub",
+    "waiting for the hub's queue state": "đang chờ hàng chờ từ hub",
+}
+
+
+def reason_text(reason: str) -> str:
+    """``paper_out`` → ``máy in hết giấy (paper_out)``; the detail after a colon kept."""
+    code, colon, detail = reason.partition(":")
+    words = REASON_VI.get(code.strip())
+    if words is None or language() == "en":
+        return reason
+    return f"{words} ({code.strip()}){colon}{detail}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +109,7 @@ def collect(bus: Bus, wait: float) -> dict[str, dict[str, Any]]:
 def verdict(status: dict[str, Any], now: datetime) -> tuple[bool, str]:
     """(healthy, one line for a person). No answer and old answers are not healthy."""
     state = status.get("state", "?")
-    reasons = "; ".join(str(r) for r in status.get("reasons") or [])
+    reasons = "; ".join(reason_text(str(r)) for r in status.get("reasons") or [])
     at = status.get("at")
     age = ""
     fresh = False

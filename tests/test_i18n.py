@@ -122,8 +122,11 @@ def test_status_lines_read_in_vietnamese_with_the_wire_words_kept_in_english(
     monkeypatch.setenv(i18n.ENV, "vi")
     assert verdict(old, now) == (False, "sẵn sàng nhưng lâu rồi không thấy báo (600 giây trước)")
     assert verdict({"state": "lost"}, now) == (False, "mất kết nối")
-    # the reason codes are the unit's own words on the wire: shown as they are
-    assert verdict(alert, now) == (False, "cảnh báo — paper_out (0 giây trước)")
+    # the reason codes stay the unit's own words on the wire: shown in words, the code beside
+    assert verdict(alert, now) == (False, "cảnh báo — máy in hết giấy (paper_out) (0 giây trước)")
+    disk = {"state": "alert", "reasons": ["disk: 40 MB", "new_code"], "at": now.isoformat()}
+    assert verdict(disk, now) == (False,
+                                  "cảnh báo — thẻ nhớ (disk): 40 MB; new_code (0 giây trước)")
     monkeypatch.setenv(i18n.ENV, "en")
     assert verdict(alert, now) == (False, "alert — paper_out (0 s ago)")
 

@@ -377,9 +377,10 @@ class HubService:
             free_mb = shutil.disk_usage(self.store.path.parent).free // 2**20
         except OSError as exc:
             free_mb = None
-            reasons.append(f"disk: cannot read free space: {exc}")
+            reasons.append(tr(f"disk: không đọc được dung lượng còn trống: {exc}",
+                              f"disk: cannot read free space: {exc}"))
         if free_mb is not None and free_mb < LOW_DISK_MB:
-            reasons.append(f"disk: only {free_mb} MB free")
+            reasons.append(tr(f"disk: chỉ còn trống {free_mb} MB", f"disk: only {free_mb} MB free"))
         recent = time.monotonic() - FAULT_SHOWN_S
         reasons.extend(f"worker fault: {r}" for at, r in self._faults if at >= recent)
         waiting = st.waiting_count()
