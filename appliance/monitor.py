@@ -71,10 +71,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                 "mqtt://127.0.0.1:1883)"))
     parser.add_argument("--site", required=True, metavar=tr("ĐIỂM", "SITE"),
                         help=tr("mã điểm cần xem", "the site id"))
-    parser.add_argument("--username", help=tr(
+    parser.add_argument("--username", metavar=tr("TÊN", "NAME"), help=tr(
         "tên đăng nhập broker (cấu hình broker kèm theo không nhận kết nối ẩn danh)",
         "broker login (the shipped broker config refuses anonymous clients)"))
-    parser.add_argument("--password", help=tr(
+    parser.add_argument("--password", metavar=tr("MẬT_KHẨU", "PASSWORD"), help=tr(
         "mật khẩu broker (người dùng khác trên máy này nhìn thấy được: nên dùng --credentials)",
         "broker password (visible to other users of this machine: prefer --credentials)"))
     parser.add_argument("--credentials", type=Path, metavar=tr("TỆP", "FILE"),

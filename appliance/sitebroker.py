@@ -195,12 +195,13 @@ def setup(config_file: Path, out: Path, *, names: list[str], addresses: list[str
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, type=Path, help=tr(
+    parser.add_argument("--config", required=True, type=Path, metavar=tr("TỆP", "FILE"), help=tr(
         "tệp cấu hình của máy chủ tại chỗ", "the hub's config file"))
     parser.add_argument("--out", type=Path, default=Path("/etc/mosquitto/motcua"),
+                        metavar=tr("THƯ_MỤC", "DIR"),
                         help=tr("thư mục ghi ra (mặc định /etc/mosquitto/motcua)",
                                 "folder to write into (default /etc/mosquitto/motcua)"))
-    parser.add_argument("--name", action="append", default=[], metavar="HOST",
+    parser.add_argument("--name", action="append", default=[], metavar=tr("TÊN_MÁY", "HOST"),
                         help=tr("tên máy của broker trong mạng LAN (lặp lại được; mặc định "
                                 "hub.local)",
                                 "the broker's host name on the LAN (repeatable; default "
@@ -208,10 +209,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--address", action="append", default=[], metavar="IP",
                         help=tr("địa chỉ IP của broker trong mạng LAN (lặp lại được)",
                                 "the broker's LAN address (repeatable)"))
-    parser.add_argument("--tls-port", type=int, default=8883,
+    parser.add_argument("--tls-port", type=int, default=8883, metavar=tr("CỔNG", "PORT"),
                         help=tr("cổng TLS của broker (mặc định 8883)",
                                 "the broker's TLS port (default 8883)"))
-    parser.add_argument("--plain-port", type=int, default=1883,
+    parser.add_argument("--plain-port", type=int, default=1883, metavar=tr("CỔNG", "PORT"),
                         help=tr("cổng không mã hoá của broker (mặc định 1883)",
                                 "the broker's plain port (default 1883)"))
 

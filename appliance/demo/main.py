@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar=tr("THƯ_MỤC", "DIR"), default="demo-out", help=tr(
         "nơi ghi phiếu, ảnh, âm thanh và dữ liệu (mặc định demo-out)",
         "where tickets, frames, sounds and data go (default demo-out)"))
-    parser.add_argument("--seed", type=int, default=1, help=tr(
+    parser.add_argument("--seed", type=int, default=1, metavar=tr("SỐ", "N"), help=tr(
         "hạt giống ngẫu nhiên của buổi sáng mô phỏng", "random seed of the simulated morning"))
 
 

@@ -21,19 +21,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=tr("tệp TOML của máy lấy số", "the dispenser's TOML"))
     parser.add_argument("--out", default="ticket.png", metavar="PNG",
                         help=tr("ảnh cần ghi", "image to write"))
-    parser.add_argument("--site", metavar="HUB_TOML", help=tr(
+    parser.add_argument("--site", metavar=tr("TỆP_HUB", "HUB_TOML"), help=tr(
         "tệp của hub, để lấy tên đơn vị và dịch vụ", "the hub's file, for site names"))
     parser.add_argument("--data", metavar=tr("THƯ_MỤC", "DIR"), help=tr(
         "thư mục dữ liệu (thay cho thư mục trong tệp)", "data folder (overrides the file)"))
-    parser.add_argument("--service", default=None, help=tr(
+    parser.add_argument("--service", default=None, metavar=tr("MÃ", "CODE"), help=tr(
         "mã dịch vụ (mặc định: dịch vụ đầu tiên)", "service id (default: the first)"))
-    parser.add_argument("--number", default=None, help=tr(
+    parser.add_argument("--number", default=None, metavar=tr("SỐ", "NUMBER"), help=tr(
         "số thứ tự (mặc định: <chữ>001)", "ticket number (default: <letter>001)"))
     parser.add_argument("--priority", action="store_true",
                         help=tr("phiếu ưu tiên", "a priority ticket"))
     parser.add_argument("--offline", action="store_true",
                         help=tr("như khi cấp lúc mất kết nối với hub", "as issued without the hub"))
-    parser.add_argument("--ahead", type=int, default=3,
+    parser.add_argument("--ahead", type=int, default=3, metavar=tr("SỐ_NGƯỜI", "N"),
                         help=tr("số người chờ trước", "people ahead"))
     parser.add_argument("--wait", type=int, default=900, metavar=tr("GIÂY", "SECONDS"),
                         help=tr("thời gian chờ dự kiến", "estimated wait"))

@@ -226,11 +226,11 @@ def _systemctl(*args: str) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--boot", default="/boot/firmware",
+    parser.add_argument("--boot", default="/boot/firmware", metavar=tr("THƯ_MỤC", "DIR"),
                         help=tr("phân vùng khởi động", "the boot partition"))
-    parser.add_argument("--etc", default="/etc/motcua",
+    parser.add_argument("--etc", default="/etc/motcua", metavar=tr("THƯ_MỤC", "DIR"),
                         help=tr("nơi đặt unit.toml", "where unit.toml goes"))
-    parser.add_argument("--run", default="/run", help=tr(
+    parser.add_argument("--run", default="/run", metavar=tr("THƯ_MỤC", "DIR"), help=tr(
         "nơi đặt các cấu hình tạo ra cho lần khởi động này", "this boot's generated configs"))
     parser.add_argument("--once", action="store_true", help=tr(
         "kiểm tra một lần, không thử lại", "check once, do not retry"))

@@ -108,8 +108,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "địa chỉ cơ sở dữ liệu (thay cho địa chỉ trong tệp)", "database URL (overrides the file)"))
     parser.add_argument("--no-http", action="store_true", help=tr(
         "không mở API HTTP", "do not serve the HTTP API"))
-    parser.add_argument("--set-user", metavar="NAME:ROLE",
-                        help=tr("tạo hoặc sửa một tài khoản, ROLE là staff, processor, "
+    parser.add_argument("--set-user", metavar=tr("TÊN:VAI_TRÒ", "NAME:ROLE"),
+                        help=tr("tạo hoặc sửa một tài khoản, VAI_TRÒ là staff, processor, "
                                 "leader hoặc admin (mật khẩu đọc từ stdin), rồi thoát; tài "
                                 "khoản hằng ngày được quản lý ở trang /admin/users của quầy",
                                 "create or update an account, ROLE one of staff, processor, "
