@@ -90,3 +90,14 @@ def test_the_day_report_reads_in_vietnamese(vi: None) -> None:
     assert lines[3].split()[:5] == ["Tổng", "3", "2", "1", "0"]
     assert lines[4] == "Đánh giá (rất hài lòng / hài lòng / không hài lòng):"
     assert lines[5] == "  Quầy 1: 0 / 2 / 0"
+
+
+def test_a_store_command_says_only_what_matters(tmp_path: Path) -> None:
+    # a fresh database is migrated on the way: none of Alembic's INFO lines reach the console
+    run = _motcua("receipt", "000.00.06.G04-261130-0001", "--config",
+                  str(DEMO_SITE / "store.toml"), "--data", str(tmp_path / "store"),
+                  "--out", str(tmp_path / "r.png"))
+    assert run.returncode == 1
+    assert "alembic" not in run.stderr.lower()
+    assert run.stderr.strip().splitlines()[-1] == (
+        "motcua receipt: không có hồ sơ '000.00.06.G04-261130-0001'")
