@@ -48,9 +48,11 @@ REASON_VI = {
     "catalogue_refresh_failed": "không cập nhật được danh mục thủ tục",
     "database": "cơ sở dữ liệu", "disk": "thẻ nhớ", "worker fault": "lỗi luồng xử lý",
     "restarted after": "đã khởi động lại sau",
-    "hub unreachable or not synced": "mất kết nối với hub, đang hiện trạng thái cuối",
+    "hub unreachable or not synced": "mất kết nối với hub hoặc chưa đồng bộ",
     "no queue state from the hub yet": "chưa nhận được hàng chờ từ hub",
     "waiting for the hub's queue state": "đang chờ hàng chờ từ hub",
+    "no speaker": "không có loa", "no audio device": "không có thiết bị âm thanh",
+    "audio device failed": "thiết bị âm thanh lỗi",
 }
 
 

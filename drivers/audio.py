@@ -65,7 +65,7 @@ class PygameAudio:
         try:
             pygame.mixer.init(frequency=RATE, size=-16, channels=1, buffer=1024)
         except pygame.error as exc:
-            self._problem = f"no audio device: {exc}"
+            self._problem = "no audio device: " + tr(f"không mở được ({exc})", str(exc))
             self._next_try = now + self._retry_s
             log.warning(tr("%s (thử lại sau %.0f s)",
                            "%s (trying again in %.0f s)"), self._problem, self._retry_s)
@@ -96,7 +96,8 @@ class PygameAudio:
                 channel = sound.play()
             except pygame.error as exc:
                 # the device went away (USB speaker unplugged): reopen it later
-                self._problem = f"audio device failed: {exc}"
+                self._problem = "audio device failed: " + tr(f"hỏng khi đang đọc ({exc})",
+                                                                  str(exc))
                 self._ready = False
                 pygame.mixer.quit()
                 self._next_try = time.monotonic() + self._retry_s
@@ -137,7 +138,9 @@ class WavRecorder:
 
     @property
     def problem(self) -> str | None:
-        return f"no speaker: announcements are written as WAV files to {self.folder}"
+        # the code before the colon stays as it is on the wire (see motcua status)
+        return "no speaker: " + tr(f"lời mời chỉ được ghi thành tệp WAV vào {self.folder}",
+                                   f"announcements are written as WAV files to {self.folder}")
 
     def play(self, path: Path, volume: float) -> float:
         self.folder.mkdir(parents=True, exist_ok=True)

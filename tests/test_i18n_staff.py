@@ -101,3 +101,16 @@ def test_a_store_command_says_only_what_matters(tmp_path: Path) -> None:
     assert "alembic" not in run.stderr.lower()
     assert run.stderr.strip().splitlines()[-1] == (
         "motcua receipt: không có hồ sơ '000.00.06.G04-261130-0001'")
+
+
+def test_a_board_without_a_speaker_says_so_in_vietnamese(vi: None, tmp_path: Path) -> None:
+    from appliance.monitor import verdict
+    from drivers.audio import WavRecorder
+
+    problem = WavRecorder(tmp_path).problem
+    assert problem == f"no speaker: lời mời chỉ được ghi thành tệp WAV vào {tmp_path}"
+    now = datetime(2026, 12, 3, 9, 0, tzinfo=VN_TZ)
+    status = {"state": "alert", "reasons": [problem], "at": now.isoformat()}
+    assert verdict(status, now)[1] == (
+        f"cảnh báo — không có loa (no speaker): lời mời chỉ được ghi thành tệp WAV vào "
+        f"{tmp_path} (0 giây trước)")

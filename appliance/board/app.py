@@ -250,7 +250,9 @@ class BoardApp:
         view = self.model.view()
         reasons = []
         if not view.online:
-            reasons.append("hub unreachable or not synced: showing the last known state"
+            # the code before the colon stays as it is on the wire (see motcua status)
+            reasons.append("hub unreachable or not synced: " + tr(
+                "đang hiện trạng thái cuối cùng đã biết", "showing the last known state")
                            if view.ever_synced else "no queue state from the hub yet")
         audio = self.announcer.status() if self.announcer is not None else {"audio": "off"}
         if audio["audio"] not in ("ok", "off"):
