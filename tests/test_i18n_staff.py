@@ -114,3 +114,29 @@ def test_a_board_without_a_speaker_says_so_in_vietnamese(vi: None, tmp_path: Pat
     assert verdict(status, now)[1] == (
         f"cảnh báo — không có loa (no speaker): lời mời chỉ được ghi thành tệp WAV vào "
         f"{tmp_path} (0 giây trước)")
+
+
+def test_an_http_request_with_wrong_fields_is_answered_in_vietnamese(
+        vi: None, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from appliance.config.store import StoreSection
+    from appliance.store.api import create_app
+    from appliance.store.core import open_store
+
+    store = open_store(StoreSection(), data_path=tmp_path / "data", base_dir=tmp_path,
+                       url=f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    try:
+        with TestClient(create_app(store)) as client:
+            r = client.post("/api/v1/lookup", json={"code": "000.00.06.G04-261130-0001",
+                                                    "extra": 1})
+            missing = client.post("/api/v1/lookup", json={
+                "code": "000.00.06.G04-261130-0001", "secret": "AAAAAA"})
+    finally:
+        store.close()
+    assert r.status_code == 422
+    assert r.json()["error"]["message"] == (
+        "Dữ liệu không hợp lệ: secret: thiếu trường bắt buộc; "
+        "extra: trường không có trong yêu cầu")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["message"] == "không có hồ sơ với mã hồ sơ và mã tra cứu này"

@@ -70,6 +70,18 @@ def _message(err: Any) -> str:
         return msg
 
 
+def field_message(err: Any) -> str:
+    """The same words for a field of an HTTP request (JSON or a form, not a TOML file)."""
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return tr("trường không có trong yêu cầu", "unknown field")
+    if kind == "missing":
+        return tr("thiếu trường bắt buộc", "field required")
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return tr("phải là một đối tượng {...}", str(err.get("msg", "")))
+    return _message(err)
+
+
 def explain(source: str, exc: ValidationError) -> list[str]:
     return [f"{source}: {_key_path(tuple(err['loc']))}: {_message(err)}"
             for err in exc.errors()]

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 
+from appliance.config.loader import field_message
 from appliance.i18n import tr
 from appliance.store import audit
 from appliance.store.auth import Principal
@@ -295,8 +296,8 @@ def add_error_handlers(app: FastAPI) -> None:
         parts = []
         for e in exc.errors()[:10]:
             where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query"))
-            parts.append(f"{where}: {e.get('msg', '')}")
-        message = "Dữ liệu không hợp lệ (invalid input): " + "; ".join(parts)
+            parts.append(f"{where}: {field_message(e)}")
+        message = tr("Dữ liệu không hợp lệ: ", "Invalid input: ") + "; ".join(parts)
         if not request.url.path.startswith("/api/"):
             return page_error(request, message, 422)
         return _error("bad_request", message, 422)
