@@ -61,11 +61,13 @@ def describe_exit(entry: Mapping[str, Any]) -> str:
     result = str(entry.get("result", "unknown"))
     code, status = entry.get("code", ""), entry.get("status", "")
     if result == "watchdog":
-        return f"watchdog: work loop stuck, killed ({status or 'SIGABRT'})"
+        signal = status or "SIGABRT"
+        return "watchdog: " + tr(f"vòng làm việc bị treo, đã bị dừng ({signal})",
+                                 f"work loop stuck, killed ({signal})")
     if code == "exited":
-        return f"{result}: exit status {status}"
+        return f"{result}: " + tr(f"thoát với mã {status}", f"exit status {status}")
     if code in ("killed", "dumped"):
-        return f"{result}: killed by {status}"
+        return f"{result}: " + tr(f"bị dừng bởi {status}", f"killed by {status}")
     return result
 
 

@@ -6,6 +6,7 @@ import socket
 import ssl
 
 from appliance.config.base import BrokerConfig
+from appliance.i18n import tr
 
 
 def tls_problem(broker: BrokerConfig) -> str | None:
@@ -18,6 +19,7 @@ def tls_problem(broker: BrokerConfig) -> str | None:
                 ctx.wrap_socket(raw, server_hostname=broker.host):
             return None
     except ssl.SSLError as exc:
-        return f"TLS with the broker {broker.url} failed: {exc}"
+        return tr(f"TLS với broker {broker.url} không được: {exc}",
+                  f"TLS with the broker {broker.url} failed: {exc}")
     except OSError:
         return None  # not reachable at all: that is not a TLS problem

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from appliance.exits import last_failure
+from appliance.i18n import tr
 
 if TYPE_CHECKING:
     from appliance.bus import Bus
@@ -137,8 +138,11 @@ class Heartbeat:
         if status.get("state") != "ready":
             return status
         if not self.alive():
-            reason = (f"{self.loop} not started" if self._last_beat is None else
-                      f"{self.loop} stuck for {self._clock() - self._last_beat:.0f} s")
+            if self._last_beat is None:
+                reason = tr(f"{self.loop} chưa chạy", f"{self.loop} not started")
+            else:
+                stuck = f"{self._clock() - self._last_beat:.0f}"
+                reason = tr(f"{self.loop} bị treo {stuck} s", f"{self.loop} stuck for {stuck} s")
             return {**status, "state": "alert", "reasons": [reason]}
         if self.last_failure and self._clock() - self._started < SETTLE_S:
             return {**status, "state": "alert",
