@@ -104,9 +104,11 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
                   docs_url=None, redoc_url=None)
     app.state.store = store
     add_error_handlers(app)
+    from appliance.store.web import public
     from appliance.store.web.app import mount_web
 
     mount_web(app, store)
+    public.register(app, store, limiter)  # the citizen's pages share the lookups' budget
 
     def import_rows(items: list[M] | None, csv: str | None, model: type[M],
                     what: str) -> list[M]:
