@@ -118,11 +118,12 @@ def run(n: int, phones: int) -> None:
                          daemon=True).start()
         _, first = got.get(timeout=10)
         ahead = first["ahead"]
-        lat = []
+        lat, acked = [], []
         for i in range(n):
             t0 = time.perf_counter()
             counter.request("hub", {"op": "counter.next", "counter": "1",
                                     **({"officer": "CB01"} if i == 0 else {})}, timeout=5)
+            acked.append(time.perf_counter() - t0)
             while True:
                 at, body = got.get(timeout=10)
                 if body.get("ahead") == ahead - 1:
@@ -130,6 +131,7 @@ def run(n: int, phones: int) -> None:
             ahead -= 1
             lat.append(at - t0)
         print(f"phone page with {phones} event streams open:")
+        summary("counter.next acknowledged to the counter (fsync)", acked[5:])
         phone = summary("counter.next sent → new place on the phone's stream", lat[5:])
         print(f"  ratio to the bare broker round trip: p50 ×{phone['p50'] / bare['p50']:.1f}, "
               f"p99 ×{phone['p99'] / bare['p99']:.1f}; hub questions asked: {view.asked}")
