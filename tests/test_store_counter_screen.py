@@ -157,3 +157,53 @@ def test_screen_says_when_the_hub_does_not_answer(live: tuple[Store, QueueView, 
     page = client.get("/quay/1")
     assert page.status_code == 200 and "keypad still works" in page.text
     assert csrf_of(page.text)
+
+
+def test_every_button_speaks_the_hub_contract(live: tuple[Store, QueueView, int], hub: Hub,
+                                              make_bus: Callable[..., Bus]) -> None:
+    store, view, _ = live
+    a1, a2 = _issue(make_bus("dispenser-1"), "A", 2)
+    engine = hub.service.engine
+    client = TestClient(create_app(store, live=view))
+    csrf = log_in(client, "canbo1")
+
+    clicks = iter(range(10**6))
+
+    def act(action: str, click: str | None = None, **fields: str) -> dict:
+        click = click or f"click-{next(clicks):08d}"
+        r = client.post("/quay/1/act", data={"csrf": csrf, "action": action, "click": click,
+                                             **fields},
+                        headers={"Accept": "application/json"})
+        return r.json()
+
+    assert act("open")["ok"] and engine.state.counters["1"].open
+    got = act("next")
+    assert got["ok"] and got["view"]["counter"]["serving"] == a1
+    calls = engine.state.tickets[a1].calls
+    assert act("recall", click="recall-once-1")["ok"]
+    assert engine.state.tickets[a1].calls == calls + 1
+    # the same click sent again (a retry) is done once
+    assert act("recall", click="recall-once-1")["ok"]
+    assert engine.state.tickets[a1].calls == calls + 1
+    got = act("transfer", to_service="B")
+    assert got["ok"] and engine.state.tickets[a1].service == "B"
+    assert engine.state.tickets[a1].state == "waiting"
+    got = act("transfer", to_service="")
+    assert not got["ok"] and got["error"]["code"] == "bad_request"
+    assert act("next")["view"]["counter"]["serving"] == a1  # its place kept: first again
+    got = act("transfer", to_service="Z")
+    assert not got["ok"] and got["message"] == "Không có dịch vụ này."
+    assert act("no_show")["ok"] and engine.state.tickets[a1].state == "no_show"
+    got = act("call", number="a002")  # typed in lower case: read as A002
+    assert got["ok"] and engine.state.counters["1"].serving == a2
+    assert act("close")["ok"] and not engine.state.counters["1"].open
+    assert engine.state.tickets[a2].state == "finished"
+    got = act("resume")
+    assert not got["ok"] and got["message"] == "Không tìm thấy số thứ tự này."
+    got = act("dance")
+    assert got["error"]["code"] == "bad_request" and "dance" in got["error"]["message"]
+    state = client.get("/quay/1/state").json()
+    assert state["today"]["officer"] == {"served": 1, "no_show": 1,
+                                         "avg_service_s": state["today"]["officer"]
+                                         ["avg_service_s"]}
+    assert state["today"]["counter"]["served"] == 1

@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from appliance.clock import Clock, parse_rfc3339, rfc3339
 from appliance.config.site import CounterConfig
@@ -142,9 +143,18 @@ def register(app: FastAPI, web: Web, view: QueueView) -> None:
 
     @app.post("/quay/{cid}/act", include_in_schema=False)
     async def act(request: Request, cid: str) -> Response:
-        from starlette.concurrency import run_in_threadpool
-
         who = web.auth.require(request, "staff")
+        wants_json = "application/json" in request.headers.get("accept", "")
+        try:
+            return await _act(request, who, cid, wants_json)
+        except StoreError as exc:
+            if not wants_json:
+                raise  # the desk's HTML error page
+            return JSONResponse({"ok": False, "message": exc.message,
+                                 "error": {"code": exc.code, "message": exc.message}},
+                                status_code=403 if exc.code == "forbidden" else 422)
+
+    async def _act(request: Request, who: Principal, cid: str, wants_json: bool) -> Response:
         form = await request.form()
         web.auth.check(request, form)
         counter = _bound(view, who, cid)
@@ -167,7 +177,7 @@ def register(app: FastAPI, web: Web, view: QueueView) -> None:
         shown = await run_in_threadpool(picture, view, who, counter, clock)
         ok = bool(reply.get("ok"))
         message = "" if ok else (reply.get("error") or {}).get("message", "")
-        if "application/json" not in request.headers.get("accept", ""):
+        if not wants_json:
             return RedirectResponse(f"/quay/{cid}", status_code=303)
         return JSONResponse({"ok": ok, "message": message, "view": shown},
                             status_code=200 if ok else 409)
