@@ -326,6 +326,19 @@ class QueueState(Payload):
     counters: dict[str, CounterView]
 
 
+class QueueEvent(Payload):
+    """One ``queue/events`` message (the ticket is kept as sent: its fields vary by type)."""
+
+    seq: int
+    type: str
+    at: str | None = None
+    ticket: dict[str, Any] | None = None
+    counter: str | None = None
+    counter_name: str | None = None
+    from_service: str | None = None
+    to_service: str | None = None
+
+
 class CounterState(CounterView, Payload):
     """``counter/<c>/state`` (retained)."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
@@ -15,6 +15,8 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # What each kind of unit may ask the hub by default; a unit entry can add or remove ops.
+# A store unit that lists ``counters`` acts for them from the officer's counter screen
+# (STORE_COUNTER_OPS), only with the code of an officer the counter lists in ``officers``.
 ROLE_OPS: dict[str, frozenset[str]] = {
     "dispenser": frozenset({"ticket.issue", "ticket.void", "ticket.import"}),
     "counter": frozenset(
@@ -26,10 +28,18 @@ ROLE_OPS: dict[str, frozenset[str]] = {
     ),
     "board": frozenset(),
     "lookup": frozenset(),
-    "store": frozenset(),
+    # the store asks where a ticket stands, for the citizen's phone page (read-only)
+    "store": frozenset({"ticket.status"}),
     # e.g. an office PC that writes the boards' notice line (the broker ACL allows that)
     "admin": frozenset(),
 }
+
+
+STORE_COUNTER_OPS = frozenset({
+    "counter.status", "counter.next", "counter.recall", "counter.no_show", "counter.finish",
+    "counter.transfer", "counter.park", "counter.resume", "counter.call", "counter.open",
+    "counter.close",
+})
 
 
 class ServiceConfig(StrictModel):
@@ -64,6 +74,10 @@ class CounterConfig(StrictModel):
     id: Ident
     name: str = ""
     services: list[Ident] = Field(min_length=1)
+    # Officer codes (the store accounts' officer_code) that may work this counter from the
+    # officer's screen of the store; the hub refuses the store any other code for it.
+    officers: list[Annotated[str, Field(min_length=1, max_length=16)]] = Field(
+        default_factory=list)
 
     @property
     def label(self) -> str:
@@ -90,7 +104,10 @@ class UnitEntry(StrictModel):
     deny: list[str] = Field(default_factory=list)
 
     def ops(self) -> frozenset[str]:
-        return (ROLE_OPS[self.role] | frozenset(self.allow)) - frozenset(self.deny)
+        base = ROLE_OPS[self.role]
+        if self.role == "store" and self.counters:
+            base = base | STORE_COUNTER_OPS
+        return (base | frozenset(self.allow)) - frozenset(self.deny)
 
 
 class Hours(StrictModel):

@@ -31,6 +31,11 @@ class StoreSection(StrictModel):
     cutoff: Hhmm = "16:30"
     # The public lookup page printed in the receipt's QR code (None = "<code>/<secret>").
     lookup_url: str | None = None
+    # How citizens' phones reach this store's public pages on the office LAN/Wi-Fi, e.g.
+    # "http://192.168.1.10:8470": the ticket page (/ticket/...) and the dossier status page
+    # (/tra-cuu?ma=...&mk=...) that the ticket's and the receipt's QR codes open.
+    public_base_url: Annotated[str, Field(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+                                          max_length=200)] | None = None
     # Load the shipped sample catalogue when the catalogue is empty.
     seed_sample_catalogue: bool = True
     http_enabled: bool = True
@@ -53,6 +58,19 @@ class StoreSection(StrictModel):
     # The hub's config file (relative to this one): its [hub.units] say which units may ask
     # the store what, as for the hub. None = any unit may ask (logged at start).
     site_file: str | None = None
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @property
+    def receipt_lookup_url(self) -> str | None:
+        """The page a receipt's QR code opens: ``lookup_url``, else the store's own public
+        status page under ``public_base_url``, else None (the QR then holds code/secret)."""
+        if self.lookup_url:
+            return self.lookup_url
+        return f"{self.public_base_url}/tra-cuu" if self.public_base_url else None
 
     @field_validator("code_format")
     @classmethod

@@ -6,7 +6,7 @@ engine did is only real once it is on disk.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ from appliance.config.site import WEEKDAYS, SiteConfig
 from appliance.core import requests as rq
 from appliance.core.estimates import estimate_wait
 from appliance.core.model import OPEN_STATES, Counter, Outcome, QueueState, Ticket
+from appliance.core.queries import QUERIES
 from appliance.core.reconcile import apply_sync
 from appliance.errors import ContractError
 
@@ -57,23 +58,46 @@ class QueueEngine:
     def handle(self, unit: str, body: dict[str, Any], now: datetime) -> Outcome:
         out = self.tick(now)
         try:
-            req = rq.parse_request(body)
-            entry = self.site.units.get(unit)
-            if entry is None:
-                raise ContractError("unknown_unit", f"unit {unit!r} is not in the site file")
-            if req.op not in entry.ops() or req.op not in self._ops:
-                raise ContractError("forbidden", f"{unit} may not {req.op}")
-            counter = getattr(req, "counter", None)
-            if counter is not None:
-                if self.site.counter(counter) is None:
-                    raise ContractError("unknown_counter", f"counter: no counter {counter!r}")
-                if counter not in entry.counters:
-                    raise ContractError("forbidden", f"{unit} does not drive counter {counter}")
+            req = self.authorize(unit, rq.parse_request(body), self._ops)
             self._ops[req.op](unit, req, now, out)
         except ContractError as exc:
             out.error = (exc.code, exc.message)
             out.reply = {}
         return out
+
+    def authorize(self, unit: str, req: rq.Req, ops: Mapping[str, object]) -> rq.Req:
+        """``req`` if ``unit`` may send it (its role's ops, its own counters, and for the
+        store acting from an officer's screen a listed officer); ContractError otherwise."""
+        entry = self.site.units.get(unit)
+        if entry is None:
+            raise ContractError("unknown_unit", f"unit {unit!r} is not in the site file")
+        if req.op not in entry.ops() or req.op not in ops:
+            raise ContractError("forbidden", f"{unit} may not {req.op}")
+        counter = getattr(req, "counter", None)
+        if counter is not None:
+            cfg = self.site.counter(counter)
+            if cfg is None:
+                raise ContractError("unknown_counter", f"counter: no counter {counter!r}")
+            if counter not in entry.counters:
+                raise ContractError("forbidden", f"{unit} does not drive counter {counter}")
+            if entry.role == "store" and req.op not in QUERIES \
+                    and getattr(req, "officer", None) not in cfg.officers:
+                raise ContractError("forbidden", f"{unit} may act for counter {counter} only "
+                                                 "with the code of an officer listed for it")
+        return req
+
+    # the views a read-only query builds on (appliance.core.queries)
+    def ticket_view(self, t: Ticket) -> dict[str, Any]:
+        return self._ticket_reply(t)
+
+    def counter_label(self, cid: str) -> str:
+        return self._counter_name(cid)
+
+    def query(self, unit: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A read-only op (appliance.core.queries): changes nothing, so the hub answers it
+        without a commit and remembers nothing."""
+        req = self.authorize(unit, rq.parse_request(body), QUERIES)
+        return QUERIES[req.op](self, req)
 
     def tick(self, now: datetime) -> Outcome:
         """Turn the day over if its time has come; called before every request and by a timer."""

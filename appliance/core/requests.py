@@ -39,6 +39,10 @@ class TicketImport(_Req):
     issued_at: str
 
 
+class TicketStatus(_Req):
+    number: Number
+
+
 class CounterOp(_Req):
     counter: CounterId
     officer: Officer | None = None
@@ -67,6 +71,10 @@ class CounterSync(CounterOp):
     events: list[SyncEvent] = Field(max_length=500)
 
 
+class CounterStatus(CounterOp):
+    pass
+
+
 class RatingSubmit(CounterOp):
     number: Number
     rating: Literal["very_satisfied", "satisfied", "unsatisfied"]
@@ -76,6 +84,7 @@ MODELS: dict[str, type[_Req]] = {
     "ticket.issue": TicketIssue,
     "ticket.void": TicketVoid,
     "ticket.import": TicketImport,
+    "ticket.status": TicketStatus,
     "counter.next": CounterOp,
     "counter.recall": CounterOp,
     "counter.no_show": CounterOp,
@@ -88,7 +97,11 @@ MODELS: dict[str, type[_Req]] = {
     "counter.close": CounterOp,
     "counter.sync": CounterSync,
     "rating.submit": RatingSubmit,
+    "counter.status": CounterStatus,
 }
+
+
+Req = _Req  # the base of every request model, for type hints outside this module
 
 
 def parse_request(body: dict[str, Any]) -> _Req:

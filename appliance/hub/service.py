@@ -33,6 +33,7 @@ from appliance.config.site import SiteConfig
 from appliance.contract import Topics, decode, encode, error_reply, ok_reply, request_id
 from appliance.core.engine import QueueEngine
 from appliance.core.model import Outcome
+from appliance.core.queries import QUERIES
 from appliance.core.snapshot import site_info, site_units
 from appliance.errors import ContractError, StorageError
 from appliance.hub.publisher import RetainedPublisher
@@ -49,6 +50,8 @@ TICK_S = 5.0
 LOW_DISK_MB = 50
 FAULT_SHOWN_S = 600.0  # a worker fault stays in the status this long
 PING_OP = "hub.ping"  # any unit of the site file: "are requests being answered?"
+# read-only ops: answered from memory by the worker, never stored nor remembered
+QUERY_OPS = frozenset(QUERIES)
 
 
 @dataclass
@@ -277,6 +280,9 @@ class HubService:
                 # it changes nothing, so it is neither stored nor remembered
                 replies.append((req, self._ping(req)))
                 continue
+            if req.body.get("op") in QUERY_OPS:
+                replies.append((req, self._query(req)))
+                continue
             key = (req.unit, req.id)
             again = in_batch.get(key) or self._replies.get(key)
             if again is not None:
@@ -318,6 +324,12 @@ class HubService:
             return error_reply(req.id, "unknown_unit", f"unit {req.unit!r} is not in the site "
                                                        "file")
         return ok_reply(req.id, seq=self.engine.state.seq)
+
+    def _query(self, req: _Request) -> dict[str, Any]:
+        try:
+            return ok_reply(req.id, **self.engine.query(req.unit, req.body))
+        except ContractError as exc:
+            return error_reply(req.id, exc.code, exc.message)
 
     def _reload(self) -> None:
         """Go back to what is on disk (state and replies)."""

@@ -20,6 +20,7 @@ from appliance.store.auth import Principal
 from appliance.store.core import Store
 from appliance.store.desk import check_office
 from appliance.store.errors import StoreError
+from appliance.store.live.view import QueueView
 from appliance.store.models import (
     DossierImport,
     DossierIn,
@@ -97,7 +98,10 @@ Staff = Annotated[Principal, Depends(_who)]
 Admin = Annotated[Principal, Depends(_admin)]
 
 
-def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
+def create_app(store: Store, limiter: RateLimiter | None = None,
+               live: QueueView | None = None) -> FastAPI:
+    """The store's HTTP app; ``live`` (the queue seen over MQTT) adds the citizen's ticket
+    page and the officer's counter screen."""
     s = store.settings
     limiter = limiter or RateLimiter(s.lookup_rate_per_s, s.lookup_burst, s.max_failed_lookups)
     login_limiter = RateLimiter(0.2, 10, 30)
@@ -106,9 +110,16 @@ def create_app(store: Store, limiter: RateLimiter | None = None) -> FastAPI:
                   docs_url=None, redoc_url=None)
     app.state.store = store
     add_error_handlers(app)
+    from appliance.store.web import public
     from appliance.store.web.app import mount_web
 
-    mount_web(app, store)
+    web = mount_web(app, store)
+    public.register(app, store, limiter)  # the citizen's pages share the lookups' budget
+    if live is not None:
+        from appliance.store.web import counter_screen, phone
+
+        phone.register(app, store, live)
+        counter_screen.register(app, web, live)
 
     def import_rows(items: list[M] | None, csv: str | None, model: type[M],
                     what: str) -> list[M]:

@@ -23,6 +23,7 @@ from appliance.runtime import (
     wait_for_signal,
 )
 from appliance.store.core import Store, open_store
+from appliance.store.live.view import QueueView
 from appliance.store.service import StoreService
 from appliance.watchdog import watch
 
@@ -48,12 +49,16 @@ class StoreUnit:
                        clock=self.clock, status_interval_s=config.status_interval_s)
         attach_health(self.bus, config.data_path)
         units = None
+        site = None
         if settings.site_file:
             site = load_unit_config(config.resolve(settings.site_file)).hub
             if site is None:
                 raise ConfigError([f"{config.source}: [store] site_file "
                                    f"{settings.site_file!r} is not a hub's file"])
             units = site.units
+        # the queue as the hub publishes it: the phone's ticket page, the counter screens
+        self.live = QueueView(self.bus, site)
+        self.live.attach()
         self.heartbeat = watch(self.bus, "store-workers", config.data_path)
         self.service = StoreService(self.bus, self.store, units=units, on_fatal=on_fatal,
                                     beat=self.heartbeat.beat)
@@ -73,8 +78,8 @@ class StoreUnit:
         from appliance.store.api import create_app
 
         s = self.store.settings
-        cfg = uvicorn.Config(create_app(self.store), host=s.http_host, port=s.http_port,
-                             log_level="warning", access_log=False)
+        cfg = uvicorn.Config(create_app(self.store, live=self.live), host=s.http_host,
+                             port=s.http_port, log_level="warning", access_log=False)
         self._server = uvicorn.Server(cfg)
         self._http_thread = threading.Thread(target=self._server.run, name="store-http",
                                              daemon=True)

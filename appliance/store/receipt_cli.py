@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             img = render_receipt(dossier, procedure, Header(settings.agency_name,
                                                             settings.office_name,
-                                                            settings.lookup_url))
+                                                            settings.receipt_lookup_url))
             save_receipt(img, out)
     finally:
         store.close()

@@ -32,7 +32,7 @@ def context(store: Store, d: dict[str, Any]) -> FormContext:
     names = {u["name"]: u["full_name"] for u in store.users.list(d["office"])}
     return FormContext(d, store.catalogue.get(d["procedure"]["code"]),
                        store.offices.get(d["office"]), store.dossiers.clock.now(), names,
-                       store.settings.lookup_url)
+                       store.settings.receipt_lookup_url)
 
 
 def pdf(body: bytes, name: str) -> Response:
