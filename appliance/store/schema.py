@@ -151,6 +151,44 @@ offices = Table(
     Column("agency_name", Text, nullable=False, server_default=""),  # e.g. UBND phường X
     Column("place", Text, nullable=False, server_default=""),  # e.g. Phường X (date line)
     Column("created_at", BigInteger, nullable=False),
+    # migration 0005: the MQTT site whose lobby boards show this office's figures
+    Column("site", String(64), nullable=True),
+)
+
+# migration 0005: the procedures an office uses (none listed = the whole catalogue) and its
+# counters (where a result is collected; none listed = any counter name)
+office_procedures = Table(
+    "office_procedures",
+    metadata,
+    Column("office", String(40), ForeignKey("offices.code", ondelete="CASCADE"),
+           primary_key=True),
+    Column("procedure_code", String(40), ForeignKey("procedures.code"), primary_key=True),
+)
+
+office_counters = Table(
+    "office_counters",
+    metadata,
+    Column("office", String(40), ForeignKey("offices.code", ondelete="CASCADE"),
+           primary_key=True),
+    Column("counter", String(16), primary_key=True),
+    Column("name", Text, nullable=False, server_default=""),
+)
+
+# log-in sessions (a hash of the cookie's token: a copy of the database opens no session)
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("name", String(80), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+Index("ix_sessions_name", sessions.c.name)
+
+store_keys = Table(
+    "store_keys",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(128), nullable=False),
 )
 
 audit = Table(

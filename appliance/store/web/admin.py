@@ -49,12 +49,13 @@ def register(app: FastAPI, web: Web) -> None:
             raise StoreError("bad_request", "Mật khẩu cần từ 8 đến 72 ký tự.")
         await run_in_threadpool(lambda: store.users.set_user(
             name, role, password=password, full_name=v.get("full_name", ""), office=office,
-            officer_code=v.get("officer_code", ""), active=int(bool(v.get("active")))))
+            officer_code=v.get("officer_code", ""), active=int(bool(v.get("active"))),
+            audited=lambda conn: audit.record(
+                conn, who.name, "set_user", office=office, target=name, role=role,
+                active=bool(v.get("active")), password_changed=password is not None,
+                unlocked=bool(v.get("unlock")))))
         if v.get("unlock"):
             store.users.unlock(name)
-        with store.engine.begin() as conn:
-            audit.record(conn, who.name, "set_user", office=office, target=name, role=role,
-                         active=bool(v.get("active")), password_changed=password is not None)
         return RedirectResponse("/admin/users", status_code=303)
 
     @app.get("/password", include_in_schema=False)

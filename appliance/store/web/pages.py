@@ -143,8 +143,12 @@ def register(app: FastAPI, web: Web) -> None:
     @app.get("/receive", include_in_schema=False)
     def receive_page(request: Request, q: str = "", procedure: str = "") -> Response:
         who = web.auth.require(request, "staff")
+        office = who.office or store.offices.default.code
         proc = store.catalogue.get(procedure) if procedure else None
-        found = store.catalogue.search(q, None, 30, 0)[0] if q and proc is None else []
+        if proc is not None and not store.offices.uses(office, proc["code"]):
+            proc = None
+        found = store.catalogue.search(q, None, 30, 0, only=store.offices.procedures(office))[
+            0] if q and proc is None else []
         return web.page(request, "receive.html", who, q=q, found=found, proc=proc, values={},
                         title="Tiếp nhận hồ sơ")
 
@@ -202,7 +206,8 @@ def register(app: FastAPI, web: Web) -> None:
                    if d["stage"] in stages and (ACTIONS[a][0] is None
                                                 or ACTIONS[a][0] in ALLOWED[d["stage"]])]
         return web.page(request, "dossier.html", who, d=d, new=new, offered=offered,
-                        staff=staff, action_labels=ACTION_LABELS,
+                        staff=staff, counters=store.offices.counters(d["office"]),
+                        action_labels=ACTION_LABELS,
                         procedure=store.catalogue.get(d["procedure"]["code"]),
                         title=f"Hồ sơ {d['code']}")
 

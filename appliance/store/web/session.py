@@ -30,7 +30,8 @@ class LoginRequired(MotcuaError):
 class WebAuth:
     def __init__(self, store: Store, limiter: RateLimiter | None = None) -> None:
         self.store = store
-        self._key = secrets.token_bytes(32)
+        # kept in the database: a form opened before a restart of the store still posts
+        self._key = store.users.key("csrf")
         # log-in attempts per client address: a burst of 10, then one each 5 s; 30 wrong
         # passwords in 10 minutes and the address waits (the account lock-out is in Users)
         self.limiter = limiter or RateLimiter(0.2, 10, 30)
