@@ -374,10 +374,14 @@ class Dossiers:
         mine = [d.office == office] if office is not None else []
         received = conn.execute(select(func.count()).where(
             d.received_at >= t0, d.received_at < t1, *mine)).scalar_one()
+        # a period still running (today, this month): nothing is received after now (the
+        # server's clock), so "received before the period's end" is every dossier and the
+        # counts walk (office, stage, due) alone instead of all the office's dossiers
+        before_end = [d.received_at < t1] if t1 <= now else []
         in_progress = conn.execute(select(func.count()).where(
-            d.stage.in_(sorted(OPEN)), d.received_at < t1, *mine)).scalar_one()
+            d.stage.in_(sorted(OPEN)), *before_end, *mine)).scalar_one()
         overdue = conn.execute(select(func.count()).where(
-            d.stage.in_(sorted(OPEN)), d.due_at < now, d.received_at < t1, *mine)).scalar_one()
+            d.stage.in_(sorted(OPEN)), d.due_at < now, *before_end, *mine)).scalar_one()
         rows = conn.execute(select(d.ready_at, d.due_at).where(
             and_(d.stage.in_(["ready", "returned"]), d.ready_at >= t0, d.ready_at < t1,
                  *mine)))

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from appliance.i18n import tr
 from appliance.store import audit
 from appliance.store.errors import StoreError
 from appliance.store.web.app import Web
@@ -38,7 +39,7 @@ def register(app: FastAPI, web: Web) -> None:
         info = {o.code: (sorted(store.offices.procedures(o.code) or []),
                          store.offices.counters(o.code)) for o in shown}
         return web.page(request, "offices.html", who, offices=shown, info=info,
-                        title="Cơ quan")
+                        title=tr("Cơ quan", "Offices"))
 
     @app.post("/admin/offices", include_in_schema=False)
     async def save_office(request: Request) -> Response:
@@ -48,16 +49,20 @@ def register(app: FastAPI, web: Web) -> None:
         v = {k: str(x).strip() for k, x in form.items()}
         code = v.get("code", "").upper()
         if not _CODE.match(code):
-            raise StoreError("bad_request", "Mã cơ quan (mã định danh điện tử) chỉ gồm chữ "
-                                            "in hoa, số và dấu chấm, ví dụ 000.00.06.G04.")
+            raise StoreError("bad_request", tr(
+                "Mã cơ quan (mã định danh điện tử) chỉ gồm chữ in hoa, số và dấu chấm, ví dụ "
+                "000.00.06.G04.", "An agency code has capitals, digits and dots, e.g. "
+                "000.00.06.G04."))
         if who.office is not None and code != who.office:
-            raise StoreError("forbidden", "Bạn chỉ sửa được cơ quan của mình.")
+            raise StoreError("forbidden", tr("Bạn chỉ sửa được cơ quan của mình.",
+                                              "You may change only your own office."))
         site = v.get("site") or None
         if site is not None and not _SITE.match(site):
-            raise StoreError("bad_request", "Mã điểm (site) MQTT: chữ thường không dấu, số, "
-                                            "_ và -.")
+            raise StoreError("bad_request", tr(
+                "Mã điểm (site) MQTT: chữ thường không dấu, số, _ và -.",
+                "MQTT site: lower-case letters, digits, _ and -."))
         if not v.get("name"):
-            raise StoreError("bad_request", "Cần tên cơ quan.")
+            raise StoreError("bad_request", tr("Cần tên cơ quan.", "The office needs a name."))
         procs = v.get("procedures", "").replace(",", " ").split()
         counters = parse_counters(v.get("counters", ""))
 

@@ -18,6 +18,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # the board's overdue counts and the overdue worklist: open dossiers of an office by
+    # due date, without walking its closed ones
+    op.create_index("ix_dossiers_office_stage_due", "dossiers", ["office", "stage", "due_at"])
     with op.batch_alter_table("offices") as b:
         b.add_column(sa.Column("site", sa.String(64), nullable=True))
     op.create_table(
@@ -49,6 +52,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_dossiers_office_stage_due", table_name="dossiers")
     op.drop_table("store_keys")
     op.drop_index("ix_sessions_name", table_name="sessions")
     op.drop_table("sessions")
