@@ -3,26 +3,18 @@ labels and page errors; the JSON API's one error shape, in Vietnamese, for auth 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 
-from appliance.store.api import create_app
-from appliance.store.core import Store
-from tests.desk_helpers import PASSWORD, add_accounts, csrf_of, log_in
+from tests.desk_helpers import PASSWORD, csrf_of, log_in
+
+# the desk tests' fixture (both offices' accounts, a client of the app), not a copy of it;
+# the tests below take it by name (hence noqa F811)
+from tests.test_store_desk import client  # noqa: F401
 
 pytest_plugins = ["tests.pg"]
 
 
-@pytest.fixture
-def client(store: Store) -> Iterator[TestClient]:
-    add_accounts(store)
-    with TestClient(create_app(store)) as c:
-        yield c
-
-
-def test_the_desk_switches_to_english_and_back(client: TestClient) -> None:
+def test_the_desk_switches_to_english_and_back(client: TestClient) -> None:  # noqa: F811
     # MOTCUA_LANG=en in the tests is the console's language: the pages stay Vietnamese
     csrf = log_in(client, "tiepnhan")
     page = client.get("/worklist").text
@@ -51,7 +43,8 @@ def test_the_desk_switches_to_english_and_back(client: TestClient) -> None:
     assert client.get("/lang/en", params={"next": "//example.com/"}).url.path == "/worklist"
 
 
-def test_the_json_api_answers_auth_errors_in_one_vietnamese_shape(client: TestClient) -> None:
+def test_the_json_api_answers_auth_errors_in_one_vietnamese_shape(
+        client: TestClient) -> None:  # noqa: F811
     r = client.get("/api/v1/dossiers/000.00.06.G04-261130-0001")
     assert r.status_code == 401
     assert r.json() == {"error": {"code": "unauthorized",

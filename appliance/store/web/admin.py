@@ -26,14 +26,12 @@ def register(app: FastAPI, web: Web) -> None:
     def users_page(request: Request) -> Response:
         who = web.auth.require(request, "admin")
         return web.page(request, "users.html", who, users=store.users.list(who.office),
-                        roles=ROLES, offices=store.offices.all(), title=tr("Tài khoản", "Accounts"))
+                        roles=ROLES, offices=store.offices.all(),
+                        title=tr("Tài khoản", "Accounts"))
 
     @app.post("/admin/users", include_in_schema=False)
     async def save_user(request: Request) -> Response:
-        who = web.auth.require(request, "admin")
-        form = await request.form()
-        web.auth.check(request, form)
-        v = {k: str(x).strip() for k, x in form.items()}
+        who, v = await web.auth.posted(request, "admin")
         name, role = v.get("name", "").lower(), v.get("role", "staff")
         if not _NAME.match(name):
             raise StoreError("bad_request", tr("Tên đăng nhập: chữ thường không dấu, số, . _ -",

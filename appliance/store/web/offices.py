@@ -43,10 +43,7 @@ def register(app: FastAPI, web: Web) -> None:
 
     @app.post("/admin/offices", include_in_schema=False)
     async def save_office(request: Request) -> Response:
-        who = web.auth.require(request, "admin")
-        form = await request.form()
-        web.auth.check(request, form)
-        v = {k: str(x).strip() for k, x in form.items()}
+        who, v = await web.auth.posted(request, "admin")
         code = v.get("code", "").upper()
         if not _CODE.match(code):
             raise StoreError("bad_request", tr(

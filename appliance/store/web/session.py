@@ -54,6 +54,14 @@ class WebAuth:
                                               "Your account may not use this page."))
         return p
 
+    async def posted(self, request: Request, *roles: str) -> tuple[Principal, dict[str, str]]:
+        """The account behind a form's POST (one of ``roles``), and the form's fields
+        (stripped) once its CSRF token is checked."""
+        who = self.require(request, *roles)
+        form = await request.form()
+        self.check(request, form)
+        return who, {k: str(x).strip() for k, x in form.items()}
+
     def csrf(self, request: Request, token: str | None = None) -> str:
         token = token if token is not None else (self.token(request) or "")
         return hmac.new(self._key, token.encode(), hashlib.sha256).hexdigest()
