@@ -14,13 +14,32 @@ import argparse
 import os
 import re
 import sys
+from contextvars import ContextVar, Token
 from typing import Any, NoReturn
 
 ENV = "MOTCUA_LANG"
 
 
+# A language chosen for one piece of work (a web request of an officer who switched the
+# desk to English): it wins over MOTCUA_LANG in that context only.
+_chosen: ContextVar[str | None] = ContextVar("motcua_language", default=None)
+
+
 def language() -> str:
+    chosen = _chosen.get()
+    if chosen is not None:
+        return chosen
     return "en" if os.environ.get(ENV, "").strip().lower().startswith("en") else "vi"
+
+
+def choose(lang: str | None) -> Token[str | None]:
+    """Use ``lang`` ("vi" or "en"; None: MOTCUA_LANG) in the current context; give the
+    token back to ``unchoose`` when the work is done."""
+    return _chosen.set(lang if lang in ("vi", "en") else None)
+
+
+def unchoose(token: Token[str | None]) -> None:
+    _chosen.reset(token)
 
 
 def tr(vi: str, en: str) -> str:

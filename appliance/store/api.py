@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection
 
 from appliance.config.loader import field_message
 from appliance.i18n import tr
@@ -19,6 +20,7 @@ from appliance.store import audit
 from appliance.store.auth import Principal
 from appliance.store.core import Store
 from appliance.store.desk import check_office
+from appliance.store.dossiers import Audited
 from appliance.store.errors import StoreError
 from appliance.store.live.view import QueueView
 from appliance.store.models import (
@@ -150,12 +152,12 @@ def create_app(store: Store, limiter: RateLimiter | None = None,
         token, p = found
         return {"access_token": token, "token_type": "bearer", "role": p.role}
 
-    def note(p: Principal, action: str, d: dict[str, Any], **detail: Any) -> None:
-        """The audit row of a change made through the JSON API (the desk's pages write it
-        in the change's own transaction)."""
-        with store.engine.begin() as conn:
-            audit.record(conn, p.name, action, office=d["office"], target=d["code"],
-                         **detail)
+    def note(p: Principal, action: str, **detail: Any) -> Audited:
+        """The audit row of a change made through the JSON API, written in the change's
+        own transaction (both land, or neither)."""
+        def write(conn: Connection, office: str, code: str) -> None:
+            audit.record(conn, p.name, action, office=office, target=code, **detail)
+        return write
 
     def own(code: str, p: Principal) -> dict[str, Any]:
         """A dossier of the caller's office (forbidden for another office's)."""
@@ -194,7 +196,8 @@ def create_app(store: Store, limiter: RateLimiter | None = None,
     @app.post("/api/v1/procedures/import", tags=["admin"])
     def procedures_import(body: ProceduresImport, p: Admin) -> dict[str, Any]:
         items = import_rows(body.procedures, body.csv, ProcedureIn, "procedures")
-        added, updated = import_procedures(store.engine, items)
+        added, updated = import_procedures(store.engine, items, lambda conn: audit.record(
+            conn, p.name, "import_procedures", office=p.office, rows=len(items)))
         store.catalogue.invalidate()
         return {"added": added, "updated": updated, "version": store.catalogue.version}
 
@@ -222,13 +225,14 @@ def create_app(store: Store, limiter: RateLimiter | None = None,
         if body.received_at is not None and p.role != "admin":
             raise StoreError("forbidden", "Thời gian tiếp nhận là giờ của máy chủ; chỉ quản trị "
                                           "được sửa, kèm lý do (received_at: admins only).")
-        created = store.dossiers.create(body, p.name, p.office)
-        if body.received_at is not None:
-            note(p, "correct_received_at", created, received_at=created["received_at"],
-                 reason=body.received_at_reason)
-        else:
-            note(p, "receive", created)
-        return {"dossier": created}
+        office = p.office or store.offices.default.code
+        if not store.offices.uses(office, body.procedure_code):
+            raise StoreError("bad_request", f"Cơ quan này không giải quyết thủ tục "
+                                            f"{body.procedure_code} (not a procedure in use).")
+        audited = (note(p, "correct_received_at", received_at=body.received_at.isoformat(),
+                        reason=body.received_at_reason) if body.received_at is not None
+                   else note(p, "receive"))
+        return {"dossier": store.dossiers.create(body, p.name, office, audited)}
 
     @app.get("/api/v1/dossiers/export", tags=["admin"])
     def dossiers_export(p: Admin, format: Literal["json", "csv"] = "json") -> PlainTextResponse:
@@ -238,7 +242,9 @@ def create_app(store: Store, limiter: RateLimiter | None = None,
     @app.post("/api/v1/dossiers/import", tags=["admin"])
     def dossiers_import(body: DossiersImport, p: Admin) -> dict[str, Any]:
         items = import_rows(body.dossiers, body.csv, DossierImport, "dossiers")
-        return {"imported": import_dossiers(store.dossiers, items)}
+        office = p.office or store.offices.default.code
+        return {"imported": import_dossiers(store.dossiers, items, office, lambda conn: (
+            audit.record(conn, p.name, "import_dossiers", office=office, rows=len(items))))}
 
     @app.get("/api/v1/dossiers/{code}", tags=["staff"])
     def get(code: str, p: Staff) -> dict[str, Any]:
@@ -247,24 +253,26 @@ def create_app(store: Store, limiter: RateLimiter | None = None,
     @app.patch("/api/v1/dossiers/{code}", tags=["staff"])
     def patch(code: str, body: DossierUpdate, p: Staff) -> dict[str, Any]:
         own(code, p)
-        changed = store.dossiers.update(code, body, p.name)
-        note(p, "update", changed, **body.model_dump(exclude_unset=True))
-        return {"dossier": changed}
+        return {"dossier": store.dossiers.update(
+            code, body, p.name, note(p, "update", **body.model_dump(exclude_unset=True)))}
 
     @app.post("/api/v1/dossiers/{code}/stage", tags=["staff"])
     def stage(code: str, body: StageMove, p: Staff) -> dict[str, Any]:
         own(code, p)
-        moved = store.dossiers.move_stage(code, body, p.name)
-        note(p, body.stage, moved, note=body.note, public=body.public)
-        return {"dossier": moved}
+        return {"dossier": store.dossiers.move_stage(
+            code, body, p.name, note(p, body.stage, note=body.note, public=body.public))}
 
     @app.put("/api/v1/users", tags=["admin"])
     def set_user(body: UserIn, p: Admin) -> dict[str, Any]:
+        existing = store.users.find(body.name)
+        if existing is not None and p.office and existing["office"] != p.office:
+            raise StoreError("forbidden", "Tài khoản này thuộc cơ quan khác "
+                                          "(an account of another office).")
         store.users.set_user(body.name, body.role, password=body.password,
+                             audited=lambda conn: audit.record(
+                                 conn, p.name, "set_user", office=p.office, target=body.name,
+                                 role=body.role),
                              **({"office": p.office} if p.office else {}))
-        with store.engine.begin() as conn:
-            audit.record(conn, p.name, "set_user", office=p.office, target=body.name,
-                         role=body.role)
         return {"name": body.name, "role": body.role}
 
     return app

@@ -8,6 +8,7 @@ keypad. Repeated wrong passwords lock the account for a while (``LOCK_AFTER``/``
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 import time
@@ -17,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
 from appliance.errors import ConfigError
 from appliance.i18n import tr
 from appliance.store.errors import StoreError
-from appliance.store.schema import users
+from appliance.store.schema import sessions, store_keys, users
 from appliance.store.text import clean
 
 ROLES = ("staff", "processor", "leader", "admin")
@@ -40,6 +41,10 @@ def hash_password(password: str) -> str:
         raise StoreError("bad_request", tr("password: tối đa 72 byte",
                                             "password: at most 72 bytes"))
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def check_password(password: str, hashed: str) -> bool:
@@ -90,7 +95,8 @@ class Users:
         self._lock = threading.Lock()
 
     def set_user(self, name: str, role: str, *, password: str | None = None,
-                 password_hash: str | None = None, **profile: Any) -> None:
+                 password_hash: str | None = None,
+                 audited: Callable[[Connection], None] | None = None, **profile: Any) -> None:
         """Create or update an account. ``profile``: full_name, office, officer_code, active
         (left as they are when not given). Without a password an existing account keeps its
         own; a new one needs one."""
@@ -115,6 +121,8 @@ class Users:
                         "password: a new account needs one"))
                 conn.execute(insert(users).values(name=name, created_at=int(time.time()),
                                                   **values))
+            if audited is not None:  # the change and its audit row land together
+                audited(conn)
         if password is not None or password_hash is not None or profile.get("active") == 0:
             self.forget(name)
 
@@ -124,9 +132,22 @@ class Users:
                          .values(failed_logins=0, locked_until=None))
 
     def forget(self, name: str) -> None:
-        """End every session of ``name`` (password changed, account disabled)."""
+        """End every session of ``name`` (password changed, account disabled, logged out)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(sessions).where(sessions.c.name == name))
         with self._lock:
             self._tokens = {t: v for t, v in self._tokens.items() if v[0].name != name}
+
+    def key(self, name: str) -> bytes:
+        """A random secret kept in the database (e.g. what CSRF tokens are signed with), so
+        that forms and sessions outlive a restart of the store."""
+        with self.engine.begin() as conn:
+            found = conn.execute(select(store_keys.c.value)
+                                 .where(store_keys.c.name == name)).scalar()
+            if found is None:
+                found = secrets.token_hex(32)
+                conn.execute(insert(store_keys).values(name=name, value=found))
+        return bytes.fromhex(found)
 
     def list(self, office: str | None = None) -> list[dict[str, Any]]:
         q = select(users.c.name, users.c.role, users.c.full_name, users.c.office,
@@ -182,21 +203,44 @@ class Users:
             with self.engine.begin() as conn:
                 conn.execute(update(users).where(users.c.name == name)
                              .values(failed_logins=0, locked_until=None))
-        office = row["office"] or (None if row["role"] == "admin" else self.default_office)
-        who = Principal(name, row["role"], office, row["full_name"], row["officer_code"])
+        who = self._principal(row)
         token = secrets.token_urlsafe(32)
+        # kept in the database (a hash of it: a copy of the database opens no session), so
+        # a restart of the store does not log every officer out
+        with self.engine.begin() as conn:
+            conn.execute(delete(sessions).where(sessions.c.expires_at <= wall))
+            conn.execute(insert(sessions).values(token_hash=_digest(token), name=name,
+                                                 expires_at=wall + self.ttl))
+        self._remember(token, who, self.ttl)
+        return token, who
+
+    def _remember(self, token: str, who: Principal, ttl: float) -> None:
         with self._lock:
             now = self._now()
             self._tokens = {t: v for t, v in self._tokens.items() if v[1] > now}
-            self._tokens[token] = (who, now + self.ttl)
-        return token, who
+            self._tokens[token] = (who, now + ttl)
 
     def principal(self, token: str) -> Principal | None:
         with self._lock:
             found = self._tokens.get(token)
-        if found is None or found[1] < self._now():
+        if found is not None:
+            return found[0] if found[1] >= self._now() else None
+        wall = int(time.time())
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(sessions.c.expires_at, users).join(users, users.c.name == sessions.c.name)
+                .where(sessions.c.token_hash == _digest(token), sessions.c.expires_at > wall,
+                       users.c.active == 1)).mappings().first()
+        if row is None:
             return None
-        return found[0]
+        who = self._principal(row)
+        self._remember(token, who, row["expires_at"] - wall)
+        return who
+
+    def _principal(self, row: Any) -> Principal:
+        office = row["office"] or (None if row["role"] == "admin" else self.default_office)
+        return Principal(row["name"], row["role"], office, row["full_name"],
+                         row["officer_code"])
 
     def load_file(self, path: Path) -> int:
         """Create or update the accounts of a users file ([[users]] name, role, password_hash)."""

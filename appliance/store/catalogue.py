@@ -117,11 +117,12 @@ class Catalogue:
     def count(self) -> int:
         return len(self._load().records)
 
-    def search(self, q: str, sector: str | None, limit: int,
-               offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    def search(self, q: str, sector: str | None, limit: int, offset: int = 0, *,
+               only: frozenset[str] | None = None) -> tuple[list[dict[str, Any]], int]:
         """Procedures whose folded code, name or sector hold every word of ``q``; the last
         word may be unfinished (typing). Whole words, because Vietnamese syllables are
-        short: "cu tru" finds "cư trú", not "của … trước". An exact code comes first."""
+        short: "cu tru" finds "cư trú", not "của … trước". An exact code comes first.
+        ``only``: the codes an office uses (None: the whole catalogue)."""
         snap = self._load()
         q = clean(q).strip()
         words = fold(q).split()[:8]
@@ -129,6 +130,7 @@ class Catalogue:
         needles = [f" {w} " for w in words[:-1]] + [f" {w}" for w in words[-1:]]
         hits = [code for text, code, _, sec in snap.index
                 if (wanted_sector is None or sec == wanted_sector)
+                and (only is None or code in only)
                 and all(n in text for n in needles)]
         if q in snap.records and q in hits:
             hits.remove(q)

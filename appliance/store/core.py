@@ -62,11 +62,12 @@ def open_store(settings: StoreSection, *, data_path: Path, base_dir: Path,
     catalogue = Catalogue(engine)
     dossiers_ = Dossiers(engine, cal, clock, DossierSettings(settings.agency_code,
                                                              settings.code_format))
+    offices_ = Offices(engine, settings)
     store = Store(
         settings=settings, engine=engine, calendar=cal, catalogue=catalogue,
         dossiers=dossiers_,
         users=Users(engine, settings.token_ttl_s, default_office=settings.agency_code),
-        offices=Offices(engine, settings), desk=Desk(dossiers_), worklist=Worklist(dossiers_),
+        offices=offices_, desk=Desk(dossiers_, offices_), worklist=Worklist(dossiers_),
     )
     store.offices.adopt()
     if settings.seed_sample_catalogue and catalogue.count == 0:

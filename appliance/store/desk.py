@@ -21,6 +21,7 @@ from appliance.store.calendar import timing
 from appliance.store.dossiers import Dossiers, ep
 from appliance.store.errors import StoreError
 from appliance.store.models import DeskDossierIn
+from appliance.store.offices import Offices
 from appliance.store.schema import dossiers, history
 from appliance.store.stages import completed_at, move
 
@@ -72,8 +73,9 @@ def check_office(who: Principal, office: str) -> None:
 
 
 class Desk:
-    def __init__(self, dossiers_: Dossiers) -> None:
+    def __init__(self, dossiers_: Dossiers, offices_: Offices | None = None) -> None:
         self.dossiers = dossiers_
+        self.offices = offices_
 
     def receive(self, d: DeskDossierIn, who: Principal, office: str | None = None) -> str:
         """Register a dossier; returns its code. ``office``: for a store admin (no office
@@ -84,6 +86,9 @@ class Desk:
         ds = self.dossiers
         received = ds.received_time(d.received_at, d.received_at_reason)
         office = who.office or office or ds.settings.agency
+        if self.offices is not None and not self.offices.uses(office, d.procedure_code):
+            raise StoreError("bad_request", f"Cơ quan này không giải quyết thủ tục "
+                                            f"{d.procedure_code} (not a procedure in use).")
         values = d.model_dump(exclude={"note", "received_at", "received_at_reason"})
         values["documents"] = json.dumps(values["documents"], ensure_ascii=False)
         values["office"] = office
@@ -157,6 +162,8 @@ class Desk:
         elif m.action == "resume":
             values["missing"] = "[]"
         elif m.action == "ready":
+            if self.offices is not None:
+                self.offices.check_counter(row["office"], m.counter)
             values["pickup_counter"] = m.counter or None
         elif m.action == "returned" and m.return_method:
             values["return_method"] = m.return_method

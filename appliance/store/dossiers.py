@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,6 +24,9 @@ from appliance.store.models import DossierIn, DossierUpdate, StageMove
 from appliance.store.schema import dossiers, history, procedures, sequences
 from appliance.store.stages import LABELS, OPEN, Progress, completed_at, move
 from appliance.store.text import clean, fold, mask_name
+
+# writes a change's audit row (conn, office, dossier code) inside the change's transaction
+Audited = Callable[[Connection, str, str], None]
 
 
 def ep(when: datetime) -> int:
@@ -148,15 +151,20 @@ class Dossiers:
             action="received", by_user=by_user, due_at=ep(due), note=note))
         return int(did), code
 
-    def create(self, d: DossierIn, by_user: str, office: str | None = None) -> dict[str, Any]:
+    def create(self, d: DossierIn, by_user: str, office: str | None = None,
+               audited: Audited | None = None) -> dict[str, Any]:
+        """``audited(conn, office, code)``: writes the change's audit row in its transaction."""
         received = self.received_time(d.received_at, d.received_at_reason)
+        office = office or self.settings.agency
         with self.write_lock, self.engine.begin() as conn:
             _, code = self.insert_new(conn, {
                 "procedure_code": d.procedure_code, "applicant_name": d.applicant_name,
                 "applicant_phone": d.applicant_phone,
                 "applicant_address": d.applicant_address,
                 "missing": json.dumps(d.missing, ensure_ascii=False),
-                "office": office or self.settings.agency}, by_user, received, d.note)
+                "office": office}, by_user, received, d.note)
+            if audited is not None:
+                audited(conn, office, code)
         self._changed()
         result = self.get(code)
         assert result is not None
@@ -172,7 +180,8 @@ class Dossiers:
                                                 f"no dossier {code!r}"))
         return row
 
-    def move_stage(self, code: str, m: StageMove, by_user: str) -> dict[str, Any]:
+    def move_stage(self, code: str, m: StageMove, by_user: str,
+                   audited: Audited | None = None) -> dict[str, Any]:
         now = self.clock.now()
         with self.write_lock, self.engine.begin() as conn:
             row = self._locked_row(conn, code)
@@ -200,12 +209,15 @@ class Dossiers:
                 dossier_id=row["id"], at=ep(now), from_stage=before.stage, stage=after.stage,
                 by_user=by_user, to_user=m.to_user, due_at=ep(after.due_at), result=result,
                 note=m.note, public=int(m.public), action=m.stage))
+            if audited is not None:
+                audited(conn, row["office"], row["code"])
         self._changed()
         out = self.get(code)
         assert out is not None
         return out
 
-    def update(self, code: str, u: DossierUpdate, by_user: str) -> dict[str, Any]:
+    def update(self, code: str, u: DossierUpdate, by_user: str,
+               audited: Audited | None = None) -> dict[str, Any]:
         values = {k: v for k, v in u.model_dump(exclude_unset=True).items() if v is not None}
         if "missing" in values:
             values["missing"] = json.dumps(values["missing"], ensure_ascii=False)
@@ -214,6 +226,8 @@ class Dossiers:
             if values:
                 values["updated_at"] = ep(self.clock.now())
                 conn.execute(update(dossiers).where(dossiers.c.id == row["id"]).values(**values))
+            if audited is not None:
+                audited(conn, row["office"], row["code"])
         self._changed()
         out = self.get(code)
         assert out is not None
@@ -364,10 +378,14 @@ class Dossiers:
         mine = [d.office == office] if office is not None else []
         received = conn.execute(select(func.count()).where(
             d.received_at >= t0, d.received_at < t1, *mine)).scalar_one()
+        # a period still running (today, this month): nothing is received after now (the
+        # server's clock), so "received before the period's end" is every dossier and the
+        # counts walk (office, stage, due) alone instead of all the office's dossiers
+        before_end = [d.received_at < t1] if t1 <= now else []
         in_progress = conn.execute(select(func.count()).where(
-            d.stage.in_(sorted(OPEN)), d.received_at < t1, *mine)).scalar_one()
+            d.stage.in_(sorted(OPEN)), *before_end, *mine)).scalar_one()
         overdue = conn.execute(select(func.count()).where(
-            d.stage.in_(sorted(OPEN)), d.due_at < now, d.received_at < t1, *mine)).scalar_one()
+            d.stage.in_(sorted(OPEN)), d.due_at < now, *before_end, *mine)).scalar_one()
         rows = conn.execute(select(d.ready_at, d.due_at).where(
             and_(d.stage.in_(["ready", "returned"]), d.ready_at >= t0, d.ready_at < t1,
                  *mine)))

@@ -90,6 +90,8 @@ Index("ix_dossiers_office_received", dossiers.c.office, dossiers.c.received_at)
 Index("ix_dossiers_office_due", dossiers.c.office, dossiers.c.due_at, dossiers.c.stage)
 Index("ix_dossiers_office_stage_ready", dossiers.c.office, dossiers.c.stage, dossiers.c.ready_at)
 Index("ix_dossiers_office_name", dossiers.c.office, dossiers.c.applicant_fold)
+# migration 0005: open dossiers by due date (overdue counts of the board, the worklists)
+Index("ix_dossiers_office_stage_due", dossiers.c.office, dossiers.c.stage, dossiers.c.due_at)
 Index("ix_dossiers_office_holder", dossiers.c.office, dossiers.c.holder, dossiers.c.stage)
 Index("ix_dossiers_applicant_id", dossiers.c.applicant_id)
 Index("ix_dossiers_phone", dossiers.c.applicant_phone)
@@ -151,6 +153,44 @@ offices = Table(
     Column("agency_name", Text, nullable=False, server_default=""),  # e.g. UBND phường X
     Column("place", Text, nullable=False, server_default=""),  # e.g. Phường X (date line)
     Column("created_at", BigInteger, nullable=False),
+    # migration 0005: the MQTT site whose lobby boards show this office's figures
+    Column("site", String(64), nullable=True),
+)
+
+# migration 0005: the procedures an office uses (none listed = the whole catalogue) and its
+# counters (where a result is collected; none listed = any counter name)
+office_procedures = Table(
+    "office_procedures",
+    metadata,
+    Column("office", String(40), ForeignKey("offices.code", ondelete="CASCADE"),
+           primary_key=True),
+    Column("procedure_code", String(40), ForeignKey("procedures.code"), primary_key=True),
+)
+
+office_counters = Table(
+    "office_counters",
+    metadata,
+    Column("office", String(40), ForeignKey("offices.code", ondelete="CASCADE"),
+           primary_key=True),
+    Column("counter", String(16), primary_key=True),
+    Column("name", Text, nullable=False, server_default=""),
+)
+
+# log-in sessions (a hash of the cookie's token: a copy of the database opens no session)
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("name", String(80), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+Index("ix_sessions_name", sessions.c.name)
+
+store_keys = Table(
+    "store_keys",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(128), nullable=False),
 )
 
 audit = Table(

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from appliance.bus import Bus, Message
 from appliance.clock import rfc3339
 from appliance.config.site import UnitEntry
-from appliance.contract import VERSION, decode, encode, error_reply, ok_reply, request_id
+from appliance.contract import VERSION, Topics, decode, encode, error_reply, ok_reply, request_id
 from appliance.core.dossier_code import parse_scan
 from appliance.errors import ContractError
 from appliance.i18n import tr
@@ -104,6 +104,7 @@ class StoreService:
         self._catalogue_dirty = threading.Event()
         self._stopping = threading.Event()
         self._board_thread: threading.Thread | None = None
+        self._board_sites: set[str] = set()
 
     # ---- lifecycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -157,9 +158,27 @@ class StoreService:
             "v": VERSION, "version": cat.version, "count": cat.count,
             "at": rfc3339(self.store.dossiers.clock.now())}, retain=True)
 
+    @property
+    def office(self) -> str | None:
+        """The office whose figures and procedures this site's units see."""
+        return self.store.offices.for_site(self.bus.topics.site, self.bus.topics.site)
+
     def publish_board(self) -> None:
-        body = self.store.dossiers.board(self.store.settings.board_ready_limit)
-        self.bus.publish(self.topic_board, body, retain=True)
+        """Each site's retained board with its own office's figures only: the store's own
+        site, and every other site an office was given (a province store on a shared
+        broker). A site no office shows any more gets its board cleared."""
+        sites = self.store.offices.site_offices(self.bus.topics.site)
+        limit = self.store.settings.board_ready_limit
+        for site, office in sorted(sites.items()):
+            self.bus.publish(self._board_topic(site),
+                             self.store.dossiers.board(limit, office), retain=True)
+        for gone in self._board_sites - set(sites):
+            self.bus.clear_retained(self._board_topic(gone))
+        self._board_sites = set(sites)
+
+    def _board_topic(self, site: str) -> str:
+        return self.topic_board if site == self.bus.topics.site \
+            else f"{Topics(site).base}/store/board"
 
     def _board_loop(self) -> None:
         # at most one board a second, and one a minute regardless (the day turns, dossiers
@@ -328,7 +347,10 @@ class StoreService:
         return {"dossier": found}
 
     def _board(self, unit: str, req: dict[str, Any]) -> dict[str, Any]:
-        body = self.store.dossiers.board(self.store.settings.board_ready_limit)
+        office = self.office
+        if office is None:  # an office took this site over: it has no board of its own
+            raise StoreError("not_found", "no office shows its figures on this site")
+        body = self.store.dossiers.board(self.store.settings.board_ready_limit, office)
         body.pop("v", None)
         return body
 
@@ -337,7 +359,9 @@ class StoreService:
         sector = _str(req, "sector", 200, required=False)
         limit = _int(req, "limit", 20, 1, 500)
         offset = _int(req, "offset", 0, 0, 1_000_000)
-        found, total = self.store.catalogue.search(q, sector, limit, offset)
+        office = self.office
+        only = self.store.offices.procedures(office) if office else None
+        found, total = self.store.catalogue.search(q, sector, limit, offset, only=only)
         while len(found) > 1 and len(encode({"procedures": found})) > MAX_REPLY:
             found = found[: len(found) // 2]
         return {"procedures": found, "total": total}

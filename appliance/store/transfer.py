@@ -8,18 +8,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, insert, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from appliance.store import catalogue as cat
 from appliance.store.dossiers import Dossiers, ep
 from appliance.store.errors import StoreError
 from appliance.store.models import DossierImport, ProcedureIn
 from appliance.store.schema import dossiers, history, procedures
+from appliance.store.text import fold
 
 Format = Literal["json", "csv"]
 M = TypeVar("M", bound=BaseModel)
@@ -105,17 +106,25 @@ def parse(model: type[M], data: str | Iterable[Any], fmt: Format, key: str,
     return out
 
 
-def import_procedures(engine: Engine, items: list[ProcedureIn]) -> tuple[int, int]:
+def import_procedures(engine: Engine, items: list[ProcedureIn],
+                      audited: Callable[[Connection], None] | None = None) -> tuple[int, int]:
+    """(added, updated); ``audited(conn)`` writes the audit row in the same transaction."""
     codes = [p.code for p in items]
     dup = {c for c in codes if codes.count(c) > 1} if len(codes) < 5000 else set()
     if len(set(codes)) != len(codes):
         raise ImportError_([f"procedure code {c!r} appears more than once" for c in
                             sorted(dup)][:MAX_ERRORS] or ["a procedure code appears twice"])
     with engine.begin() as conn:
-        return cat.upsert(conn, items)
+        counts = cat.upsert(conn, items)
+        if audited is not None:
+            audited(conn)
+        return counts
 
 
-def import_dossiers(store: Dossiers, items: list[DossierImport]) -> int:
+def import_dossiers(store: Dossiers, items: list[DossierImport], office: str | None = None,
+                    audited: Callable[[Connection], None] | None = None) -> int:
+    """Add dossiers from another system, to ``office`` (the store's first by default);
+    ``audited(conn)`` writes the audit row in the same transaction."""
     problems: list[str] = []
     seen: set[str] = set()
     for i, d in enumerate(items):
@@ -162,12 +171,16 @@ def import_dossiers(store: Dossiers, items: list[DossierImport]) -> int:
                 "finished_at": ep(d.finished_at) if d.finished_at else None,
                 "missing": json.dumps(d.missing, ensure_ascii=False),
                 "pickup_counter": d.pickup_counter, "received_by": "import", "note": d.note,
-                "updated_at": now,
+                "updated_at": now, "office": office or store.settings.agency,
+                "search_text": fold(f"{d.code} {d.applicant_name} {d.applicant_phone}"),
+                "applicant_fold": fold(d.applicant_name)[:200],
             })
             hrows.append({"dossier_id": n, "at": now, "from_stage": None, "stage": d.stage,
                           "by_user": "import", "to_user": "", "due_at": ep(due),
                           "result": None, "note": "nhập từ hệ thống khác"})
         bulk_insert(conn, drows, hrows)
+        if audited is not None:
+            audited(conn)
     store._changed()
     return len(items)
 

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from appliance.clock import VN_TZ
+from appliance.i18n import language, tr
 from appliance.store.auth import ROLE_LABELS, Principal
 from appliance.store.core import Store
 from appliance.store.stages import LABELS
@@ -20,7 +21,8 @@ from appliance.store.web.session import LoginRequired, WebAuth
 
 HERE = Path(__file__).resolve().parent
 _templates = Jinja2Templates(directory=str(HERE / "templates"))
-_templates.env.globals.update(stage_labels=LABELS, role_labels=ROLE_LABELS)
+_templates.env.globals.update(stage_labels=LABELS, role_labels=ROLE_LABELS, tr=tr,
+                              language=language)
 _templates.env.filters["dt"] = lambda t: t.strftime("%d/%m/%Y %H:%M") if t else ""
 _templates.env.filters["ts"] = lambda t: datetime.fromtimestamp(t, VN_TZ).strftime(
     "%d/%m/%Y %H:%M:%S")
@@ -71,9 +73,14 @@ def mount_web(app: FastAPI, store: Store) -> Web:
     async def _login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={exc.next_url}", status_code=303)
 
-    from appliance.store.web import admin, pages, printing
+    from appliance.store.web import admin, lang, offices, pages, printing
+    from appliance.store.web.words import word
+
+    _templates.env.globals["word"] = word
 
     pages.register(app, web)
     printing.register(app, web)
     admin.register(app, web)
+    offices.register(app, web)
+    lang.register(app)
     return web

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from appliance.i18n import tr
 from appliance.store.auth import Locked
 from appliance.store.cccd import parse_cccd_qr
 from appliance.store.desk import ACTION_LABELS, ACTIONS, Move, check_office
@@ -20,6 +21,7 @@ from appliance.store.models import DeskDossierIn
 from appliance.store.stages import ALLOWED
 from appliance.store.web.app import Web
 from appliance.store.web.session import COOKIE, PRE_COOKIE
+from appliance.store.web.words import word
 from appliance.store.worklist import LISTS
 
 FIELDS_VI = {
@@ -51,7 +53,7 @@ def explain(exc: ValidationError) -> str:
         field = str(e["loc"][0]) if e["loc"] else ""
         parts.append(FIELDS_VI.get(field, field) + ("" if field in FIELDS_VI
                                                     else f": {e['msg']}"))
-    return "Chưa đúng: " + "; ".join(dict.fromkeys(parts)) + "."
+    return tr("Chưa đúng: ", "Not right: ") + "; ".join(dict.fromkeys(parts)) + "."
 
 
 def local_time(web: Web, text: str) -> datetime | None:
@@ -62,7 +64,8 @@ def local_time(web: Web, text: str) -> datetime | None:
     try:
         t = datetime.fromisoformat(text)
     except ValueError:
-        raise StoreError("bad_request", f"Thời gian không đúng dạng: {text!r}") from None
+        raise StoreError("bad_request", tr(f"Thời gian không đúng dạng: {text!r}",
+                                           f"Not a date and time: {text!r}")) from None
     return t if t.tzinfo else t.replace(tzinfo=web.store.calendar.tz)  # type: ignore[arg-type]
 
 
@@ -94,15 +97,17 @@ def register(app: FastAPI, web: Web) -> None:
             nxt = "/worklist"
         key = web.auth.client(request)
         if not web.auth.limiter.allow(key):
-            return login_form(request, nxt, 429, "Quá nhiều lần đăng nhập từ máy này; hãy thử "
-                                                 "lại sau ít phút.")
+            return login_form(request, nxt, 429, tr(
+                "Quá nhiều lần đăng nhập từ máy này; hãy thử lại sau ít phút.",
+                "Too many log-in attempts from this computer; try again in a few minutes."))
         try:
             found = await run_in_threadpool(store.users.login, name, password)
         except Locked as exc:
             return login_form(request, nxt, 423, exc.message)
         if found is None:
             web.auth.limiter.failed(key)
-            return login_form(request, nxt, 401, "Sai tên đăng nhập hoặc mật khẩu.")
+            return login_form(request, nxt, 401, tr("Sai tên đăng nhập hoặc mật khẩu.",
+                                                     "Wrong user name or password."))
         resp = RedirectResponse(nxt, status_code=303)
         resp.set_cookie(COOKIE, found[0], httponly=True, samesite="strict", path="/",
                         max_age=store.settings.token_ttl_s)
@@ -125,7 +130,7 @@ def register(app: FastAPI, web: Web) -> None:
         office = who.office or store.offices.default.code
         rows = store.worklist.entries(list, who, office)
         return web.page(request, "worklist.html", who, lists=LISTS, current=list, rows=rows,
-                        title=LISTS[list])
+                        title=word("list", list))
 
     @app.get("/search", include_in_schema=False)
     def search(request: Request, q: str = "") -> Response:
@@ -138,15 +143,19 @@ def register(app: FastAPI, web: Web) -> None:
         if len(rows) == 1 and rows[0]["code"] == q.strip().upper():
             return RedirectResponse(f"/dossiers/{quote(rows[0]['code'])}", status_code=303)
         return web.page(request, "worklist.html", who, lists=LISTS, current="", rows=rows,
-                        q=q, title=f"Kết quả tìm «{q}»")
+                        q=q, title=tr(f"Kết quả tìm «{q}»", f"Found for «{q}»"))
 
     @app.get("/receive", include_in_schema=False)
     def receive_page(request: Request, q: str = "", procedure: str = "") -> Response:
         who = web.auth.require(request, "staff")
+        office = who.office or store.offices.default.code
         proc = store.catalogue.get(procedure) if procedure else None
-        found = store.catalogue.search(q, None, 30, 0)[0] if q and proc is None else []
+        if proc is not None and not store.offices.uses(office, proc["code"]):
+            proc = None
+        found = store.catalogue.search(q, None, 30, 0, only=store.offices.procedures(office))[
+            0] if q and proc is None else []
         return web.page(request, "receive.html", who, q=q, found=found, proc=proc, values={},
-                        title="Tiếp nhận hồ sơ")
+                        title=tr("Tiếp nhận hồ sơ", "Receive a dossier"))
 
     @app.post("/receive", include_in_schema=False)
     async def receive(request: Request) -> Response:
@@ -202,9 +211,10 @@ def register(app: FastAPI, web: Web) -> None:
                    if d["stage"] in stages and (ACTIONS[a][0] is None
                                                 or ACTIONS[a][0] in ALLOWED[d["stage"]])]
         return web.page(request, "dossier.html", who, d=d, new=new, offered=offered,
-                        staff=staff, action_labels=ACTION_LABELS,
+                        staff=staff, counters=store.offices.counters(d["office"]),
+                        action_labels=ACTION_LABELS,
                         procedure=store.catalogue.get(d["procedure"]["code"]),
-                        title=f"Hồ sơ {d['code']}")
+                        title=tr("Hồ sơ ", "Dossier ") + d["code"])
 
     @app.post("/dossiers/{code}/act", include_in_schema=False)
     async def act(request: Request, code: str) -> Response:
@@ -226,7 +236,7 @@ def register(app: FastAPI, web: Web) -> None:
     def own(code: str, who: Any) -> dict[str, Any]:
         d = store.dossiers.get(code)
         if d is None:
-            raise StoreError("not_found", f"Không có hồ sơ mã {code}.")
+            raise StoreError("not_found", tr(f"Không có hồ sơ mã {code}.", f"No dossier {code}."))
         check_office(who, d["office"])
         return d
 

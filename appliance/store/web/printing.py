@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
+from appliance.i18n import tr
 from appliance.store.auth import Principal
 from appliance.store.core import Store
 from appliance.store.errors import StoreError
@@ -48,9 +49,11 @@ def _period(store: Store, start: str, end: str) -> tuple[datetime, datetime]:
         d1 = date.fromisoformat(end) if end else store.calendar.local(
             store.dossiers.clock.now()).date()
     except ValueError:
-        raise StoreError("bad_request", "Ngày không đúng dạng (YYYY-MM-DD).") from None
+        raise StoreError("bad_request", tr("Ngày không đúng dạng (YYYY-MM-DD).",
+                                            "Not a date (YYYY-MM-DD).")) from None
     if d1 < d0 or (d1 - d0).days > 400:
-        raise StoreError("bad_request", "Khoảng thời gian không hợp lệ (tối đa 400 ngày).")
+        raise StoreError("bad_request", tr("Khoảng thời gian không hợp lệ (tối đa 400 ngày).",
+                                            "Not a period (at most 400 days)."))
     t0 = datetime.combine(d0, datetime.min.time(), tz)  # type: ignore[arg-type]
     return t0, datetime.combine(d1, datetime.min.time(), tz) + timedelta(days=1)  # type: ignore[arg-type]
 
@@ -62,7 +65,7 @@ def register(app: FastAPI, web: Web) -> None:
     def form_pdf(request: Request, code: str, form: str) -> Response:
         who = web.auth.require(request)
         if form not in FORMS:
-            raise StoreError("not_found", f"Không có mẫu {form}.")
+            raise StoreError("not_found", tr(f"Không có mẫu {form}.", f"No form {form}."))
         d = app.state.own_dossier(code, who)
         make, name = FORMS[form]
         return pdf(make(context(store, d)), f"mau-{form}-{name}-{d['code']}")

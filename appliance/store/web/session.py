@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import Request
 
 from appliance.errors import MotcuaError
+from appliance.i18n import tr
 from appliance.store.auth import Principal
 from appliance.store.core import Store
 from appliance.store.errors import StoreError
@@ -30,7 +31,8 @@ class LoginRequired(MotcuaError):
 class WebAuth:
     def __init__(self, store: Store, limiter: RateLimiter | None = None) -> None:
         self.store = store
-        self._key = secrets.token_bytes(32)
+        # kept in the database: a form opened before a restart of the store still posts
+        self._key = store.users.key("csrf")
         # log-in attempts per client address: a burst of 10, then one each 5 s; 30 wrong
         # passwords in 10 minutes and the address waits (the account lock-out is in Users)
         self.limiter = limiter or RateLimiter(0.2, 10, 30)
@@ -48,8 +50,17 @@ class WebAuth:
         if p is None:
             raise LoginRequired(str(request.url.path))
         if roles and not p.can(*roles):
-            raise StoreError("forbidden", "Tài khoản của bạn không có quyền dùng trang này.")
+            raise StoreError("forbidden", tr("Tài khoản của bạn không có quyền dùng trang này.",
+                                              "Your account may not use this page."))
         return p
+
+    async def posted(self, request: Request, *roles: str) -> tuple[Principal, dict[str, str]]:
+        """The account behind a form's POST (one of ``roles``), and the form's fields
+        (stripped) once its CSRF token is checked."""
+        who = self.require(request, *roles)
+        form = await request.form()
+        self.check(request, form)
+        return who, {k: str(x).strip() for k, x in form.items()}
 
     def csrf(self, request: Request, token: str | None = None) -> str:
         token = token if token is not None else (self.token(request) or "")
@@ -64,15 +75,19 @@ class WebAuth:
         pre = request.cookies.get(PRE_COOKIE)
         sent = str(form.get("csrf", ""))
         if not pre or not hmac.compare_digest(sent, self.csrf(request, "login:" + pre)):
-            raise StoreError("forbidden", "Trang đăng nhập đã hết hạn (thiếu mã chống giả "
-                                          "mạo CSRF); hãy tải lại trang và đăng nhập lại.")
+            raise StoreError("forbidden", tr(
+                "Trang đăng nhập đã hết hạn (thiếu mã chống giả mạo CSRF); hãy tải lại trang và "
+                "đăng nhập lại.", "The log-in page has expired (no CSRF token); reload it and "
+                "log in again."))
 
     def check(self, request: Request, form: Any) -> None:
         """Refuse a POST whose form lacks this session's CSRF token."""
         sent = str(form.get("csrf", ""))
         if not self.token(request) or not hmac.compare_digest(sent, self.csrf(request)):
-            raise StoreError("forbidden", "Biểu mẫu đã hết hạn hoặc không hợp lệ (thiếu mã "
-                                          "chống giả mạo CSRF); hãy tải lại trang và thử lại.")
+            raise StoreError("forbidden", tr(
+                "Biểu mẫu đã hết hạn hoặc không hợp lệ (thiếu mã chống giả mạo CSRF); hãy tải lại "
+                "trang và thử lại.", "The form has expired or is not valid (no CSRF token); "
+                "reload the page and try again."))
 
     def client(self, request: Request) -> str:
         return request.client.host if request.client else "?"
