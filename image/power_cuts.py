@@ -29,7 +29,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from boot_test import Card, Guest, Statuses, sh
+from boot_test import Card, Guest, Statuses, ext4_bytes, sh
 
 from appliance.broker import free_port
 from appliance.bus import Bus
@@ -81,6 +81,13 @@ def read_hub_db(card: Card, work: Path) -> Path:
     # replay the journal as the kernel would on the next boot (exit 1: fixed, fine)
     fsck = subprocess.run(["e2fsck", "-fy", str(part)], capture_output=True, text=True)
     assert fsck.returncode in (0, 1), f"data partition damaged: {fsck.stdout[-2000:]}"
+    # the first boot grew the partition to the end of the (bigger) card, and its file system
+    card_mib, part_mib = card.path.stat().st_size >> 20, data["size"] >> 11
+    fs_mib = ext4_bytes(part, 0) >> 20
+    assert data["start"] + data["size"] + 8192 >= card.path.stat().st_size // 512, data
+    assert fs_mib >= part_mib - 4, f"file system {fs_mib} MiB in a {part_mib} MiB partition"
+    print(f"  data partition and file system: {fs_mib} MiB, to the end of the {card_mib} MiB "
+          "card", flush=True)
     out = work / "hub-db"
     out.mkdir(exist_ok=True)
     for suffix in ("", "-wal"):
