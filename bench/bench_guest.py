@@ -40,6 +40,8 @@ def main() -> int:
     parser.add_argument("--image", type=Path,
                         default=REPO / f"build/image/motcua-{version}-arm64.img")
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--benches", default=",".join(guest_roles.BENCHES), help=(
+        "the project benchmarks to run inside the guest after the roles' figures"))
     args = parser.parse_args()
     work = REPO / "build/image/bench"
     work.mkdir(parents=True, exist_ok=True)
@@ -55,10 +57,11 @@ def main() -> int:
     shutil.copytree(REPO / "bench", stage / "bench", ignore=ignore)
     shutil.copytree(REPO / "firmware_config", stage / "firmware_config", ignore=ignore)
     boot_test.sh("mcopy", "-s", "-o", "-i", card._fat(), str(stage), "::")
+    run = (f"/opt/motcua/venv/bin/python /boot/firmware/motcua-bench/bench/guest_roles.py "
+           f"{args.benches}")
     os.environ["MOTCUA_GUEST_APPEND"] = (
         "systemd.journald.max_level_console=err systemd.mask=motcua-setup.service "
-        'systemd.run="/opt/motcua/venv/bin/python /boot/firmware/motcua-bench/bench/'
-        'guest_roles.py" systemd.run_success_action=poweroff')
+        f'systemd.run="{run}" systemd.run_success_action=poweroff')
     guest = boot_test.Guest(card, None, work)
     guest.start()
     t0 = time.monotonic()
