@@ -29,6 +29,7 @@ from pathlib import Path
 
 from appliance.config import load_unit_config
 from appliance.config.site import SiteConfig
+from appliance.config.unit import UnitConfig
 from appliance.errors import ConfigError, MissingDependency, MotcuaError
 from appliance.i18n import tr
 
@@ -178,7 +179,16 @@ def make_logins(out: Path, users: list[str], url: str) -> dict[str, str]:
 def setup(config_file: Path, out: Path, *, names: list[str], addresses: list[str],
           tls_port: int = 8883, plain_port: int = 1883, run_as_root: bool = False) -> Path:
     """Write everything into ``out``; returns the Mosquitto config file."""
-    config = load_unit_config(config_file)
+    return setup_site(load_unit_config(config_file), out, names=names, addresses=addresses,
+                      tls_port=tls_port, plain_port=plain_port, run_as_root=run_as_root,
+                      source=str(config_file))
+
+
+def setup_site(config: UnitConfig, out: Path, *, names: list[str], addresses: list[str],
+               tls_port: int = 8883, plain_port: int = 1883, run_as_root: bool = False,
+               source: str = "<config>") -> Path:
+    """:func:`setup` from a checked config (the hub card's set-up file, appliance/setup)."""
+    config_file = source
     if config.hub is None:
         raise ConfigError([f"{config_file}: broker-setup needs the hub's file (its [hub] "
                            "section lists the site's units)"])

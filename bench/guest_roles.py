@@ -1,7 +1,10 @@
-"""Runs INSIDE the emulated Pi (bench/bench_guest.py puts it on the card's boot partition and
-starts it with ``systemd.run=``): each role's start to READY=1, idle CPU over 60 s and RSS,
-beside the guest's own baselines (a bare ``python3 -c pass`` and a bare SQLite commit loop).
-Prints one ``MOTCUA-BENCH {json}`` line on the serial console.
+"""Runs INSIDE the emulated Pi (bench/bench_guest.py puts bench/ and firmware_config/ on the
+card's boot partition and starts this with ``systemd.run=``): each role's start to READY=1
+against a Mosquitto on the guest, idle CPU over 60 s and RSS, beside the guest's own
+baselines (a bare ``python3 -c pass`` and a bare SQLite commit loop); then the project's
+benchmarks (board: counter key → frame with hub, board and counter on the guest; hub,
+counter, dispenser), each output kept in ``bench-out/`` on the boot partition. Prints one
+``MOTCUA-BENCH {json}`` line on the serial console.
 """
 
 from __future__ import annotations
@@ -17,6 +20,16 @@ from pathlib import Path
 
 MOTCUA = "/opt/motcua/venv/bin/motcua"
 SITE = Path("/opt/motcua/firmware_config/examples/demo-site")
+HERE = Path(__file__).resolve().parent  # bench/ on the boot partition
+OUT = HERE.parent / "bench-out"
+# the project's benchmarks, with counts an emulated Cortex-A53 gets through in minutes
+BENCHES = {
+    "board": ["bench_board.py", "--n", "40", "--window", "15"],
+    "hub": ["bench_hub.py", "--quick", "--only", "engine,durable,latency,rss"],
+    "dispenser": ["bench_dispenser.py", "--n", "40"],
+    "counter": ["bench_counter.py", "--n", "60"],
+}
+BENCH_TIMEOUT_S = 600
 DATA = Path("/var/lib/motcua/bench")
 ROLES = {"hub": "hub.toml", "store": "store.toml", "dispenser": "dispenser-1.toml",
          "counter": "counter-1.toml", "board": "board-1.toml", "lookup": "lookup-1.toml"}
@@ -61,13 +74,14 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def start_role(role: str, sock: socket.socket, path: str) -> tuple[subprocess.Popen[bytes], float]:
+def start_role(role: str, sock: socket.socket, path: str, url: str
+               ) -> tuple[subprocess.Popen[bytes], float]:
     env = {**os.environ, "NOTIFY_SOCKET": path, "SDL_VIDEODRIVER": "dummy",
            "SDL_AUDIODRIVER": "dummy", "GPIOZERO_PIN_FACTORY": "mock",
            "PYTHONDONTWRITEBYTECODE": "1", "ESCPOS_CAPABILITIES_PICKLE_DIR": str(DATA)}
     t = time.monotonic()
     proc = subprocess.Popen([MOTCUA, role, "--config", str(SITE / ROLES[role]),
-                             "--broker", "mqtt://127.0.0.1:9", "--data", str(DATA / role)],
+                             "--broker", url, "--data", str(DATA / role)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sock.settimeout(180)
     while True:
@@ -76,10 +90,34 @@ def start_role(role: str, sock: socket.socket, path: str) -> tuple[subprocess.Po
             return proc, time.monotonic() - t
 
 
+def run_benches(names: list[str]) -> dict[str, object]:
+    OUT.mkdir(exist_ok=True)
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy",
+           "PYTHONPATH": str(HERE.parent), "PYTHONDONTWRITEBYTECODE": "1"}
+    done: dict[str, object] = {}
+    for name in names:
+        argv = BENCHES[name]
+        t = time.monotonic()
+        with open(OUT / f"{name}.txt", "wb") as out:
+            try:
+                rc = subprocess.run([sys.executable, str(HERE / argv[0]), *argv[1:]], env=env,
+                                    stdout=out, stderr=subprocess.STDOUT, cwd=DATA,
+                                    timeout=BENCH_TIMEOUT_S).returncode
+            except subprocess.TimeoutExpired:
+                rc = -1
+            out.flush()
+            os.fsync(out.fileno())
+        done[name] = {"rc": rc, "s": round(time.monotonic() - t)}
+    return done
+
+
 def main() -> None:
+    from appliance.broker import MosquittoBroker
+
     DATA.mkdir(parents=True, exist_ok=True)
     out: dict[str, object] = {"python_c_pass_s": python_start_s(),
                               "sqlite_commits_per_s": sqlite_commits_per_s()}
+    broker = MosquittoBroker(workdir=DATA / "mosquitto").start()
     procs: dict[str, subprocess.Popen[bytes]] = {}
     ready: dict[str, float] = {}
     for role in ROLES:
@@ -87,7 +125,7 @@ def main() -> None:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(path)
         try:
-            procs[role], ready[role] = start_role(role, sock, path)
+            procs[role], ready[role] = start_role(role, sock, path, broker.url)
         except TimeoutError:
             ready[role] = float("nan")
         sock.close()
@@ -100,6 +138,13 @@ def main() -> None:
     out["rss_total_mb"] = round(sum(rss_mb(p.pid) for p in procs.values()), 1)
     for p in procs.values():
         p.terminate()
+    for p in procs.values():
+        p.wait(timeout=60)
+    broker.cleanup()
+    with open("/dev/console", "w") as console:
+        console.write("MOTCUA-ROLES " + json.dumps(out) + "\n")
+    out["benches"] = run_benches(sys.argv[1].split(",") if len(sys.argv) > 1 else
+                                 list(BENCHES))
     with open("/dev/console", "w") as console:
         console.write("MOTCUA-BENCH " + json.dumps(out) + "\n")
 

@@ -69,7 +69,7 @@ class SoakResult:
                 f"{self.changed_on_retry}, phantom {self.phantom}")
 
 
-def _site(into: Path) -> Path:
+def soak_site(into: Path) -> Path:
     """The demo site with room for many tickets a day and no clock-dependent rules."""
     shutil.copytree(DEMO_SITE, into, ignore=shutil.ignore_patterns("data"))
     hub = into / "hub.toml"
@@ -158,16 +158,18 @@ def _zygote(config: str, url: str) -> int:
     return 0
 
 
-class _Client:
+class SoakClient:
     """The dispenser side: ids, answers, and the checks on every answer."""
 
-    def __init__(self, bus: Bus, result: SoakResult) -> None:
+    def __init__(self, bus: Bus, result: SoakResult, timeout: float = 0.3) -> None:
         self.bus, self.r = bus, result
+        self.timeout = timeout  # a burst stops at its first request unanswered this long
         self.lock = threading.Lock()
         self.unanswered: list[str] = []
 
-    def ask(self, rid: str, timeout: float = 0.3) -> bool:
+    def ask(self, rid: str, timeout: float | None = None) -> bool:
         """Send ticket.issue with ``rid``; True when answered ok."""
+        timeout = self.timeout if timeout is None else timeout
         with self.lock:
             self.r.requests += 1
         try:
@@ -204,24 +206,24 @@ class _Client:
             again = rng.sample(recent, min(3, len(recent)))
             self.r.interrupted += len(pending)
         for rid in pending + again:
-            while not self.ask(rid, timeout=5.0):
+            while not self.ask(rid, timeout=max(5.0, self.timeout)):
                 self.r.retries += 1
                 time.sleep(0.1)
             self.r.retries += 1
 
 
-def _wait_answering(bus: Bus, timeout: float = 30.0) -> None:
+def wait_answering(bus: Bus, timeout: float = 30.0, ping_s: float = 0.1) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
-            if bus.request("hub", {"op": "hub.ping"}, timeout=0.1).get("ok"):
+            if bus.request("hub", {"op": "hub.ping"}, timeout=ping_s).get("ok"):
                 return
         except (RequestTimeout, NotConnected):
             pass
     raise SystemExit("the hub did not come back")
 
 
-def _check_disk(db_path: Path, r: SoakResult) -> None:
+def check_disk(db_path: Path, r: SoakResult) -> None:
     db = sqlite3.connect(str(db_path))
     try:
         on_disk = [n for (n,) in db.execute("SELECT number FROM tickets")]
@@ -239,16 +241,16 @@ def soak(kills: int, *, seed: int = 14, say: Callable[[str], None] = print) -> S
     t0 = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="motcua-soak-"))
     broker = MosquittoBroker(workdir=work / "mosquitto").start()
-    hub = _Hub(_site(work / "site"), broker.url)
+    hub = _Hub(soak_site(work / "site"), broker.url)
     bus = Bus(site="demo", unit="dispenser-1", role="dispenser",
               broker=BrokerConfig(url=broker.url), status_interval_s=3600)
     try:
         bus.start()
         if not bus.wait_connected(10):
             raise SystemExit("cannot reach the soak broker")
-        client = _Client(bus, r)
+        client = SoakClient(bus, r)
         hub.start()
-        _wait_answering(bus)
+        wait_answering(bus)
         for k in range(kills):
             target = len(r.acked) + rng.randint(1, 12)
             stop = threading.Event()
@@ -264,12 +266,12 @@ def soak(kills: int, *, seed: int = 14, say: Callable[[str], None] = print) -> S
             for t in threads:
                 t.join()
             hub.start()
-            _wait_answering(bus)
+            wait_answering(bus)
             client.settle(rng)
             if (k + 1) % 50 == 0:
                 say(f"  … {k + 1} kills, {len(r.acked)} tickets")
         hub.stop()
-        _check_disk(work / "site" / "data" / "hub" / "hub.sqlite3", r)
+        check_disk(work / "site" / "data" / "hub" / "hub.sqlite3", r)
     finally:
         hub.close()
         bus.stop()

@@ -60,12 +60,9 @@ done
 sed -i -e 's/^pool /#pool /' -e 's/^sourcedir /#sourcedir /' "$etc/chrony/chrony.conf"
 echo "include /run/motcua/chrony.conf" > "$etc/chrony/conf.d/motcua.conf"
 
-# ---- mosquitto for the hub's card ------------------------------------------------------------
-sed -e 's|^password_file .*|password_file /var/lib/motcua/etc/mosquitto.passwd|' \
-    -e 's|^acl_file .*|acl_file /etc/mosquitto/motcua.acl|' \
-    -e 's|^persistence_location .*|persistence_location /var/lib/motcua/mosquitto/|' \
-    "$repo/firmware_config/mosquitto/motcua.conf" > "$etc/mosquitto/conf.d/motcua.conf"
-install -m 644 "$repo/firmware_config/mosquitto/motcua.acl" "$etc/mosquitto/motcua.acl"
+# ---- mosquitto for the hub's card: its site config is made on the data partition ----------
+install -m 644 "$repo/image/files/mosquitto.conf" "$etc/mosquitto/mosquitto.conf"
+install -D -m 644 "$repo/image/files/mosquitto-service.conf" "$sysd/mosquitto.service.d/card.conf"
 
 # no login for anybody but root on the console; the units run as motcua
 echo "image configured: $(grep -c . "$etc/passwd") users, units:" \

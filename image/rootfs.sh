@@ -15,8 +15,9 @@ mirror=${MOTCUA_MIRROR:-http://deb.debian.org/debian}
 suite=bookworm
 
 # what every role needs on the card; the role is chosen at first boot by the set-up file
+# (openssl: the hub card makes the site CA and the broker certificate, appliance/sitebroker)
 pkgs=(systemd-sysv udev kmod dbus tzdata procps iproute2 e2fsprogs fdisk dosfstools
-      wpasupplicant chrony mosquitto espeak-ng fonts-noto-core python3 python3-evdev
+      wpasupplicant chrony mosquitto openssl espeak-ng fonts-noto-core python3 python3-evdev
       linux-image-arm64 initramfs-tools)
 # a kernel module list short enough for mkinitramfs under emulation: the disk (virtio for the
 # emulated test Pi, SD/MMC for a real one), the file systems, the console

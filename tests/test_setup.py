@@ -35,6 +35,8 @@ def card(tmp_path: Path) -> Paths:
     paths = Paths(boot=tmp_path / "boot", etc=tmp_path / "data" / "etc", run=tmp_path / "run")
     paths.boot.mkdir()
     shutil.copy(EXAMPLE, paths.setup_file)
+    # the site CA the clerk copies from the hub's card next to the set-up file
+    (paths.boot / "motcua-site-ca.crt").write_text("-----BEGIN CERTIFICATE-----\n")
     return paths
 
 
@@ -209,30 +211,85 @@ def test_the_counter_shows_cfg_on_its_led_board():
         os.close(slave)
 
 
-def test_the_hub_card_makes_the_site_passwords(tmp_path, demo_site):
+def test_the_unit_keeps_the_site_ca_copied_next_to_its_set_up_file(card):
+    apply(card, Systemctl())
+    unit = load_unit_config(card.unit_file)
+    assert unit.broker.url == "mqtts://192.168.1.10:8883"
+    assert unit.broker.ca_file == str(card.etc / "site-ca.crt")
+    assert (card.etc / "site-ca.crt").read_text() == "-----BEGIN CERTIFICATE-----\n"
+    # the clerk may remove the copy from the card: the unit keeps its own
+    (card.boot / "motcua-site-ca.crt").unlink()
+    apply(card, Systemctl())
+    assert load_unit_config(card.unit_file).broker.ca_file == str(card.etc / "site-ca.crt")
+
+
+def test_a_missing_site_ca_is_a_clear_error(card):
+    (card.boot / "motcua-site-ca.crt").unlink()
+    with pytest.raises(ConfigError) as err:
+        apply(card, Systemctl())
+    assert "broker.ca_file" in str(err.value) and "motcua-site-ca.crt" in str(err.value)
+    assert not card.unit_file.exists()
+
+
+@pytest.mark.skipif(not (shutil.which("mosquitto_passwd") and shutil.which("openssl")),
+                    reason="needs Debian's mosquitto and openssl")
+def test_the_hub_card_sets_up_the_site_broker_from_the_site_file(tmp_path, demo_site):
     hub = tomllib.loads((demo_site / "hub.toml").read_text(encoding="utf-8"))
     hub["unit"] = "hub"
+    hub["setup"] = {"network": {"address": "192.168.1.10/24", "gateway": "192.168.1.1"}}
     from appliance.setup.schema import check_setup
 
     setup = check_setup(hub, tmp_path / "motcua-setup.toml", {})
-    written: dict[str, bytes] = {}
+    etc, boot = tmp_path / "data" / "etc", tmp_path / "boot"
+    written: list[str] = []
 
     def write(path: Path, data: bytes, mode: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        written[path.name] = data
+        written.append(path.name)
 
-    login = hub_site.write_broker_files(setup, tmp_path / "etc", tmp_path / "boot", write)
-    assert login["username"] == "hub" and len(login["password"]) >= 16
-    ids = set(tomllib.loads(written["unit-passwords.toml"].decode()))
-    assert {"hub", "store", "dispenser-1", "board-1"} <= ids
-    handout = (tmp_path / "boot" / hub_site.HANDOUT).read_text()
-    assert "dispenser-1 = " in handout and "\nhub = " not in handout
-    again = hub_site.passwords(setup, tmp_path / "etc")
-    assert again == tomllib.loads(written["unit-passwords.toml"].decode())  # made once
-    if shutil.which("mosquitto_passwd"):
-        lines = (tmp_path / "etc" / hub_site.PASSWD_FILE).read_text().splitlines()
-        assert all(line.split(":", 1)[1].startswith("$7$") for line in lines)
+    login = hub_site.write_broker_files(setup, etc, boot, write)
+    out = hub_site.broker_dir(etc)
+    assert out == tmp_path / "data" / "mosquitto" / "site"
+    # the hub talks to its own broker on the loopback, with its own password
+    assert login["url"] == "mqtt://127.0.0.1:1883" and login["username"] == "hub"
+    assert len(login["password"]) >= 16
+    # one hashed password for every unit of the site file, the ACL made from it
+    users = {line.split(":", 1)[0] for line in (out / "motcua.passwd").read_text().split()}
+    assert users == {"hub", "monitor", "store", "dispenser-1", "counter-1", "counter-2",
+                     "counter-3", "board-1", "lookup-1"}
+    assert all(line.split(":", 1)[1].startswith("$7$")
+               for line in (out / "motcua.passwd").read_text().split())
+    acl = (out / "motcua.acl").read_text()
+    assert "user counter-1\ntopic write motcua/v1/+/board/notice" in acl
+    conf = (out / "motcua.conf").read_text()
+    assert "listener 1883 127.0.0.1" in conf and "listener 8883\n" in conf
+    assert "allow_anonymous false" in conf
+    # the certificate names the hub's fixed address, which the units' urls use
+    san = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in",
+                          str(out / "server.crt")], capture_output=True, text=True).stdout
+    assert "IP Address:192.168.1.10" in san
+    # the clerk's handout: each unit's [broker] section and the site CA, on the boot partition
+    handout = (boot / hub_site.HANDOUT).read_text()
+    disp = handout.split("# --- dispenser-1 ---\n", 1)[1].split("\n\n", 1)[0]
+    section = tomllib.loads(disp)["broker"]
+    assert section["url"] == "mqtts://192.168.1.10:8883"
+    assert section["ca_file"] == hub_site.CA_HANDOUT and len(section["password"]) >= 16
+    assert "# --- hub ---" not in handout and "# --- monitor ---" not in handout
+    assert (boot / hub_site.CA_HANDOUT).read_bytes() == (out / "ca.crt").read_bytes()
+    # made once: a reboot keeps every password, the CA and the certificate as they were
+    before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    written.clear()
+    assert hub_site.write_broker_files(setup, etc, boot, write) == login
+    assert written == []
+    assert before == {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    # a unit added to the site file: the broker is made again, old passwords kept
+    hub["hub"]["units"]["board-2"] = {"role": "board"}
+    bigger = check_setup(hub, tmp_path / "motcua-setup.toml", {})
+    assert hub_site.write_broker_files(bigger, etc, boot, write) == login
+    assert "# --- board-2 ---" in (boot / hub_site.HANDOUT).read_text()
+    assert (out / "credentials" / "dispenser-1.toml").read_bytes() == before["dispenser-1.toml"]
+    assert (out / "ca.crt").read_bytes() == before["ca.crt"]
 
 
 def test_motcua_setup_once_reports_a_wrong_file(card):

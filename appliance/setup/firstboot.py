@@ -112,6 +112,7 @@ def apply(paths: Paths, systemctl: Callable[..., None]) -> Setup:
     if setup.unit.role == "hub":
         login = hub_site.write_broker_files(setup, paths.etc, paths.boot, write_atomic)
         unit_data = {**unit_data, "broker": {**unit_data.get("broker", {}), **login}}
+    unit_data = _site_ca(setup, paths, unit_data)
     write_atomic(paths.unit_file, tomli_w.dumps(unit_data).encode(), 0o640)
     _give_to_motcua(paths.unit_file)
     if found:
@@ -124,6 +125,24 @@ def apply(paths: Paths, systemctl: Callable[..., None]) -> Setup:
                 "unit %s (%s) of site %s set up: %s"), setup.unit.unit, setup.unit.role,
              setup.unit.site, " ".join(services))
     return setup
+
+
+def _site_ca(setup: Setup, paths: Paths, unit_data: dict[str, Any]) -> dict[str, Any]:
+    """A relative ``[broker] ca_file`` is the site CA the clerk copied next to the set-up
+    file (from the hub's card): kept on the data partition, the unit config points there."""
+    name = setup.unit.broker.ca_file
+    if not name or os.path.isabs(name):
+        return unit_data
+    kept = paths.etc / "site-ca.crt"
+    try:
+        write_atomic(kept, (paths.boot / name).read_bytes(), 0o644)
+    except FileNotFoundError:
+        if not kept.exists():
+            raise ConfigError([f"{paths.setup_file}: broker.ca_file: không có tệp {name} "
+                               f"cạnh tệp cài đặt (chép từ thẻ của hub) / there is no {name} "
+                               "next to the set-up file (copy it from the hub's card)"]
+                              ) from None
+    return {**unit_data, "broker": {**unit_data.get("broker", {}), "ca_file": str(kept)}}
 
 
 def enable_for_this_boot(run: Path, services: list[str]) -> None:
