@@ -22,10 +22,11 @@ name = "Phường Một"
 """
 
 
-def motcua(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def motcua(*args: str, cwd: Path, lang: str = "en") -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "appliance.cli", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin:/usr/sbin"})
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin:/usr/sbin",
+                               "MOTCUA_LANG": lang})
 
 
 def test_enrol_keygen_release_restore(tmp_path: Path) -> None:
@@ -38,6 +39,9 @@ def test_enrol_keygen_release_restore(tmp_path: Path) -> None:
     assert "password = " in done.stdout and (card / "bridge.conf").exists()
     wrong = motcua("care", "--config", "care.toml", "enrol", "s2", cwd=tmp_path)
     assert wrong.returncode == 2 and "not in the care config" in wrong.stderr
+    # staff read it in Vietnamese first
+    vi = motcua("care", "--config", "care.toml", "enrol", "s2", cwd=tmp_path, lang="vi")
+    assert vi.returncode == 2 and "không có trong mục [sites]" in vi.stderr
 
     assert motcua("care", "--config", "care.toml", "keygen", cwd=tmp_path).returncode == 0
     again = motcua("care", "--config", "care.toml", "keygen", cwd=tmp_path)

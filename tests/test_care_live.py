@@ -28,6 +28,13 @@ ALERT_S = 60.0  # the issue's promise: told within a minute
 
 def care_config(tmp: Path, *, hook: str, smtp_port: int, web_port: int = 0,
                 **extra: Any) -> CareConfig:
+    return parse_care_config(care_data(tmp, hook=hook, smtp_port=smtp_port, web_port=web_port,
+                                       **extra))
+
+
+def care_data(tmp: Path, *, hook: str, smtp_port: int, web_port: int = 0,
+              **extra: Any) -> dict[str, Any]:
+    """The care.toml of the tests, as the data TOML would give."""
     pw = bcrypt.hashpw(b"matkhau-tinh", bcrypt.gensalt(rounds=4)).decode()
     vpw = bcrypt.hashpw(b"matkhau-xa", bcrypt.gensalt(rounds=4)).decode()
     data: dict[str, Any] = {
@@ -50,7 +57,7 @@ def care_config(tmp: Path, *, hook: str, smtp_port: int, web_port: int = 0,
         "tick_s": 0.25,
         **extra,
     }
-    return parse_care_config(data)
+    return data
 
 
 @dataclass

@@ -76,10 +76,12 @@ def care_acl(care_user: str = "care") -> str:
 
 
 def care_broker_config(pki: Path, *, tls_port: int, local_port: int, password_file: Path,
-                       acl_file: Path, bind: str = "0.0.0.0") -> str:
+                       acl_file: Path, pid_file: Path, bind: str = "0.0.0.0") -> str:
     """Everything after the listener the care broker needs (sites over mutual TLS with a
-    password each; the care server on loopback with its own password)."""
+    password each; the care server on loopback with its own password). The pid file lets
+    ``enrol`` tell the running broker to read its password file again (SIGHUP)."""
     return "\n".join([
+        f"pid_file {pid_file}",
         "per_listener_settings false",
         "allow_anonymous false",
         f"password_file {password_file}",
