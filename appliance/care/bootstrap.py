@@ -126,6 +126,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub.add_parser("broker", help=tr(
         "chạy broker chăm sóc (Mosquitto của Debian) với cấu hình do enrol chuẩn bị",
         "run the care broker (Debian's Mosquitto) with the config enrol prepares"))
+    sub.add_parser("reload", help=tr(
+        "bảo broker chăm sóc đang chạy đọc lại mật khẩu và ACL (SIGHUP)",
+        "make the running care broker re-read its passwords and ACL (SIGHUP)"))
     sub.add_parser("keygen", help=tr(
         "tạo khoá Ed25519 để ký bản phát hành (DATA/release.key)",
         "make the Ed25519 release signing key (DATA/release.key)"))
@@ -167,6 +170,14 @@ def run(args: argparse.Namespace) -> int:
 
         exec_broker(config)  # does not return
         return 0
+    if args.care_command == "reload":
+        from appliance.care.enrol import broker_files, reload_broker
+
+        if reload_broker(broker_files(config)):
+            return 0
+        print(tr("không thấy broker chăm sóc đang chạy", "no care broker is running"),
+              file=sys.stderr)
+        return 1
     if args.care_command in ("keygen", "release"):
         return _release(config, args)
     server = build_care(config)

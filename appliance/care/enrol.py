@@ -20,7 +20,7 @@ from appliance.care.bridge import (
     site_of,
 )
 from appliance.care.config import CareConfig
-from appliance.care.pki import Authority, new_password
+from appliance.care.pki import Authority, new_password, write_private
 from appliance.care.vault import save_site_secret
 from appliance.errors import ConfigError
 from appliance.i18n import tr
@@ -62,6 +62,11 @@ def reload_broker(files: BrokerFiles) -> bool:
     return True
 
 
+def broker_files(config: CareConfig) -> BrokerFiles:
+    broker = config.data_path / "broker"
+    return BrokerFiles(config.data_path / "pki", broker / "passwords", broker / "acl")
+
+
 def ensure_broker(config: CareConfig) -> BrokerFiles:
     """The CA, the care broker's certificate, its ACL and the care server's own login."""
     pki = config.data_path / "pki"
@@ -70,8 +75,7 @@ def ensure_broker(config: CareConfig) -> BrokerFiles:
     if not server_crt.exists():
         hosts = sorted({config.care_broker.public_host, "127.0.0.1", "localhost"})
         auth.issue("care-broker", server_crt, server_key, server=True, hosts=hosts)
-    files = BrokerFiles(pki, config.data_path / "broker" / "passwords",
-                        config.data_path / "broker" / "acl")
+    files = broker_files(config)
     files.acl_file.parent.mkdir(parents=True, exist_ok=True)
     acl = care_acl(config.broker.username or "care")
     if not files.acl_file.exists() or files.acl_file.read_text() != acl:
@@ -118,14 +122,24 @@ def enrol(config: CareConfig, site: str, out: Path, *, card_dir: Path | None = N
                               keepalive_s=config.care_broker.keepalive_s,
                               heartbeat_s=config.care_broker.site_heartbeat_s)
     (out / "bridge.conf").write_text(conf)
+    write_private(out / "site.password", (password + "\n").encode())  # motcua-backup.service's
+    # motcua-backup.service's settings: the hub's database; a store's is added by hand
+    (out / "backup.env").write_text(
+        f"MOTCUA_SITE={site}\nMOTCUA_CARE_URL={config.web.public_url or ''}\n"
+        f"MOTCUA_BACKUP_DBS=--db hub=/var/lib/motcua/hub:hub.sqlite3\n")
+    release_pub = config.data_path / "release.pub"
+    if release_pub.exists():  # what the units' updaters check releases with
+        (out / "release.pub").write_bytes(release_pub.read_bytes())
     card = card_dir or DEFAULT_CARD_DIR
     (out / "credentials.txt").write_text(
         f"site = {site}\nusername = {site}\npassword = {password}\n"
         f"care broker = {config.care_broker.public_host}:{config.care_broker.public_port}\n"
-        + tr(f"Chép ca.crt, site.crt, site.key vào {card} trên thẻ nhớ của hub,\n"
+        + tr(f"Chép ca.crt, site.crt, site.key, site.password, backup.env, release.pub "
+             f"vào {card} trên thẻ nhớ của hub,\n"
              "và bridge.conf thành /etc/mosquitto/conf.d/care.conf; rồi khởi động lại "
              "mosquitto của điểm.\n",
-             f"Copy ca.crt, site.crt, site.key to {card} on the hub's card,\n"
+             f"Copy ca.crt, site.crt, site.key, site.password, backup.env, release.pub to "
+             f"{card} on the hub's card,\n"
              "and bridge.conf to /etc/mosquitto/conf.d/care.conf; then restart the site's "
              "mosquitto.\n"))
     return Enrolment(site, out, password, conf, reloaded=reload_broker(files))

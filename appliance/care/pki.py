@@ -25,7 +25,7 @@ CA_DAYS = 3650
 CERT_DAYS = 825
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -76,7 +76,7 @@ class Authority:
                                          decipher_only=False), critical=True)
             .sign(key, hashes.SHA256())
         )
-        _write_private(self.ca_key, _key_pem(key))
+        write_private(self.ca_key, _key_pem(key))
         self.ca_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         return self
 
@@ -115,7 +115,7 @@ class Authority:
                     names.append(x509.DNSName(h))
             builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
         cert = builder.sign(ca_key, hashes.SHA256())
-        _write_private(key_path, _key_pem(key))
+        write_private(key_path, _key_pem(key))
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
