@@ -109,7 +109,8 @@ def world(tmp_path: Path) -> Iterator[World]:
     clock = SystemClock(VN_TZ)  # the units run on the real clock: so must their hub
     # enrolled before the care broker starts: it reads its password file at start
     s1 = SimSite(config, "s1", UNITS, tmp_path / "s1", broker.tls_port, clock)
-    s2 = SimSite(config, "s2", UNITS, tmp_path / "s2", broker.tls_port, clock)
+    s2 = SimSite(config, "s2", UNITS, tmp_path / "s2", broker.tls_port, clock,
+                 wired=("counter-1",))
     broker.start()
     care = build_care(config, web=False)
     try:
@@ -167,6 +168,14 @@ def test_two_sites_every_death_told_once_and_recovery(world: World) -> None:
     w.s1.units["board-1"].set(disk_free_mb=5000)
     w.told_once("s1", "board-1", "recovery")
 
+    # a unit loses power: no clean goodbye, no socket closed, only silence; the site broker
+    # gives up on it after 1.5 keepalives (5 s here, 15 s by default) and says its will
+    w.s2.wires["counter-1"].cut()
+    call = w.told_once("s2", "counter-1", state="lost")
+    assert call["reason"] == "last_will"
+    w.s2.wires["counter-1"].restore()  # power back: the unit connects again
+    w.told_once("s2", "counter-1", "recovery")
+
     # the site's uplink dies silently: one alert for the site, none for its units
     w.s2.link.cut()
     call = w.told_once("s2", None, state="lost")
@@ -184,6 +193,7 @@ def test_two_sites_every_death_told_once_and_recovery(world: World) -> None:
         ("alert", "s1", "dispenser-1", "stopped"), ("recovery", "s1", "dispenser-1", "ready"),
         ("alert", "s1", "dispenser-1", "alert"), ("recovery", "s1", "dispenser-1", "ready"),
         ("alert", "s1", "board-1", "alert"), ("recovery", "s1", "board-1", "ready"),
+        ("alert", "s2", "counter-1", "lost"), ("recovery", "s2", "counter-1", "ready"),
         ("alert", "s2", "", "lost"), ("recovery", "s2", "", "ready"),
     ])
     got = sorted((c["kind"], c["site"], c["unit"] or "", c["state"]) for c in w.hook.calls)
