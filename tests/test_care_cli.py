@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.care_helpers import ROOT, site_file
@@ -57,3 +58,42 @@ def test_enrol_keygen_release_restore(tmp_path: Path) -> None:
     assert nothing.returncode == 1 and "no backup of site 's1'" in nothing.stderr
     bad = motcua("care", "--config", "care.toml", "--nonsense", cwd=tmp_path)
     assert bad.returncode == 2
+
+
+def test_a_release_goes_to_one_site_first(tmp_path: Path, broker) -> None:
+    """`release --site s1` announces to s1 only; s2 hears nothing until it is named."""
+    import json
+    import threading
+
+    import paho.mqtt.client as mqtt
+
+    toml = CARE_TOML.replace('url = "mqtt://127.0.0.1:1"', f'url = "{broker.url}"').replace(
+        "[web]\n", '[web]\npublic_url = "https://care.example:8440"\n') + \
+        '[sites.s2]\nname = "Xã Hai"\n'
+    (tmp_path / "care.toml").write_text(toml)
+    assert motcua("care", "--config", "care.toml", "keygen", cwd=tmp_path).returncode == 0
+    make_wheel(tmp_path / "bundle", "0.2.0", "")
+    rel = motcua("care", "--config", "care.toml", "release", str(tmp_path / "bundle"),
+                 "--version", "0.2.0", "--site", "s1", cwd=tmp_path)
+    assert rel.returncode == 0, rel.stderr
+    heard: dict[str, dict] = {}
+    got = threading.Event()
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+
+    def on_message(client, userdata, m) -> None:
+        heard[m.topic] = json.loads(m.payload)
+        got.set()
+
+    c.on_connect = lambda client, *a: client.subscribe("motcua/v1/+/care/release", qos=1)
+    c.on_message = on_message
+    c.connect("127.0.0.1", broker.port)
+    c.loop_start()
+    try:
+        assert got.wait(10)
+        time.sleep(1)  # a second retained announcement would have come by now
+    finally:
+        c.loop_stop()
+        c.disconnect()
+    assert list(heard) == ["motcua/v1/s1/care/release"]
+    assert heard["motcua/v1/s1/care/release"]["url"] == \
+        "https://care.example:8440/releases/0.2.0/"
