@@ -16,6 +16,7 @@ from pathlib import Path
 from appliance.config import load_unit_config
 from appliance.contract import ROOT
 from appliance.errors import ConfigError, MissingDependency, MotcuaError
+from appliance.i18n import tr
 
 HEARTBEAT_S = 10  # the site broker's $SYS interval: the site's heartbeat for care
 
@@ -102,11 +103,13 @@ def set_password(password_file: Path, user: str, password: str) -> None:
     """Add or replace a user in a Mosquitto password file (hashed by mosquitto_passwd)."""
     tool = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
     if not Path(tool).exists():
-        raise MissingDependency("mosquitto_passwd is missing: `apt-get install mosquitto`")
+        raise MissingDependency(tr("thiếu mosquitto_passwd: `apt-get install mosquitto`",
+                                   "mosquitto_passwd is missing: `apt-get install mosquitto`"))
     password_file.parent.mkdir(parents=True, exist_ok=True)
     args = [tool, "-b", str(password_file), user, password]
     if not password_file.exists():
         args.insert(1, "-c")
     done = subprocess.run(args, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise MotcuaError(f"mosquitto_passwd failed: {done.stderr.strip() or done.stdout}")
+        raise MotcuaError(tr(f"mosquitto_passwd lỗi: {done.stderr.strip() or done.stdout}",
+                             f"mosquitto_passwd failed: {done.stderr.strip() or done.stdout}"))

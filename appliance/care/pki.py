@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from appliance.errors import MotcuaError
+from appliance.i18n import tr
 
 CA_DAYS = 3650
 CERT_DAYS = 825
@@ -85,9 +86,12 @@ class Authority:
             cert = x509.load_pem_x509_certificate(self.ca_cert.read_bytes())
             key = serialization.load_pem_private_key(self.ca_key.read_bytes(), None)
         except (OSError, ValueError) as exc:
-            raise MotcuaError(f"cannot read the care CA in {self.folder}: {exc}") from None
+            raise MotcuaError(tr(f"không đọc được CA của máy chủ chăm sóc trong "
+                                 f"{self.folder}: {exc}",
+                                 f"cannot read the care CA in {self.folder}: {exc}")) from None
         if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise MotcuaError(f"{self.ca_key} is not an EC key")
+            raise MotcuaError(tr(f"{self.ca_key} không phải khoá EC",
+                                 f"{self.ca_key} is not an EC key"))
         return cert, key
 
     def issue(self, cn: str, cert_path: Path, key_path: Path, *, server: bool,

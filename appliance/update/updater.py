@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from appliance.config.base import BrokerConfig
 from appliance.contract import ROOT
+from appliance.i18n import tr
 from appliance.update.bundle import Fetcher, UpdateRefused, download
 from appliance.update.slots import Slots
 
@@ -120,12 +121,15 @@ class StatusWatch:
                     return True, ""
                 code = exited()
                 if code is not None:
-                    return False, f"the role exited with code {code} at start"
+                    return False, tr(f"vai trò thoát với mã {code} khi khởi động",
+                                     f"the role exited with code {code} at start")
                 left = end - time.monotonic()
                 if left <= 0:
                     state = s.get("state", "no status")
-                    return False, f"not ready on {version} within {deadline_s:.0f} s " \
-                                  f"(last state: {state})"
+                    return False, tr(f"chưa sẵn sàng trên {version} sau {deadline_s:.0f} giây "
+                                     f"(trạng thái cuối: {state})",
+                                     f"not ready on {version} within {deadline_s:.0f} s "
+                                     f"(last state: {state})")
                 self._cond.wait(min(left, 0.5))
 
     def close(self) -> None:
@@ -178,8 +182,10 @@ class Updater:
             manifest, files = download(url, self.key, self.fetcher)
             try:
                 if manifest["version"] != version:
-                    raise UpdateRefused(f"the manifest is for {manifest['version']}, "
-                                        f"not {version}")
+                    raise UpdateRefused(tr(f"bản kê là của {manifest['version']}, "
+                                           f"không phải {version}",
+                                           f"the manifest is for {manifest['version']}, "
+                                           f"not {version}"))
                 self.slots.install(version, files, manifest)
             finally:
                 shutil.rmtree(files, ignore_errors=True)
