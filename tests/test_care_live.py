@@ -181,12 +181,18 @@ def test_two_sites_every_death_told_once_and_recovery(world: World) -> None:
         alerts = len(w.calls("s1", unit, "alert", "alert"))
         recoveries = len(w.calls("s1", unit, "recovery"))
         w.s1.units[unit].set(**{fact: bad})
-        assert poll(lambda u=unit, n=alerts: len(w.calls("s1", u, "alert", "alert")) == n + 1,
-                    ALERT_S), (fact, w.hook.calls[-3:])
+
+        def alerted(u: str = unit, n: int = alerts) -> bool:
+            return len(w.calls("s1", u, "alert", "alert")) == n + 1
+
+        assert poll(alerted, ALERT_S), (fact, w.hook.calls[-3:])
         assert w.calls("s1", unit, "alert", "alert")[-1]["reason"].startswith(code)
         w.s1.units[unit].set(**{fact: good})
-        assert poll(lambda u=unit, n=recoveries: len(w.calls("s1", u, "recovery")) == n + 1,
-                    ALERT_S), (fact, w.hook.calls[-3:])
+
+        def recovered(u: str = unit, n: int = recoveries) -> bool:
+            return len(w.calls("s1", u, "recovery")) == n + 1
+
+        assert poll(recovered, ALERT_S), (fact, w.hook.calls[-3:])
 
     # a unit loses power: no clean goodbye, no socket closed, only silence; the site broker
     # gives up on it after 1.5 keepalives (5 s here, 15 s by default) and says its will
