@@ -56,6 +56,9 @@ def test_enrol_keygen_release_restore(tmp_path: Path) -> None:
     nothing = motcua("restore", "--config", "care.toml", "--site", "s1", "--to",
                      str(tmp_path / "spare"), cwd=tmp_path)
     assert nothing.returncode == 1 and "no backup of site 's1'" in nothing.stderr
+    # no care broker runs from these files: reload says so instead of pretending
+    reload = motcua("care", "--config", "care.toml", "reload", cwd=tmp_path)
+    assert reload.returncode == 1 and "no care broker is running" in reload.stderr
     bad = motcua("care", "--config", "care.toml", "--nonsense", cwd=tmp_path)
     assert bad.returncode == 2
 

@@ -1,5 +1,5 @@
 """`motcua care`: the province care server's composition root, and its subcommands
-(`enrol SITE`, `release BUNDLE`, `broker`)."""
+(`enrol SITE`, `keygen`, `release BUNDLE`, `broker`, `reload`)."""
 
 from __future__ import annotations
 
