@@ -52,9 +52,11 @@ class History:
         if "done" not in columns:  # a record made before deliveries were tracked
             self._db.execute("ALTER TABLE notices ADD COLUMN done INTEGER NOT NULL DEFAULT 1")
         self._lock = threading.Lock()
+        self._closed = False
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._db.close()
 
     def change(self, site: str, unit: str | None, state: str, reasons: tuple[str, ...],
@@ -110,6 +112,8 @@ class History:
 
     def delivered(self, notice_id: int) -> None:
         with self._lock:
+            if self._closed:
+                return  # sent while shutting down: sent again at the next start, not lost
             self._db.execute("UPDATE notices SET done=1 WHERE rowid=?", (notice_id,))
 
     def undelivered(self, since: datetime) -> list[tuple[int, dict[str, Any]]]:
