@@ -127,6 +127,7 @@ def world(tmp_path: Path) -> Iterator[World]:
         mail.close()
 
 
+@pytest.mark.timeout(360)  # real brokers, hubs and unit processes: slow on a loaded box
 def test_two_sites_every_death_told_once_and_recovery(world: World) -> None:
     w = world
     # everything that runs comes up ready on the province's side, over the TLS bridges

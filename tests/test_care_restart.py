@@ -12,6 +12,7 @@ import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 import tomli_w
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -52,6 +53,7 @@ def _states(url: str) -> dict[str, str]:
     return out
 
 
+@pytest.mark.timeout(360)  # real brokers, hubs and unit processes: slow on a loaded box
 def test_kill_9_and_restart_of_motcua_care(tmp_path: Path) -> None:
     hook, mail = WebhookSink(), MailSink()
     web = free_port()

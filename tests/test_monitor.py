@@ -70,6 +70,7 @@ def _status(*args: str) -> subprocess.CompletedProcess[str]:
                            *args], capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.timeout(360)  # real brokers, hubs and unit processes: slow on a loaded box
 def test_status_on_the_shipped_broker_config(tmp_path):
     """The site's own Mosquitto as `motcua broker-setup` makes it (no anonymous login):
     the monitor logs in, lists the unit the site file expects but never came, and calls a
