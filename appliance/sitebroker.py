@@ -48,6 +48,10 @@ pattern read motcua/v1/+/unit/+/status
 pattern write motcua/v1/+/unit/%u/req/#
 pattern write motcua/v1/+/unit/%u/status
 pattern read motcua/v1/+/unit/%u/res
+# the unit's updater (motcua update) reports on its own update topic and hears the care
+# server's release announcements, which the care bridge brings in
+pattern write motcua/v1/+/unit/%u/update
+pattern read motcua/v1/+/care/#
 """
 
 

@@ -150,8 +150,10 @@ class MailSink:
 class SimUnit:
     """A unit process (tests/care_unit.py); its facts are set through a control file."""
 
-    def __init__(self, site: str, unit: str, role: str, broker_url: str, folder: Path) -> None:
+    def __init__(self, site: str, unit: str, role: str, broker_url: str, folder: Path,
+                 keepalive: int = 15) -> None:
         self.site, self.unit, self.role, self.broker_url = site, unit, role, broker_url
+        self.keepalive = keepalive
         folder.mkdir(parents=True, exist_ok=True)
         self.facts = folder / f"{unit}.facts.json"
         FakeHealth.write(self.facts, disk_free_mb=5000, disk_total_mb=16000, cpu_temp_c=48.0,
@@ -162,7 +164,8 @@ class SimUnit:
     def start(self) -> SimUnit:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.care_unit", "--site", self.site, "--unit", self.unit,
-             "--role", self.role, "--broker", self.broker_url, "--facts", str(self.facts)],
+             "--role", self.role, "--broker", self.broker_url, "--facts", str(self.facts),
+             "--keepalive", str(self.keepalive)],
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
         return self
 
@@ -220,7 +223,9 @@ class SimSite:
     broker with the card ``motcua care enrol`` made, the real hub, and unit processes."""
 
     def __init__(self, care: CareConfig, site: str, units: dict[str, str], folder: Path,
-                 care_tls_port: int, clock: Clock) -> None:
+                 care_tls_port: int, clock: Clock, wired: tuple[str, ...] = ()) -> None:
+        """``wired``: units that reach the site broker through a cuttable link of their
+        own (``wires[unit].cut()`` is their power cut: no FIN, no will, only silence)."""
         self.site = site
         self.folder = folder
         self.file = site_file(folder, site, units)
@@ -234,7 +239,10 @@ class SimSite:
         self.broker = MosquittoBroker(workdir=folder / "mosquitto", extra_config=conf)
         self.hub: Hub | None = None
         self.clock = clock
-        self.units = {uid: SimUnit(site, uid, role, self.broker.url, folder / "units")
+        self.wires = {uid: CuttableLink(self.broker.port) for uid in wired}
+        self.units = {uid: SimUnit(site, uid, role, f"mqtt://127.0.0.1:{self.wires[uid].port}"
+                                   if uid in self.wires else self.broker.url,
+                                   folder / "units", keepalive=5 if uid in self.wires else 15)
                       for uid, role in units.items()}
 
     def start(self, *, skip: tuple[str, ...] = ()) -> SimSite:
@@ -255,3 +263,5 @@ class SimSite:
             self.hub.stop()
         self.broker.stop()
         self.link.close()
+        for wire in self.wires.values():
+            wire.close()

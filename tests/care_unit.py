@@ -26,8 +26,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--broker", required=True)
     p.add_argument("--facts", required=True)
     p.add_argument("--interval", type=float, default=1.0)
+    p.add_argument("--keepalive", type=int, default=15)
     a = p.parse_args(argv)
-    bus = Bus(site=a.site, unit=a.unit, role=a.role, broker=BrokerConfig(url=a.broker),
+    bus = Bus(site=a.site, unit=a.unit, role=a.role,
+              broker=BrokerConfig(url=a.broker, keepalive=a.keepalive),
               status_interval_s=a.interval)
     attach_health(bus, Path(a.facts).parent, fake=FakeHealth(Path(a.facts)))
     bus.set_status("ready", reasons=[])

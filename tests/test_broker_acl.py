@@ -106,3 +106,14 @@ def test_hub_may_publish_the_queue(secured):
     finally:
         c.loop_stop()
         c.disconnect()
+
+
+def test_a_units_updater_reports_only_on_its_own_update_topic(secured):
+    c, res = _client(secured, "counter-1", "pw-counter-1")
+    try:
+        assert _publish(c, res, "motcua/v1/demo/unit/counter-1/update") == ACCEPTED
+        assert _publish(c, res, "motcua/v1/demo/unit/dispenser-1/update") == 135
+        assert _publish(c, res, "motcua/v1/demo/care/release") == 135  # only care announces
+    finally:
+        c.loop_stop()
+        c.disconnect()

@@ -108,6 +108,11 @@ def test_enrol_writes_a_card_the_site_can_use(tmp_path: Path) -> None:
     assert "topic motcua/v1/s1/unit/+/status out 1" in conf
     assert "bridge_certfile /etc/motcua/care/site.crt" in conf
     assert "s1:" in (tmp_path / "care" / "broker" / "passwords").read_text()
+    # what motcua-backup.service reads on the hub's card
+    assert (card / "site.password").read_text().strip() == done.password
+    assert (card / "site.password").stat().st_mode & 0o077 == 0
+    assert "MOTCUA_SITE=s1\n" in (card / "backup.env").read_text()
+    assert not done.reloaded  # no care broker runs here: it reads the file when it starts
     # the wrong site's file, or a site the province does not know, is refused
     with pytest.raises(ConfigError, match="for site 's1', not 's2'"):
         enrol(config, "s2", tmp_path / "c2", site_file=hub)

@@ -28,6 +28,13 @@ ALERT_S = 60.0  # the issue's promise: told within a minute
 
 def care_config(tmp: Path, *, hook: str, smtp_port: int, web_port: int = 0,
                 **extra: Any) -> CareConfig:
+    return parse_care_config(care_data(tmp, hook=hook, smtp_port=smtp_port, web_port=web_port,
+                                       **extra))
+
+
+def care_data(tmp: Path, *, hook: str, smtp_port: int, web_port: int = 0,
+              **extra: Any) -> dict[str, Any]:
+    """The care.toml of the tests, as the data TOML would give."""
     pw = bcrypt.hashpw(b"matkhau-tinh", bcrypt.gensalt(rounds=4)).decode()
     vpw = bcrypt.hashpw(b"matkhau-xa", bcrypt.gensalt(rounds=4)).decode()
     data: dict[str, Any] = {
@@ -50,7 +57,7 @@ def care_config(tmp: Path, *, hook: str, smtp_port: int, web_port: int = 0,
         "tick_s": 0.25,
         **extra,
     }
-    return parse_care_config(data)
+    return data
 
 
 @dataclass
@@ -102,7 +109,8 @@ def world(tmp_path: Path) -> Iterator[World]:
     clock = SystemClock(VN_TZ)  # the units run on the real clock: so must their hub
     # enrolled before the care broker starts: it reads its password file at start
     s1 = SimSite(config, "s1", UNITS, tmp_path / "s1", broker.tls_port, clock)
-    s2 = SimSite(config, "s2", UNITS, tmp_path / "s2", broker.tls_port, clock)
+    s2 = SimSite(config, "s2", UNITS, tmp_path / "s2", broker.tls_port, clock,
+                 wired=("counter-1",))
     broker.start()
     care = build_care(config, web=False)
     try:
@@ -119,6 +127,7 @@ def world(tmp_path: Path) -> Iterator[World]:
         mail.close()
 
 
+@pytest.mark.timeout(360)  # real brokers, hubs and unit processes: slow on a loaded box
 def test_two_sites_every_death_told_once_and_recovery(world: World) -> None:
     w = world
     # everything that runs comes up ready on the province's side, over the TLS bridges
@@ -160,6 +169,41 @@ def test_two_sites_every_death_told_once_and_recovery(world: World) -> None:
     w.s1.units["board-1"].set(disk_free_mb=5000)
     w.told_once("s1", "board-1", "recovery")
 
+    # every other fact that predicts a death in the field: one alert, one recovery each
+    faults = [("dispenser-1", "printer_connected", False, True, "printer_disconnected"),
+              ("counter-1", "keypad_connected", False, True, "keypad_disconnected"),
+              ("counter-1", "board_connected", False, True, "board_disconnected"),
+              ("board-1", "cpu_temp_c", 86.0, 48.0, "cpu_hot"),
+              ("board-1", "under_voltage", True, False, "under_voltage"),
+              ("board-1", "throttled", True, False, "throttled"),
+              ("board-1", "sd_write_errors", 2, 0, "sd_write_errors"),
+              ("board-1", "clock_offset_s", 42.0, 0.0, "clock_off")]
+    for unit, fact, bad, good, code in faults:
+        alerts = len(w.calls("s1", unit, "alert", "alert"))
+        recoveries = len(w.calls("s1", unit, "recovery"))
+        w.s1.units[unit].set(**{fact: bad})
+
+        def alerted(u: str = unit, n: int = alerts) -> bool:
+            return len(w.calls("s1", u, "alert", "alert")) == n + 1
+
+        assert poll(alerted, ALERT_S), (fact, w.hook.calls[-3:])
+        assert w.calls("s1", unit, "alert", "alert")[-1]["reason"].startswith(code)
+        w.s1.units[unit].set(**{fact: good})
+
+        def recovered(u: str = unit, n: int = recoveries) -> bool:
+            return len(w.calls("s1", u, "recovery")) == n + 1
+
+        assert poll(recovered, ALERT_S), (fact, w.hook.calls[-3:])
+
+    # a unit loses power: no clean goodbye, no socket closed, only silence; the site broker
+    # gives up on it after 1.5 keepalives (5 s here, 15 s by default) and says its will
+    w.s2.wires["counter-1"].cut()
+    call = w.told_once("s2", "counter-1", state="lost")
+    # its will, or its silence if that came first (both say lost; only one is told)
+    assert call["reason"] == "last_will" or call["reason"].startswith("silent"), call
+    w.s2.wires["counter-1"].restore()  # power back: the unit connects again
+    w.told_once("s2", "counter-1", "recovery")
+
     # the site's uplink dies silently: one alert for the site, none for its units
     w.s2.link.cut()
     call = w.told_once("s2", None, state="lost")
@@ -177,6 +221,9 @@ def test_two_sites_every_death_told_once_and_recovery(world: World) -> None:
         ("alert", "s1", "dispenser-1", "stopped"), ("recovery", "s1", "dispenser-1", "ready"),
         ("alert", "s1", "dispenser-1", "alert"), ("recovery", "s1", "dispenser-1", "ready"),
         ("alert", "s1", "board-1", "alert"), ("recovery", "s1", "board-1", "ready"),
+        *[t for unit, *_ in faults for t in (("alert", "s1", unit, "alert"),
+                                             ("recovery", "s1", unit, "ready"))],
+        ("alert", "s2", "counter-1", "lost"), ("recovery", "s2", "counter-1", "ready"),
         ("alert", "s2", "", "lost"), ("recovery", "s2", "", "ready"),
     ])
     got = sorted((c["kind"], c["site"], c["unit"] or "", c["state"]) for c in w.hook.calls)

@@ -125,3 +125,13 @@ def test_availability() -> None:
     assert availability([(at(0), "ready"), (at(75), "lost")], *day) == 0.75
     assert availability([(at(50), "alert"), (at(60), "stopped"), (at(80), "ready")],
                         *day) == 30 / 50
+
+
+def test_lost_is_told_once_whatever_says_it_next() -> None:
+    """A unit first found silent, then reported by its will, is one loss, not two."""
+    from appliance.care.model import Verdict, step
+
+    track, first = step(None, Verdict("lost", ("silent: 66 s",)), T0)
+    assert first is not None and first.kind == "alert"
+    track, again = step(track, Verdict("lost", ("last_will",)), T0 + timedelta(seconds=5))
+    assert again is None and track.state == "lost"

@@ -166,3 +166,21 @@ def test_power_cut_mid_switch_leaves_one_of_two_slots(tmp_path: Path) -> None:
         assert started in ("1.0", "2.0")
         seen.add(started)
     assert Slots(root).complete("3.0") is False
+
+
+def test_a_role_that_dies_by_itself_ends_the_updater(tmp_path: Path) -> None:
+    """Outside a switch, the role's exit is a crash: the updater exits with its code, so
+    systemd (Restart=always) starts both again instead of leaving a unit without its role."""
+    from tests.care_helpers import site_file
+
+    keygen(tmp_path / "release.key", tmp_path / "release.pub")
+    unit_file = site_file(tmp_path / "site", "s1", {"counter-1": "counter"})
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "appliance.cli", "update", "--config", str(unit_file),
+         "--key", str(tmp_path / "release.pub"), "--root", str(tmp_path / "releases"), "--",
+         sys.executable, "-c", "import sys, time; time.sleep(1); sys.exit(7)"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 7, done.stderr
+    assert "exited by itself with code 7" in done.stderr
+    assert time.monotonic() - started < 60

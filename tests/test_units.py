@@ -13,6 +13,9 @@ import pytest
 
 UNITS = Path(__file__).resolve().parents[1] / "systemd"
 ROLES = ("hub", "store", "dispenser", "counter", "board", "lookup")
+# care from afar: the province's server and broker, the hub card's backup sender, a role
+# under the care updater (a template: its instance is the role)
+CARE = ("care", "care-broker", "backup", "update@counter", "update@dispenser")
 # Names in /proc/devices (what DeviceAllow=char-NAME matches), with the driver that
 # registers each; sysfs class names such as "usbmisc" match nothing there.
 DEVICE_CLASSES = {
@@ -61,7 +64,7 @@ def _unit(role: str) -> configparser.ConfigParser:
 
 
 @needs_analyze
-@pytest.mark.parametrize("role", [*ROLES, "setup"])
+@pytest.mark.parametrize("role", [*ROLES, "setup", *CARE])
 def test_units_verify_clean(root, role):
     out = subprocess.run([analyze, f"--root={root}", "verify", f"motcua-{role}.service"],
                          capture_output=True, text=True, timeout=120)
@@ -71,12 +74,13 @@ def test_units_verify_clean(root, role):
 
 
 @needs_analyze
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", [*ROLES, *CARE])
 def test_exposure_under_5(root, role):
     out = subprocess.run([analyze, f"--root={root}", "security", "--offline=true",
                           f"motcua-{role}.service"], capture_output=True, text=True,
                          timeout=120)
-    m = re.search(r"Overall exposure level for motcua-\w+\.service: (\d+\.\d)", out.stdout)
+    m = re.search(r"Overall exposure level for motcua-[\w@-]+\.service: (\d+\.\d)",
+                  out.stdout)
     assert m, out.stdout + out.stderr
     score = float(m.group(1))
     print(f"motcua-{role}.service exposure {score}")
@@ -93,6 +97,16 @@ def test_every_role_is_notify_with_a_watchdog_and_a_back_off():
         assert "--config /etc/motcua/unit.toml --data ${MOTCUA_DATA}" in s["ExecStart"]
         text = (UNITS / f"motcua-{role}.service").read_text()
         assert f"Environment=MOTCUA_DATA=/var/lib/motcua/{role}" in text
+
+
+def test_the_updater_runs_the_role_it_replaces():
+    text = (UNITS / "motcua-update@.service").read_text()
+    assert "Conflicts=motcua-%i.service" in text and "NotifyAccess=all" in text
+    assert "-- /opt/motcua/venv/bin/motcua %i --config /etc/motcua/unit.toml" in text
+    assert (UNITS / "motcua-update@.service.d/10-common.conf").resolve() == \
+        (UNITS / "motcua-common.conf").resolve()
+    broker = (UNITS / "motcua-care-broker.service").read_text()
+    assert "ExecReload=" in broker and " broker\n" in broker
 
 
 def test_device_allow_names_real_device_classes():

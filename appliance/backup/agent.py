@@ -1,15 +1,19 @@
-"""`motcua backup`: every ``interval`` seconds, snapshot each named SQLite database with
-the online backup API (consistent while the hub keeps writing) and upload it to the care
-server. A failed round is logged and retried at the next; nothing on the unit changes.
+"""`motcua backup`: every ``interval`` seconds, snapshot each named database and upload
+it to the care server with its SHA-256 (a cut upload is refused there). SQLite: the online
+backup API (consistent while the hub keeps writing). PostgreSQL (a store on it): a
+``pg_dump`` custom-format archive (appliance/backup/pgdump.py says why not WAL archiving).
+A failed round is logged and retried at the next; nothing on the unit changes.
 
     motcua backup --site S --care https://care:8440 --password-file P --ca ca.crt \\
         --db hub=/var/lib/motcua/hub:hub.sqlite3 --db store=/var/lib/motcua/store:store.sqlite3
+    motcua backup ... --pg store=postgresql://motcua@127.0.0.1/motcua
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import logging
 import sqlite3
 import ssl
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from appliance.backup import pgdump
 from appliance.errors import MotcuaError
 from appliance.i18n import tr
 from appliance.runtime import wait_for_signal
@@ -32,8 +37,13 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Database:
     name: str  # "hub", "store"
-    path: Path  # the live database file
+    path: Path  # the live database file (SQLite)
     relative: str  # where it goes under the data folder when restored
+    url: str | None = None  # a PostgreSQL database instead of a file: dumped with pg_dump
+
+    @property
+    def kind(self) -> str:
+        return "pg_dump" if self.url else "sqlite"
 
 
 def snapshot(src: Path, dest: Path) -> None:
@@ -86,27 +96,34 @@ class BackupAgent:
         self.rounds += 1
 
     def send(self, db: Database) -> None:
-        if not db.path.exists():
-            raise MotcuaError(f"{db.path} does not exist yet")
+        if db.url is None and not db.path.exists():
+            raise MotcuaError(tr(f"{db.path} chưa có", f"{db.path} does not exist yet"))
         taken = datetime.now(UTC)
         with tempfile.TemporaryDirectory(prefix="motcua-backup-") as tmp:
-            copy = Path(tmp) / "copy.sqlite3"
-            snapshot(db.path, copy)
+            copy = Path(tmp) / "copy"
+            if db.url is not None:
+                pgdump.dump(db.url, copy)
+            else:
+                snapshot(db.path, copy)
             body = copy.read_bytes()
-        query = urllib.parse.urlencode({"path": db.relative,
+        query = urllib.parse.urlencode({"path": db.relative, "kind": db.kind,
+                                        "sha256": hashlib.sha256(body).hexdigest(),
                                         "taken": taken.isoformat(timespec="milliseconds")})
         req = urllib.request.Request(f"{self.care_url}/backup/{self.site}/{db.name}?{query}",
                                      data=body, method="PUT",
                                      headers={"Authorization": self.auth,
-                                              "Content-Type": "application/vnd.sqlite3"})
+                                              "Content-Type": "application/octet-stream"})
         try:
             with urllib.request.urlopen(req, timeout=60, context=self.ctx) as resp:
                 if resp.status != 201:
-                    raise MotcuaError(f"care answered {resp.status}")
+                    raise MotcuaError(tr(f"máy chủ chăm sóc trả lời {resp.status}",
+                                         f"care answered {resp.status}"))
         except urllib.error.HTTPError as exc:
-            raise MotcuaError(f"care refused the backup: {exc.code} {exc.reason}") from None
+            raise MotcuaError(tr(f"máy chủ chăm sóc từ chối bản sao: {exc.code} {exc.reason}",
+                                 f"care refused the backup: {exc.code} {exc.reason}")) from None
         except urllib.error.URLError as exc:
-            raise MotcuaError(f"care not reachable: {exc.reason}") from None
+            raise MotcuaError(tr(f"không tới được máy chủ chăm sóc: {exc.reason}",
+                                 f"care not reachable: {exc.reason}")) from None
         self.last_ok[db.name] = taken
 
 
@@ -114,8 +131,17 @@ def _database(spec: str) -> Database:
     name, _, rest = spec.partition("=")
     folder, _, rel = rest.partition(":")
     if not name or not folder or not rel:
-        raise argparse.ArgumentTypeError(f"--db {spec!r}: expected NAME=DATA_DIR:FILE")
+        raise argparse.ArgumentTypeError(tr(f"--db {spec!r}: cần dạng TÊN=THƯ_MỤC:TỆP",
+                                            f"--db {spec!r}: expected NAME=DATA_DIR:FILE"))
     return Database(name, Path(folder) / rel, rel)
+
+
+def _pg_database(spec: str) -> Database:
+    name, _, url = spec.partition("=")
+    if not name or not url.startswith("postgresql"):
+        raise argparse.ArgumentTypeError(tr(f"--pg {spec!r}: cần dạng TÊN=postgresql://...",
+                                            f"--pg {spec!r}: expected NAME=postgresql://..."))
+    return Database(name, Path(f"{name}.pgdump"), f"{name}.pgdump", url=url)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -126,10 +152,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "tệp chứa mật khẩu của điểm trên máy chủ chăm sóc", "the site's care password"))
     parser.add_argument("--ca", help=tr(
         "chứng chỉ CA của máy chủ chăm sóc", "the care server's CA certificate"))
-    parser.add_argument("--db", action="append", type=_database, required=True,
+    parser.add_argument("--db", action="append", type=_database, default=[],
                         metavar="NAME=DATA_DIR:FILE",
-                        help=tr("một cơ sở dữ liệu cần sao (lặp lại được)",
-                                "a database to copy (repeatable)"))
+                        help=tr("một cơ sở dữ liệu SQLite cần sao (lặp lại được)",
+                                "a SQLite database to copy (repeatable)"))
+    parser.add_argument("--pg", action="append", type=_pg_database, default=[],
+                        metavar="NAME=URL",
+                        help=tr("một cơ sở dữ liệu PostgreSQL cần sao bằng pg_dump (lặp lại "
+                                "được), ví dụ store=postgresql://motcua@127.0.0.1/motcua",
+                                "a PostgreSQL database to copy with pg_dump (repeatable), "
+                                "e.g. store=postgresql://motcua@127.0.0.1/motcua"))
     parser.add_argument("--interval", type=float, default=60.0,
                         help=tr("số giây giữa hai lần sao (mặc định 60: mất tối đa một phút "
                                 "dữ liệu)",
@@ -137,8 +169,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    password = Path(args.password_file).read_text().strip()
-    agent = BackupAgent(args.site, args.care, password, args.db,
+    if not args.db and not args.pg:
+        raise MotcuaError(tr("cần ít nhất một --db hoặc --pg", "give at least one --db or --pg"))
+    try:
+        password = Path(args.password_file).read_text().strip()
+    except OSError as exc:
+        raise MotcuaError(tr(f"{args.password_file}: không đọc được mật khẩu ({exc.strerror})",
+                             f"{args.password_file}: cannot read the password "
+                             f"({exc.strerror})")) from None
+    agent = BackupAgent(args.site, args.care, password, [*args.db, *args.pg],
                         ca_file=Path(args.ca) if args.ca else None, interval_s=args.interval)
     agent.start()
     try:

@@ -21,7 +21,7 @@ from typing import Any
 
 from appliance.care.config import AlertSection
 from appliance.care.fleet import Event, SiteView
-from appliance.care.history import History
+from appliance.care.history import History, NoticeRow, ToldChange
 from appliance.care.model import reason_code
 from appliance.clock import rfc3339
 
@@ -59,6 +59,17 @@ class Cooldown:
         self._last: dict[tuple[str, str, str, frozenset[str]], datetime] = {}
         self._open: set[tuple[str, str]] = set()
 
+    def restore(self, last_sent: list[dict[str, Any]], recent: list[dict[str, Any]]) -> None:
+        """After a restart: alerts whose recovery is still owed, and the alerts sent within
+        the cool-down (from the care server's record)."""
+        for body in last_sent:
+            if body.get("kind") == "alert":
+                self._open.add((body["site"], body["unit"] or ""))
+        for body in recent:
+            key = (body["site"], body["unit"] or "", body["state"],
+                   frozenset(reason_code(r) for r in body.get("reasons") or []))
+            self._last[key] = datetime.fromisoformat(body["decided"])
+
     def allow(self, ev: Event, now: datetime) -> bool:
         who = (ev.site, ev.unit or "")
         if ev.notice.kind == "recovery":
@@ -82,7 +93,7 @@ class Dispatcher:
         self.history = history
         self.digest_file = digest_file  # the day of the last digest, across restarts
         self.cooldown = Cooldown(cfg.cooldown_s)
-        self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, dict[str, Any], int | None] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._work, name="care-alerts", daemon=True)
         self._last_digest: str | None = None
         if digest_file is not None and digest_file.exists():
@@ -91,23 +102,37 @@ class Dispatcher:
         self.held = 0
         self.failed = 0
 
-    def start(self) -> None:
+    def start(self, now: datetime | None = None) -> None:
+        """Start sending; after a restart, first what was decided but not yet sent."""
+        if self.history is not None and now is not None:
+            self.cooldown.restore(self.history.last_sent(),
+                                  self.history.sent_alerts(now - timedelta(
+                                      seconds=self.cfg.cooldown_s)))
+            for notice_id, body in self.history.undelivered(now - timedelta(days=1)):
+                self.sent += 1
+                self._queue.put(("notice", body, notice_id))
         self._thread.start()
 
     def stop(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=15)
 
-    def submit(self, events: list[Event], now: datetime) -> None:
+    def submit(self, events: list[Event], now: datetime,
+               told: list[ToldChange] | None = None) -> None:
+        """Decide each notice (cool-down), put the decisions and the told states on disk in
+        one transaction, then hand the allowed ones to the sender."""
+        rows: list[NoticeRow] = []
         for ev in events:
             body = notice_body(ev, now)
-            allowed = self.cooldown.allow(ev, now)
-            if self.history is not None:
-                self.history.notice(ev.site, ev.unit, ev.notice.kind, ev.notice.state, body,
-                                    allowed, now)
+            rows.append((ev.site, ev.unit, ev.notice.kind, ev.notice.state, body,
+                         self.cooldown.allow(ev, now)))
+        ids: list[int | None] = [None] * len(rows)
+        if self.history is not None:
+            ids = list(self.history.record(rows, told or [], now))
+        for (*_, body, allowed), notice_id in zip(rows, ids, strict=True):
             if allowed:
                 self.sent += 1
-                self._queue.put(("notice", body))
+                self._queue.put(("notice", body, notice_id))
             else:
                 self.held += 1
                 log.info("held back by the cool-down: %s", body["message"])
@@ -121,7 +146,7 @@ class Dispatcher:
         if self.digest_file is not None:
             self.digest_file.write_text(day)
         self._queue.put(("digest", {"text": digest_text(sites, self._recent(now), now),
-                                    "subject": f"[motcua] Tổng hợp ngày {day}"}))
+                                    "subject": f"[motcua] Tổng hợp ngày {day}"}, None))
         return True
 
     def _recent(self, now: datetime) -> list[dict[str, Any]]:
@@ -133,10 +158,12 @@ class Dispatcher:
             item = self._queue.get()
             if item is None:
                 return
-            kind, body = item
+            kind, body, notice_id = item
             if kind == "notice":
                 self._webhook(body)
                 self._email(f"[motcua] {body['message']}", _mail_text(body))
+                if self.history is not None and notice_id is not None:
+                    self.history.delivered(notice_id)
             else:
                 self._email(body["subject"], body["text"])
 

@@ -1,5 +1,5 @@
 """`motcua care`: the province care server's composition root, and its subcommands
-(`enrol SITE`, `release BUNDLE`, `broker`)."""
+(`enrol SITE`, `keygen`, `release BUNDLE`, `broker`, `reload`)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,9 @@ class CareServer:
         self.ticks = 0
 
     def start(self) -> None:
-        self.alerts.start()
+        now = self.clock.now()
+        self.fleet.restore(self.history.told(), now)
+        self.alerts.start(now)
         self.link.start()
         self._ticker.start()
         if self.web_enabled:
@@ -54,8 +56,9 @@ class CareServer:
     def tick(self) -> None:
         now = self.clock.now()
         events = self.fleet.evaluate(now)
-        if events:
-            self.alerts.submit(events, now)
+        told = self.fleet.take_told()
+        if events or told:
+            self.alerts.submit(events, now, told)
         if self.alerts.maybe_digest(self.fleet.sites(), now):
             self.history.prune(now - timedelta(days=KEEP_DAYS))
         self.ticks += 1
@@ -120,6 +123,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     e.add_argument("--card-dir", metavar=tr("THƯ_MỤC", "DIR"), help=tr(
         "nơi đặt các tệp trên thẻ nhớ của điểm (mặc định /etc/motcua/care)",
         "where the files go on the site's card (default /etc/motcua/care)"))
+    sub.add_parser("broker", help=tr(
+        "chạy broker chăm sóc (Mosquitto của Debian) với cấu hình do enrol chuẩn bị",
+        "run the care broker (Debian's Mosquitto) with the config enrol prepares"))
+    sub.add_parser("reload", help=tr(
+        "bảo broker chăm sóc đang chạy đọc lại mật khẩu và ACL (SIGHUP)",
+        "make the running care broker re-read its passwords and ACL (SIGHUP)"))
     sub.add_parser("keygen", help=tr(
         "tạo khoá Ed25519 để ký bản phát hành (DATA/release.key)",
         "make the Ed25519 release signing key (DATA/release.key)"))
@@ -147,7 +156,28 @@ def run(args: argparse.Namespace) -> int:
         print(tr(f"điểm {done.site}: đã ghi các tệp cho thẻ nhớ vào {done.out}",
                  f"site {done.site}: card files written to {done.out}"))
         print((done.out / "credentials.txt").read_text(), end="")
+        if done.reloaded:
+            print(tr("broker chăm sóc đang chạy đã đọc lại mật khẩu: điểm kết nối được ngay",
+                     "the running care broker re-read its passwords: the site can bridge now"))
+        else:
+            print(tr("không thấy broker chăm sóc đang chạy từ các tệp này: nó sẽ đọc mật khẩu "
+                     "mới khi khởi động (hoặc: systemctl reload motcua-care-broker)",
+                     "no care broker runs from these files: it reads the new password when "
+                     "it starts (or: systemctl reload motcua-care-broker)"))
         return 0
+    if args.care_command == "broker":
+        from appliance.care.broker import exec_broker
+
+        exec_broker(config)  # does not return
+        return 0
+    if args.care_command == "reload":
+        from appliance.care.enrol import broker_files, reload_broker
+
+        if reload_broker(broker_files(config)):
+            return 0
+        print(tr("không thấy broker chăm sóc đang chạy", "no care broker is running"),
+              file=sys.stderr)
+        return 1
     if args.care_command in ("keygen", "release"):
         return _release(config, args)
     server = build_care(config)
@@ -175,8 +205,8 @@ def _release(config: CareConfig, args: argparse.Namespace) -> int:
              f"release {args.version} signed in {out}"))
     base = config.web.public_url
     if not base:
-        # English only: tests/test_care_cli.py reads it from a run without MOTCUA_LANG
-        print("web.public_url is not set: not announced", file=sys.stderr)
+        print(tr("chưa đặt web.public_url trong care.toml: chưa thông báo cho điểm nào",
+                 "web.public_url is not set: not announced"), file=sys.stderr)
         return 1
     sites = args.site or sorted(config.sites)
     link = CareLink(config.broker, Fleet({}, config.thresholds.model()), SystemClock(),

@@ -16,6 +16,7 @@ from pathlib import Path
 from appliance.config import load_unit_config
 from appliance.contract import ROOT
 from appliance.errors import ConfigError, MissingDependency, MotcuaError
+from appliance.i18n import tr
 
 HEARTBEAT_S = 10  # the site broker's $SYS interval: the site's heartbeat for care
 
@@ -76,10 +77,12 @@ def care_acl(care_user: str = "care") -> str:
 
 
 def care_broker_config(pki: Path, *, tls_port: int, local_port: int, password_file: Path,
-                       acl_file: Path, bind: str = "0.0.0.0") -> str:
+                       acl_file: Path, pid_file: Path, bind: str = "0.0.0.0") -> str:
     """Everything after the listener the care broker needs (sites over mutual TLS with a
-    password each; the care server on loopback with its own password)."""
+    password each; the care server on loopback with its own password). The pid file lets
+    ``enrol`` tell the running broker to read its password file again (SIGHUP)."""
     return "\n".join([
+        f"pid_file {pid_file}",
         "per_listener_settings false",
         "allow_anonymous false",
         f"password_file {password_file}",
@@ -100,11 +103,13 @@ def set_password(password_file: Path, user: str, password: str) -> None:
     """Add or replace a user in a Mosquitto password file (hashed by mosquitto_passwd)."""
     tool = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
     if not Path(tool).exists():
-        raise MissingDependency("mosquitto_passwd is missing: `apt-get install mosquitto`")
+        raise MissingDependency(tr("thiếu mosquitto_passwd: `apt-get install mosquitto`",
+                                   "mosquitto_passwd is missing: `apt-get install mosquitto`"))
     password_file.parent.mkdir(parents=True, exist_ok=True)
     args = [tool, "-b", str(password_file), user, password]
     if not password_file.exists():
         args.insert(1, "-c")
     done = subprocess.run(args, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise MotcuaError(f"mosquitto_passwd failed: {done.stderr.strip() or done.stdout}")
+        raise MotcuaError(tr(f"mosquitto_passwd lỗi: {done.stderr.strip() or done.stdout}",
+                             f"mosquitto_passwd failed: {done.stderr.strip() or done.stdout}"))

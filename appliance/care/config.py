@@ -13,6 +13,7 @@ from appliance.care.model import Thresholds
 from appliance.config.base import BrokerConfig, Ident, StrictModel
 from appliance.config.loader import explain
 from appliance.errors import ConfigError
+from appliance.i18n import tr
 
 
 class ThresholdSection(StrictModel):
@@ -71,7 +72,8 @@ class Account(StrictModel):
     @model_validator(mode="after")
     def _viewer_has_sites(self) -> Account:
         if self.role == "site_viewer" and not self.sites:
-            raise ValueError("a site_viewer needs the sites they may see")
+            raise ValueError(tr("tài khoản site_viewer cần danh sách điểm được xem (sites)",
+                                "a site_viewer needs the sites they may see"))
         return self
 
 
@@ -127,7 +129,9 @@ def load_care_config(path: str | Path) -> CareConfig:
     try:
         data = tomllib.loads(source.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError([f"{source}: cannot read the file: {exc.strerror or exc}"]) from None
+        raise ConfigError([tr(f"{source}: không đọc được tệp: {exc.strerror or exc}",
+                              f"{source}: cannot read the file: {exc.strerror or exc}")]) from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError([f"{source}: not valid UTF-8 TOML: {exc}"]) from None
+        raise ConfigError([tr(f"{source}: không phải TOML UTF-8 hợp lệ: {exc}",
+                              f"{source}: not valid UTF-8 TOML: {exc}")]) from None
     return parse_care_config(data, source)

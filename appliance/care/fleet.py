@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from appliance.care.history import History
+from appliance.care.history import History, Told, ToldChange
 from appliance.care.model import (
     STATES,
     Heard,
@@ -79,6 +79,8 @@ class _Site:
     updating_until: dict[str, datetime] = field(default_factory=dict)
     tracks: dict[str, Track] = field(default_factory=dict)
     track: Track | None = None
+    # after a restart, a site told of before is left as it was until heard or this passes
+    grace_until: datetime | None = None
 
 
 class Fleet:
@@ -89,6 +91,8 @@ class Fleet:
         self.started = started
         self._sites: dict[str, _Site] = {sid: _Site(name) for sid, name in sites.items()}
         self._pending: list[Event] = []  # one-off notices (update reports) for the next tick
+        # told states changed by evaluate(), saved with the tick's notices (take_told)
+        self._told: list[ToldChange] = []
         self._lock = threading.Lock()
 
     def _site(self, site: str) -> _Site:
@@ -96,6 +100,26 @@ class Fleet:
         if s is None:
             s = self._sites[site] = _Site(site)
         return s
+
+    def restore(self, told: list[Told], now: datetime) -> None:
+        """What people were told before a restart: a unit or site still in that state is
+        not told again, one that got better meanwhile gets its recovery. A site told of
+        before is given its silence threshold to be heard again before it counts as lost
+        (not as never seen: it was)."""
+        with self._lock:
+            for site, unit, state, codes, since in told:
+                s = self._site(site)
+                track = Track(state, (), since, told=(state, codes))  # type: ignore[arg-type]
+                if unit is None:
+                    s.track = track
+                    s.grace_until = now + timedelta(seconds=self.th.site_silence_s)
+                else:
+                    s.tracks[unit] = track
+
+    def take_told(self) -> list[ToldChange]:
+        with self._lock:
+            out, self._told = self._told, []
+        return out
 
     # ---- what arrives from the care broker (MQTT thread) -------------------------------
     def heard_from(self, site: str, now: datetime) -> None:
@@ -160,6 +184,10 @@ class Fleet:
         with self._lock:
             events, self._pending = self._pending, []
             for sid, s in self._sites.items():
+                if s.grace_until is not None:
+                    if s.last_heard is None and s.bridge_up is None and now < s.grace_until:
+                        continue  # restarted: its retained state is on its way
+                    s.grace_until = None
                 live = site_live(s.last_heard, s.bridge_up, now, self.th)
                 if not live:
                     s.live_since = None
@@ -167,7 +195,8 @@ class Fleet:
                     s.live_since = now
                 if live:
                     sv = Verdict("ready")
-                elif s.last_heard is None and s.bridge_up is None:
+                elif s.last_heard is None and s.bridge_up is None and (
+                        s.track is None or s.track.state == "never_seen"):
                     sv = Verdict("never_seen", ("never_seen",))
                 else:
                     sv = Verdict("lost", ("bridge_silent",))
@@ -199,6 +228,8 @@ class Fleet:
     def _record(self, site: str, unit: str | None, old: Track | None, new: Track) -> None:
         if self.history is not None and (old is None or old.state != new.state):
             self.history.change(site, unit, new.state, new.reasons, new.since)
+        if (old.told if old else None) != new.told:
+            self._told.append((site, unit, new.told, new.since))
 
     @staticmethod
     def _role(s: _Site, uid: str) -> str:

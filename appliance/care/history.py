@@ -1,11 +1,16 @@
-"""The care server's own record: every state change of every unit and site, and every
-alert sent or held back (SQLite, WAL). It feeds the 7-day availability and the digest."""
+"""The care server's own record: every state change of every unit and site, every alert
+sent or held back, and what people were last told of each unit and site (SQLite, WAL).
+It feeds the 7-day availability and the digest, and lets a restarted care server (even
+after kill -9) go on where it stopped: no second alert for what it had told already, a
+recovery for what got better while it was down, an alert it had decided on but not yet
+delivered sent again."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +24,16 @@ CREATE TABLE IF NOT EXISTS notices (
     site TEXT NOT NULL, unit TEXT NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL,
     body TEXT NOT NULL, sent INTEGER NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS notices_by_time ON notices (at);
+CREATE TABLE IF NOT EXISTS told (
+    site TEXT NOT NULL, unit TEXT NOT NULL, state TEXT NOT NULL, codes TEXT NOT NULL,
+    since TEXT NOT NULL, PRIMARY KEY (site, unit));
 """
+# (site, unit or None, state, reason codes, since): what a person was last told
+Told = tuple[str, str | None, str, frozenset[str], datetime]
+# (site, unit or None, what is told now or None when all is well, since)
+ToldChange = tuple[str, str | None, tuple[str, frozenset[str]] | None, datetime]
+# (site, unit or None, kind, state, body, sent)
+NoticeRow = tuple[str, str | None, str, str, dict[str, Any], bool]
 SITE = ""  # the unit column of a whole site's rows
 
 
@@ -29,12 +43,20 @@ class History:
         self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # a lost last change is re-learnt live
+        # NORMAL in WAL mode: a crash or kill -9 of the server loses no commit (the kernel
+        # holds the log); a power cut of the province's machine may lose the last second,
+        # which the live state re-teaches (at worst one alert told twice)
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(notices)")}
+        if "done" not in columns:  # a record made before deliveries were tracked
+            self._db.execute("ALTER TABLE notices ADD COLUMN done INTEGER NOT NULL DEFAULT 1")
         self._lock = threading.Lock()
+        self._closed = False
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._db.close()
 
     def change(self, site: str, unit: str | None, state: str, reasons: tuple[str, ...],
@@ -58,12 +80,71 @@ class History:
                 "ORDER BY at LIMIT ?", (site, key, since.isoformat(), limit)).fetchall()
         return [(datetime.fromisoformat(a), s, json.loads(r)) for a, s, r in before + rows]
 
-    def notice(self, site: str, unit: str | None, kind: str, state: str, body: dict[str, Any],
-               sent: bool, at: datetime) -> None:
+    def record(self, notices: Sequence[NoticeRow], told: Sequence[ToldChange],
+               at: datetime) -> list[int]:
+        """One tick's notices (site, unit, kind, state, body, sent) and told states, in one
+        transaction: both are on disk or neither. Returns the notices' ids."""
+        ids = []
         with self._lock:
-            self._db.execute("INSERT INTO notices VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (site, unit or SITE, kind, state,
-                              json.dumps(body, ensure_ascii=False), int(sent), at.isoformat()))
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for site, unit, kind, state, body, sent in notices:
+                    cur = self._db.execute(
+                        "INSERT INTO notices (site, unit, kind, state, body, sent, at, done) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (site, unit or SITE, kind, state, json.dumps(body, ensure_ascii=False),
+                         int(sent), at.isoformat(), int(not sent)))
+                    ids.append(int(cur.lastrowid or 0))
+                for site, unit, now_told, since in told:
+                    if now_told is None:
+                        self._db.execute("DELETE FROM told WHERE site=? AND unit=?",
+                                         (site, unit or SITE))
+                    else:
+                        self._db.execute(
+                            "INSERT OR REPLACE INTO told VALUES (?, ?, ?, ?, ?)",
+                            (site, unit or SITE, now_told[0], json.dumps(sorted(now_told[1])),
+                             since.isoformat()))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return ids
+
+    def delivered(self, notice_id: int) -> None:
+        with self._lock:
+            if self._closed:
+                return  # sent while shutting down: sent again at the next start, not lost
+            self._db.execute("UPDATE notices SET done=1 WHERE rowid=?", (notice_id,))
+
+    def undelivered(self, since: datetime) -> list[tuple[int, dict[str, Any]]]:
+        """Notices decided on and due to go out, but not yet tried (the server died)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT rowid, body FROM notices WHERE sent=1 AND done=0 AND at>=? "
+                "ORDER BY rowid", (since.isoformat(),)).fetchall()
+        return [(int(i), json.loads(b)) for i, b in rows]
+
+    def told(self) -> list[Told]:
+        with self._lock:
+            rows = self._db.execute("SELECT site, unit, state, codes, since FROM told"
+                                    ).fetchall()
+        return [(site, unit or None, state, frozenset(json.loads(codes)),
+                 datetime.fromisoformat(since)) for site, unit, state, codes, since in rows]
+
+    def last_sent(self) -> list[dict[str, Any]]:
+        """The last notice that went out for each unit and site (what is still open)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT body, at FROM notices WHERE rowid IN (SELECT MAX(rowid) FROM notices "
+                "WHERE sent=1 GROUP BY site, unit)").fetchall()
+        return [{**json.loads(b), "decided": a} for b, a in rows]
+
+    def sent_alerts(self, since: datetime) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT body, at FROM notices WHERE sent=1 AND kind='alert' AND at>=? "
+                "ORDER BY at", (since.isoformat(),)).fetchall()
+        return [{**json.loads(b), "decided": a} for b, a in rows]
 
     def prune(self, before: datetime) -> None:
         """Forget what is older than the dashboard and the digest look back."""
@@ -76,6 +157,6 @@ class History:
     def notices(self, since: datetime) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT body, sent FROM notices WHERE at>=? ORDER BY at", (since.isoformat(),)
-            ).fetchall()
+                "SELECT body, sent FROM notices WHERE at>=? ORDER BY at, rowid",
+                (since.isoformat(),)).fetchall()
         return [{**json.loads(b), "sent": bool(s)} for b, s in rows]

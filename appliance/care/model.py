@@ -160,7 +160,10 @@ def step(track: Track | None, verdict: Verdict, now: datetime, *,
     if track.covered:
         return track, None
     told = track.told
-    new = told is None or told[0] != track.state or not codes <= told[1]
+    # a new reason is news only for a unit that still serves (``alert``): a unit known to be
+    # lost is not lost again because its will came after its silence
+    new = told is None or told[0] != track.state or (
+        track.state == "alert" and not codes <= told[1])
     if new and (now - track.since).total_seconds() >= hold_s:
         return (replace(track, told=(track.state, codes)),
                 Notice("alert", track.state, track.reasons, track.since,

@@ -20,12 +20,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from appliance.errors import MotcuaError
+from appliance.i18n import tr
 
 CA_DAYS = 3650
 CERT_DAYS = 825
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -76,7 +77,7 @@ class Authority:
                                          decipher_only=False), critical=True)
             .sign(key, hashes.SHA256())
         )
-        _write_private(self.ca_key, _key_pem(key))
+        write_private(self.ca_key, _key_pem(key))
         self.ca_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         return self
 
@@ -85,9 +86,12 @@ class Authority:
             cert = x509.load_pem_x509_certificate(self.ca_cert.read_bytes())
             key = serialization.load_pem_private_key(self.ca_key.read_bytes(), None)
         except (OSError, ValueError) as exc:
-            raise MotcuaError(f"cannot read the care CA in {self.folder}: {exc}") from None
+            raise MotcuaError(tr(f"không đọc được CA của máy chủ chăm sóc trong "
+                                 f"{self.folder}: {exc}",
+                                 f"cannot read the care CA in {self.folder}: {exc}")) from None
         if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise MotcuaError(f"{self.ca_key} is not an EC key")
+            raise MotcuaError(tr(f"{self.ca_key} không phải khoá EC",
+                                 f"{self.ca_key} is not an EC key"))
         return cert, key
 
     def issue(self, cn: str, cert_path: Path, key_path: Path, *, server: bool,
@@ -115,7 +119,7 @@ class Authority:
                     names.append(x509.DNSName(h))
             builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
         cert = builder.sign(ca_key, hashes.SHA256())
-        _write_private(key_path, _key_pem(key))
+        write_private(key_path, _key_pem(key))
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from appliance.contract import ROOT
 from appliance.errors import MotcuaError
+from appliance.i18n import tr
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -26,7 +27,9 @@ SIGNATURE = "manifest.sig"
 def keygen(private: Path, public: Path) -> None:
     """A new signing key pair (PEM); refuses to overwrite a key that exists."""
     if private.exists():
-        raise MotcuaError(f"{private} exists: a new key would orphan every unit's trust")
+        raise MotcuaError(tr(f"{private} đã có: khoá mới sẽ làm mọi thiết bị không còn tin bản "
+                             "phát hành nào",
+                             f"{private} exists: a new key would orphan every unit's trust"))
     key = Ed25519PrivateKey.generate()
     private.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -42,9 +45,10 @@ def _load_key(path: Path) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), None)
     except (OSError, ValueError) as exc:
-        raise MotcuaError(f"cannot read the release key {path}: {exc}") from None
+        raise MotcuaError(tr(f"không đọc được khoá ký {path}: {exc}",
+                             f"cannot read the release key {path}: {exc}")) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise MotcuaError(f"{path} is not an Ed25519 key")
+        raise MotcuaError(tr(f"{path} không phải khoá Ed25519", f"{path} is not an Ed25519 key"))
     return key
 
 
@@ -60,12 +64,14 @@ def make_release(bundle: Path, version: str, key_file: Path, releases: Path) -> 
     """Copy the bundle's wheels to ``releases/<version>/`` with a signed manifest."""
     wheels = sorted(bundle.glob("*.whl"))
     if not wheels:
-        raise MotcuaError(f"{bundle}: no wheels (*.whl) to release")
+        raise MotcuaError(tr(f"{bundle}: không có tệp wheel (*.whl) nào để phát hành",
+                             f"{bundle}: no wheels (*.whl) to release"))
     if not version or "/" in version or version.startswith("."):
-        raise MotcuaError(f"bad version {version!r}")
+        raise MotcuaError(tr(f"số phiên bản sai {version!r}", f"bad version {version!r}"))
     out = releases / version
     if out.exists():
-        raise MotcuaError(f"release {version} exists already: versions are never reused")
+        raise MotcuaError(tr(f"bản phát hành {version} đã có: không dùng lại số phiên bản",
+                             f"release {version} exists already: versions are never reused"))
     key = _load_key(key_file)
     tmp = releases / f".{version}.partial"
     shutil.rmtree(tmp, ignore_errors=True)

@@ -1,5 +1,7 @@
-"""The care server's store of sites' database copies: each upload checked to be a whole,
-sound SQLite file before it replaces anything, the last ``keep`` copies kept per database.
+"""The care server's store of sites' database copies: each upload checked to be whole
+(its SHA-256, when the site sends it) and sound (SQLite: ``quick_check``; a PostgreSQL
+``pg_dump`` archive: read through by ``pg_restore``) before it replaces anything; the
+last ``keep`` copies kept per database.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from typing import Any
 
 import bcrypt
 
+from appliance.backup import pgdump
 from appliance.errors import MotcuaError
+from appliance.i18n import tr
 
 KEEP = 24
+KINDS = {"sqlite": ".sqlite3", "pg_dump": ".pgdump"}  # kind -> the stored file's suffix
 
 
 class BadBackup(MotcuaError):
@@ -58,40 +63,42 @@ class Vault:
         self.root = root
         self.keep = keep
 
-    def put(self, site: str, name: str, relative: str, taken: str, body: bytes) -> Path:
+    def put(self, site: str, name: str, relative: str, taken: str, body: bytes, *,
+            kind: str = "sqlite", sha256: str | None = None) -> Path:
         rel = PurePosixPath(relative)
         if rel.is_absolute() or ".." in rel.parts or not rel.parts:
-            raise BadBackup(f"bad restore path {relative!r}")
+            raise BadBackup(tr(f"đường dẫn khôi phục sai {relative!r}",
+                               f"bad restore path {relative!r}"))
+        if kind not in KINDS:
+            raise BadBackup(tr(f"loại bản sao không biết {kind!r}",
+                               f"unknown kind of copy {kind!r}"))
         try:
             stamp = datetime.fromisoformat(taken)
         except ValueError:
-            raise BadBackup(f"bad time {taken!r}") from None
+            raise BadBackup(tr(f"thời điểm sai {taken!r}", f"bad time {taken!r}")) from None
+        digest = hashlib.sha256(body).hexdigest()
+        if sha256 is not None and sha256 != digest:
+            raise BadBackup(tr(f"bản sao không trọn vẹn ({len(body)} byte, SHA-256 không khớp)",
+                               f"the copy is not whole ({len(body)} bytes, SHA-256 differs)"))
         folder = self.root / site / name
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".upload-{os.getpid()}.tmp"
         tmp.write_bytes(body)
         try:
-            db = sqlite3.connect(f"file:{tmp}?mode=ro", uri=True)
-            try:
-                ok = db.execute("PRAGMA quick_check").fetchone()
-            finally:
-                db.close()
-        except sqlite3.DatabaseError as exc:
+            _check(tmp, kind)
+        except BadBackup:
             tmp.unlink(missing_ok=True)
-            raise BadBackup(f"not a SQLite database: {exc}") from None
-        if not ok or ok[0] != "ok":
-            tmp.unlink(missing_ok=True)
-            raise BadBackup(f"the database copy is damaged: {ok}")
-        final = folder / f"{stamp.strftime('%Y%m%dT%H%M%S.%f')}.sqlite3"
+            raise
+        final = folder / f"{stamp.strftime('%Y%m%dT%H%M%S.%f')}{KINDS[kind]}"
         with tmp.open("rb+") as f:
             os.fsync(f.fileno())
         tmp.replace(final)
-        meta = {"file": final.name, "path": str(rel), "taken": taken,
-                "sha256": hashlib.sha256(body).hexdigest(), "size": len(body)}
+        meta = {"file": final.name, "path": str(rel), "taken": taken, "kind": kind,
+                "sha256": digest, "size": len(body)}
         latest = folder / "latest.json"
         latest.with_suffix(".tmp").write_text(json.dumps(meta))
         latest.with_suffix(".tmp").replace(latest)
-        for old in sorted(folder.glob("*.sqlite3"))[:-self.keep]:
+        for old in sorted(folder.glob(f"*{KINDS[kind]}"))[:-self.keep]:
             old.unlink()
         return final
 
@@ -106,3 +113,24 @@ class Vault:
             meta["source"] = str(folder / meta["file"])
             out[folder.name] = meta
         return out
+
+
+def _check(path: Path, kind: str) -> None:
+    if kind == "pg_dump":
+        try:
+            pgdump.check(path)
+        except MotcuaError as exc:
+            raise BadBackup(str(exc)) from None
+        return
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            ok = db.execute("PRAGMA quick_check").fetchone()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        raise BadBackup(tr(f"không phải cơ sở dữ liệu SQLite: {exc}",
+                           f"not a SQLite database: {exc}")) from None
+    if not ok or ok[0] != "ok":
+        raise BadBackup(tr(f"bản sao cơ sở dữ liệu bị hỏng: {ok}",
+                           f"the database copy is damaged: {ok}"))

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from appliance.care import metrics
@@ -23,6 +24,7 @@ from appliance.care.config import Account
 from appliance.care.model import STATES
 from appliance.care.vault import BadBackup, Vault, check_site_secret
 from appliance.care.views import age, fact_rows, state_label, week
+from appliance.i18n import tr
 
 if TYPE_CHECKING:
     from appliance.care.bootstrap import CareServer
@@ -130,8 +132,8 @@ def create_app(care: CareServer) -> FastAPI:
     vault = Vault(care.config.data_path / "backups")
 
     @app.put("/backup/{site}/{name}", status_code=201)
-    async def backup(request: Request, site: str, name: str, path: str,
-                     taken: str) -> dict[str, str]:
+    async def backup(request: Request, site: str, name: str, path: str, taken: str,
+                     kind: str = "sqlite", sha256: str | None = None) -> dict[str, str]:
         # a site sends its own copies only, with the password `enrol` gave it
         auth = request.headers.get("authorization", "")
         try:
@@ -140,13 +142,17 @@ def create_app(care: CareServer) -> FastAPI:
         except (ValueError, UnicodeDecodeError):
             user = password = ""
         if user != site or not check_site_secret(care.config.data_path, site, password):
-            raise HTTPException(401, "wrong site credentials")
+            raise HTTPException(401, tr("sai thông tin đăng nhập của điểm",
+                                       "wrong site credentials"))
         if not _IDENT.match(name):
-            raise HTTPException(400, "bad database name")
+            raise HTTPException(400, tr("tên cơ sở dữ liệu sai", "bad database name"))
         if int(request.headers.get("content-length") or 0) > MAX_BACKUP:
-            raise HTTPException(413, f"a copy over {MAX_BACKUP} bytes")
+            raise HTTPException(413, tr(f"bản sao lớn hơn {MAX_BACKUP} byte",
+                                       f"a copy over {MAX_BACKUP} bytes"))
         try:
-            stored = vault.put(site, name, path, taken, await request.body())
+            # the checks read the whole copy (pg_restore for a dump): off the event loop
+            stored = await run_in_threadpool(vault.put, site, name, path, taken,
+                                             await request.body(), kind=kind, sha256=sha256)
         except BadBackup as exc:
             raise HTTPException(400, str(exc)) from None
         return {"stored": stored.name}
@@ -157,7 +163,8 @@ def create_app(care: CareServer) -> FastAPI:
         if token:
             given = request.headers.get("authorization", "").removeprefix("Bearer ")
             if not hmac.compare_digest(given.encode(), token.encode()):
-                raise HTTPException(401, "metrics need the bearer token")
+                raise HTTPException(401, tr("/metrics cần mã truy cập (bearer token)",
+                                           "metrics need the bearer token"))
         return Response(metrics.render(care.fleet),
                         media_type="text/plain; version=0.0.4; charset=utf-8")
 

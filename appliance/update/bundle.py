@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from appliance.errors import MotcuaError
+from appliance.i18n import tr
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -33,9 +34,11 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(path.read_bytes())
     except (OSError, ValueError) as exc:
-        raise UpdateRefused(f"cannot read the release public key {path}: {exc}") from None
+        raise UpdateRefused(tr(f"không đọc được khoá công khai {path}: {exc}",
+                               f"cannot read the release public key {path}: {exc}")) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise UpdateRefused(f"{path} is not an Ed25519 public key")
+        raise UpdateRefused(tr(f"{path} không phải khoá công khai Ed25519",
+                               f"{path} is not an Ed25519 public key"))
     return key
 
 
@@ -43,18 +46,22 @@ def verify_manifest(manifest: bytes, signature: bytes, key: Ed25519PublicKey) ->
     try:
         key.verify(signature, manifest)
     except InvalidSignature:
-        raise UpdateRefused("bad signature on the release manifest") from None
+        raise UpdateRefused(tr("chữ ký của bản kê phát hành sai",
+                               "bad signature on the release manifest")) from None
     try:
         body = json.loads(manifest)
     except ValueError:
-        raise UpdateRefused("the signed manifest is not JSON") from None
+        raise UpdateRefused(tr("bản kê đã ký không phải JSON",
+                               "the signed manifest is not JSON")) from None
     files = body.get("files") if isinstance(body, dict) else None
     if body.get("v") != 1 or not isinstance(files, dict) or not isinstance(
             body.get("version"), str):
-        raise UpdateRefused("the manifest lacks v/version/files")
+        raise UpdateRefused(tr("bản kê thiếu v/version/files",
+                               "the manifest lacks v/version/files"))
     for name in files:
         if "/" in name or name.startswith(".") or not name.endswith(".whl"):
-            raise UpdateRefused(f"the manifest names a bad file {name!r}")
+            raise UpdateRefused(tr(f"bản kê ghi một tệp sai {name!r}",
+                                   f"the manifest names a bad file {name!r}"))
     return body
 
 
@@ -70,9 +77,11 @@ class Fetcher:
             with urllib.request.urlopen(url, timeout=self.timeout_s, context=self.ctx) as r:
                 data: bytes = r.read(limit + 1)
         except (urllib.error.URLError, OSError) as exc:
-            raise UpdateRefused(f"download of {url} failed: {exc}") from None
+            raise UpdateRefused(tr(f"tải {url} không được: {exc}",
+                                   f"download of {url} failed: {exc}")) from None
         if len(data) > limit:
-            raise UpdateRefused(f"{url} is larger than {limit} bytes")
+            raise UpdateRefused(tr(f"{url} lớn hơn {limit} byte",
+                                   f"{url} is larger than {limit} bytes"))
         return data
 
 
@@ -87,10 +96,13 @@ def download(url: str, key: Ed25519PublicKey, fetcher: Fetcher) -> tuple[dict[st
         for name, meta in sorted(body["files"].items()):
             data = fetcher.get(base + name)
             if len(data) != meta.get("size"):
-                raise UpdateRefused(f"{name}: {len(data)} bytes, the manifest says "
-                                    f"{meta.get('size')} (truncated download?)")
+                raise UpdateRefused(tr(f"{name}: {len(data)} byte, bản kê ghi "
+                                       f"{meta.get('size')} (tải về bị cắt?)",
+                                       f"{name}: {len(data)} bytes, the manifest says "
+                                       f"{meta.get('size')} (truncated download?)"))
             if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
-                raise UpdateRefused(f"{name}: checksum does not match the manifest")
+                raise UpdateRefused(tr(f"{name}: mã kiểm tra không khớp bản kê",
+                                       f"{name}: checksum does not match the manifest"))
             (tmp / name).write_bytes(data)
         (tmp / MANIFEST).write_bytes(manifest)
     except BaseException:

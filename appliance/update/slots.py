@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from appliance.i18n import tr
 from appliance.update.bundle import UpdateRefused
 
 MARKER = "release.json"
@@ -37,7 +38,8 @@ def pip_install(wheels: list[Path], target: Path) -> None:
          "--disable-pip-version-check", "--no-warn-script-location", "--target", str(target),
          *map(str, wheels)], capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise UpdateRefused(f"pip could not install the release: {done.stderr.strip()[-400:]}")
+        raise UpdateRefused(tr(f"pip không cài được bản phát hành: {done.stderr.strip()[-400:]}",
+                               f"pip could not install the release: {done.stderr.strip()[-400:]}"))
 
 
 class Slots:
@@ -106,7 +108,8 @@ class Slots:
     def switch(self, version: str) -> None:
         """Make ``version`` current and the running one previous."""
         if not self.complete(version):
-            raise UpdateRefused(f"slot {version} is not completely installed")
+            raise UpdateRefused(tr(f"khe {version} chưa cài xong",
+                                   f"slot {version} is not completely installed"))
         old = self.start_version()
         if old and old != version:
             self._set("previous", old)

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import threading
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from appliance.config.base import BrokerConfig
 from appliance.contract import ROOT
+from appliance.i18n import tr
 from appliance.update.bundle import Fetcher, UpdateRefused, download
 from appliance.update.slots import Slots
 
@@ -74,6 +76,8 @@ class StatusWatch:
                                    client_id=f"{site}-{unit}-updater", protocol=mqtt.MQTTv5)
         if broker.username:
             self._client.username_pw_set(broker.username, broker.password)
+        if broker.tls:  # units on the LAN reach the site broker over TLS (broker-setup)
+            self._client.tls_set(ca_certs=broker.ca_file, cert_reqs=ssl.CERT_REQUIRED)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
         self._client.connect_async(broker.host, broker.port, broker.keepalive)
@@ -104,10 +108,12 @@ class StatusWatch:
                              qos=1, retain=True).wait_for_publish(5)
 
     def wait_ready(self, version: str, old_boot: Any, deadline_s: float,
-                   exited: Callable[[], int | None]) -> tuple[bool, str]:
+                   exited: Callable[[], int | None],
+                   beat: Callable[[], object] = lambda: None) -> tuple[bool, str]:
         end = time.monotonic() + deadline_s
         with self._cond:
             while True:
+                beat()
                 s = self.latest
                 health = s.get("health") or {}
                 if (s.get("state") == "ready" and s.get("boot") != old_boot
@@ -115,12 +121,15 @@ class StatusWatch:
                     return True, ""
                 code = exited()
                 if code is not None:
-                    return False, f"the role exited with code {code} at start"
+                    return False, tr(f"vai trò thoát với mã {code} khi khởi động",
+                                     f"the role exited with code {code} at start")
                 left = end - time.monotonic()
                 if left <= 0:
                     state = s.get("state", "no status")
-                    return False, f"not ready on {version} within {deadline_s:.0f} s " \
-                                  f"(last state: {state})"
+                    return False, tr(f"chưa sẵn sàng trên {version} sau {deadline_s:.0f} giây "
+                                     f"(trạng thái cuối: {state})",
+                                     f"not ready on {version} within {deadline_s:.0f} s "
+                                     f"(last state: {state})")
                 self._cond.wait(min(left, 0.5))
 
     def close(self) -> None:
@@ -130,7 +139,11 @@ class StatusWatch:
 
 class Updater:
     def __init__(self, slots: Slots, key: Ed25519PublicKey, fetcher: Fetcher,
-                 launcher: Launcher, watch: StatusWatch, *, deadline_s: float = 120.0) -> None:
+                 launcher: Launcher, watch: StatusWatch, *, deadline_s: float = 120.0,
+                 beat: Callable[[], object] = lambda: None) -> None:
+        # beat: systemd's WATCHDOG=1 while the role is down for a switch (its own beats
+        # stop then, and the watchdog must not kill the updater mid-switch)
+        self.beat = beat
         self.slots = slots
         self.key = key
         self.fetcher = fetcher
@@ -143,6 +156,11 @@ class Updater:
         self.watch.report({"v": 1, "version": version, "state": state, "reason": reason or None,
                            "running": self.slots.start_version(), "at": time.time(),
                            "deadline_s": self.deadline_s})
+
+    @property
+    def busy(self) -> bool:
+        """Applying a release: the role's exit is the updater's doing, not a crash."""
+        return self._lock.locked()
 
     def apply(self, announcement: dict[str, Any]) -> str:
         """``kept``, ``update_failed``, ``refused`` or ``already`` (nothing to do)."""
@@ -164,8 +182,10 @@ class Updater:
             manifest, files = download(url, self.key, self.fetcher)
             try:
                 if manifest["version"] != version:
-                    raise UpdateRefused(f"the manifest is for {manifest['version']}, "
-                                        f"not {version}")
+                    raise UpdateRefused(tr(f"bản kê là của {manifest['version']}, "
+                                           f"không phải {version}",
+                                           f"the manifest is for {manifest['version']}, "
+                                           f"not {version}"))
                 self.slots.install(version, files, manifest)
             finally:
                 shutil.rmtree(files, ignore_errors=True)
@@ -180,7 +200,7 @@ class Updater:
         self.slots.switch(version)
         self.launcher.start(self.slots.lib_path())
         ok, reason = self.watch.wait_ready(version, old_boot, self.deadline_s,
-                                           self.launcher.exit_code)
+                                           self.launcher.exit_code, self.beat)
         if ok:
             self._report(version, "kept")
             return "kept"

@@ -1,0 +1,168 @@
+"""The care server survives itself: `motcua care` killed with -9 and started again tells
+nobody twice of what it had told, and tells of what changed while it was down; a site
+enrolled while the care broker runs bridges at once (no broker restart)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import tomli_w
+from prometheus_client.parser import text_string_to_metric_families
+
+from appliance.broker import free_port
+from appliance.care.alerts import Dispatcher
+from appliance.care.broker import CareMosquitto
+from appliance.care.config import AlertSection, WebhookSection, parse_care_config
+from appliance.care.enrol import ensure_broker
+from appliance.care.fleet import Fleet
+from appliance.care.history import History
+from appliance.care.model import Thresholds
+from appliance.clock import VN_TZ, SystemClock
+from tests.care_helpers import ROOT, MailSink, SimSite, WebhookSink
+from tests.test_care_live import ALERT_S, UNITS, care_data
+from tests.waiting import poll
+
+T0 = datetime(2026, 12, 1, 8, 0, tzinfo=VN_TZ)
+
+
+def _care(conf: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "appliance.cli", "care", "--config",
+                             str(conf)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def _states(url: str) -> dict[str, str]:
+    """unit -> state, as /metrics tells Prometheus."""
+    try:
+        with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
+            text = resp.read().decode()
+    except OSError:
+        return {}
+    out = {}
+    for family in text_string_to_metric_families(text):
+        if family.name == "motcua_unit_state":
+            for sample in family.samples:
+                if sample.value == 1:
+                    out[sample.labels["unit"]] = sample.labels["state"]
+    return out
+
+
+@pytest.mark.timeout(360)  # real brokers, hubs and unit processes: slow on a loaded box
+def test_kill_9_and_restart_of_motcua_care(tmp_path: Path) -> None:
+    hook, mail = WebhookSink(), MailSink()
+    web = free_port()
+    data = care_data(tmp_path, hook=hook.url, smtp_port=mail.port, web_port=web)
+    data["sites"] = {"s1": {"name": "Phường Một"}}
+    data["thresholds"]["never_seen_after_s"] = 3
+    conf = tmp_path / "care.toml"
+    conf.write_text(tomli_w.dumps(data))
+    config = parse_care_config(data)
+    broker = CareMosquitto(ensure_broker(config), workdir=tmp_path / "care-mosquitto",
+                           port=config.broker.port, tls_port=config.care_broker.public_port)
+    broker.start()
+    # enrolled while the care broker runs: it reads its passwords again, nobody restarts it
+    site = SimSite(config, "s1", UNITS, tmp_path / "s1", broker.tls_port, SystemClock(VN_TZ))
+    assert site.enrolment.reloaded
+    url = f"http://127.0.0.1:{web}"
+    care = _care(conf)
+
+    def calls(unit: str, kind: str = "alert") -> list[dict]:
+        return [c for c in hook.calls if c["unit"] == unit and c["kind"] == kind]
+
+    try:
+        site.start()
+        everyone = {"hub", *UNITS}
+        assert poll(lambda: all(_states(url).get(u) == "ready" for u in everyone), 60), \
+            _states(url)
+        site.units["counter-1"].kill()
+        site.units["board-1"].stop()
+        assert poll(lambda: bool(calls("counter-1") and calls("board-1")), ALERT_S), hook.calls
+        assert poll(lambda: len(mail.mails) >= 3, 30)  # the two alerts and the digest
+        care.kill()  # kill -9: nothing flushed, nothing said
+        care.wait()
+
+        # while the care server is down: one unit comes back, another dies
+        site.units["counter-1"].start()
+        site.units["dispenser-1"].kill()
+        time.sleep(3)  # the new states reach the care broker (retained there)
+        care = _care(conf)
+        assert poll(lambda: bool(calls("counter-1", "recovery") and calls("dispenser-1")),
+                    ALERT_S), hook.calls
+        assert poll(lambda: _states(url).get("board-1") == "stopped", 30), _states(url)
+        time.sleep(5)  # past the never-seen hold and the site's grace: nothing more comes
+    finally:
+        care.terminate()
+        care.wait(15)
+        site.stop()
+        broker.stop()
+        hook.close()
+        mail.close()
+    got = sorted((c["kind"], c["unit"], c["state"]) for c in hook.calls)
+    assert got == sorted([("alert", "counter-1", "lost"), ("alert", "board-1", "stopped"),
+                          ("recovery", "counter-1", "ready"),
+                          ("alert", "dispenser-1", "lost")]), got
+    assert calls("dispenser-1")[0]["reason"] == "last_will"
+    notices = [s for s, _ in mail.mails if not s.startswith("[motcua] Tổng hợp")]
+    assert len(notices) == 4, notices
+    assert len([s for s, _ in mail.mails if s.startswith("[motcua] Tổng hợp")]) == 1
+
+
+def test_what_was_told_survives_a_restart(tmp_path: Path) -> None:
+    th = Thresholds()
+    history = History(tmp_path / "care.sqlite3")
+    fleet = Fleet({"s1": "Một"}, th, history)
+    for unit in ("a", "b"):
+        fleet.status("s1", unit, {"v": 1, "state": "ready", "role": "counter"}, T0)
+    fleet.evaluate(T0)
+    fleet.status("s1", "a", {"v": 1, "state": "lost", "role": "counter"}, T0)
+    fleet.status("s1", "b", {"v": 1, "state": "lost", "role": "counter"}, T0)
+    events = fleet.evaluate(T0)
+    assert sorted(e.unit or "" for e in events) == ["a", "b"]
+    history.record([], fleet.take_told(), T0)
+    history.close()
+
+    # the server restarts: a is still lost, b came back meanwhile, c died meanwhile
+    later = T0 + timedelta(minutes=5)
+    history = History(tmp_path / "care.sqlite3")
+    again = Fleet({"s1": "Một"}, th, history)
+    again.restore(history.told(), later)
+    assert not again.evaluate(later)  # nothing heard yet: the site's retained state comes
+    again.status("s1", "a", {"v": 1, "state": "lost", "role": "counter"}, later)
+    again.status("s1", "b", {"v": 1, "state": "ready", "role": "counter"}, later)
+    again.status("s1", "c", {"v": 1, "state": "lost", "role": "counter"}, later)
+    told = sorted((e.unit or "", e.notice.kind) for e in again.evaluate(later))
+    assert told == [("b", "recovery"), ("c", "alert")]
+    history.close()
+
+
+def test_a_notice_decided_but_not_sent_goes_out_after_a_restart(tmp_path: Path) -> None:
+    hook = WebhookSink()
+    history = History(tmp_path / "care.sqlite3")
+    cfg = AlertSection(webhook=WebhookSection(url=hook.url))
+    fleet = Fleet({"s1": "Một"}, Thresholds(), history)
+    fleet.heard_from("s1", T0)
+    fleet.status("s1", "a", {"v": 1, "state": "lost", "role": "counter"}, T0)
+    dying = Dispatcher(cfg, history)  # its sender never ran: killed right after deciding
+    dying.submit(fleet.evaluate(T0), T0, fleet.take_told())
+    assert not hook.calls
+    history.close()
+    history = History(tmp_path / "care.sqlite3")
+    back = Dispatcher(cfg, history)
+    back.start(T0 + timedelta(seconds=30))
+    try:
+        assert poll(lambda: len(hook.calls) == 1, 10)
+        assert hook.calls[0]["unit"] == "a" and hook.calls[0]["state"] == "lost"
+    finally:
+        back.stop()
+    third = Dispatcher(cfg, history)  # and once only
+    third.start(T0 + timedelta(seconds=60))
+    third.stop()
+    assert len(hook.calls) == 1
+    history.close()
+    hook.close()
