@@ -11,7 +11,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from appliance.errors import DeviceError
-from appliance.ticketing.printing import printer_fault, printer_reasons
+from appliance.ticketing.printing import paper_fields, printer_fault, printer_reasons
 
 if TYPE_CHECKING:
     from appliance.bus import Bus
@@ -61,8 +61,7 @@ class Health:
                  last_ticket=number)
 
     def paper_seen(self, paper: PaperStatus) -> None:
-        silent = str(paper) == "unknown" and self.paper_sensor
-        self.set(paper=str(paper), printer="not_answering" if silent else "ok")
+        self.set(**paper_fields(paper, self.paper_sensor))
 
     def set_printing(self, printing: bool) -> None:
         """Only the light: a status message per job would cost the press its latency."""

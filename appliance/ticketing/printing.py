@@ -98,6 +98,13 @@ def printer_reasons(fields: dict[str, Any]) -> list[str]:
     return out
 
 
+def paper_fields(paper: PaperStatus, paper_sensor: bool) -> dict[str, str]:
+    """Health fields for a status query's answer: silence from a sensor that should answer
+    is a fault, not "unknown, probably fine"."""
+    silent = str(paper) == "unknown" and paper_sensor
+    return {"paper": str(paper), "printer": "not_answering" if silent else "ok"}
+
+
 def view_from_hub(ticket: Any, *, site: SiteInfo | None, site_id: str, tz: tzinfo | None,
                   public_url: str | None) -> TicketView:
     """The ticket the hub's ``ticket.issue`` reply describes; ContractError if unreadable."""

@@ -157,7 +157,7 @@ class Syncer:
         for v in self.d.outbox.pending_voids():
             reply = self._ask({"op": "ticket.void", "number": v.number, "reason": v.reason},
                               v.req_id)
-            code = _code(reply)
+            code = reply_code(reply)
             if code in RETRY_CODES:
                 raise HubAway
             if code is not None:
@@ -176,7 +176,7 @@ class Syncer:
             # Either way nobody holds that paper, so it is voided.
             reply = self._ask({"op": "ticket.issue", "service": service, "priority": priority},
                               req_id)
-            code = _code(reply)
+            code = reply_code(reply)
             if code in RETRY_CODES:
                 raise HubAway
             ticket = reply.get("ticket") if code is None else None
@@ -196,7 +196,7 @@ class Syncer:
             body = {"op": "ticket.import", "number": t.number, "service": t.service,
                     "priority": t.priority, "issued_at": t.issued_at}
             reply = self._ask(body, f"{self.d.unit}-{t.req_id_suffix}")
-            code = _code(reply)
+            code = reply_code(reply)
             if code in RETRY_CODES:
                 raise HubAway
             if code is None:
@@ -209,7 +209,8 @@ class Syncer:
         return n
 
 
-def _code(reply: dict[str, Any]) -> str | None:
+def reply_code(reply: dict[str, Any]) -> str | None:
+    """The error code of a hub reply; None when it says ok."""
     if reply.get("ok"):
         return None
     err = reply.get("error")
