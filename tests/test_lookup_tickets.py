@@ -121,8 +121,11 @@ def run_until(unit: LookupUnit, done: Callable[[LookupState], bool], what: str,
 
 
 def services_known(unit: LookupUnit) -> None:
-    run_until(unit, lambda s: bool(s.desk.services) and s.desk.service("A") is not None
-              and s.desk.service("A").waiting is not None, "site info and queue/state")
+    def known(s: LookupState) -> bool:
+        a = s.desk.service("A")
+        return a is not None and a.waiting is not None
+
+    run_until(unit, known, "site info and queue/state")
 
 
 def test_touches_issue_a_priority_ticket_that_prints_with_the_phone_qr(
