@@ -191,7 +191,7 @@ def _tickets(config: UnitConfig, section: LookupSection, bus: Bus, status: UnitS
         return None
     from appliance.lookup.ticket_desk import TicketDesk, TicketHealth
     from appliance.ticketing import printing
-    from appliance.ticketing.outbox import Outbox
+    from appliance.ticketing.outbox import TERMINAL, Outbox
     from appliance.ticketing.sync import Syncer
     from drivers.printer import FakePrinter, TicketPrinter, make_link
 
@@ -202,7 +202,7 @@ def _tickets(config: UnitConfig, section: LookupSection, bus: Bus, status: UnitS
     printer = TicketPrinter(lambda: make_link(pconf, fake_printer),
                             paper_sensor=pconf.paper_sensor,
                             status_timeout_s=pconf.status_timeout_s)
-    outbox = Outbox(config.data_path / "tickets.sqlite")
+    outbox = Outbox(config.data_path / "tickets.sqlite", TERMINAL)
     health = TicketHealth(status, paper_sensor=pconf.paper_sensor)
     build_job = printing.job_builder(pconf)
     desk = TicketDesk(unit=config.unit, bus=bus, printer=printer, build_job=build_job,

@@ -58,10 +58,16 @@ CREATE TABLE IF NOT EXISTS kv (
 """
 
 
-def _store_error(path: object, exc: Exception) -> StorageError:
+# whose file it is, in the words staff read in an error: (Vietnamese, English)
+DISPENSER = ("máy lấy số", "dispenser")
+TERMINAL = ("máy tra cứu", "lookup terminal")
+
+
+def _store_error(path: object, exc: Exception, owner: tuple[str, str] = DISPENSER
+                 ) -> StorageError:
     """The error staff read when the unit's own ticket file fails."""
-    return StorageError(tr(f"kho dữ liệu phiếu của thiết bị {path}: {exc}",
-                           f"ticket store {path}: {exc}"))
+    return StorageError(tr(f"kho dữ liệu của {owner[0]} {path}: {exc}",
+                           f"{owner[1]} store {path}: {exc}"))
 
 
 class BandExhausted(MotcuaError):
@@ -93,8 +99,9 @@ class PendingVoid:
 
 
 class Outbox:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, owner: tuple[str, str] = DISPENSER) -> None:
         self.path = path
+        self.owner = owner
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(path), check_same_thread=False,
@@ -103,8 +110,8 @@ class Outbox:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
         except (sqlite3.Error, OSError) as exc:
-            raise StorageError(tr(f"không mở được kho dữ liệu phiếu {path}: {exc}",
-                                  f"cannot open the ticket store {path}: {exc}")) from None
+            raise StorageError(tr(f"không mở được kho dữ liệu của {owner[0]} {path}: {exc}",
+                                  f"cannot open the {owner[1]} store {path}: {exc}")) from None
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -116,14 +123,14 @@ class Outbox:
             try:
                 return self._db.execute(sql, args)
             except sqlite3.Error as exc:
-                raise _store_error(self.path, exc) from None
+                raise _store_error(self.path, exc, self.owner) from None
 
     def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
                 return list(self._db.execute(sql, args).fetchall())
             except sqlite3.Error as exc:
-                raise _store_error(self.path, exc) from None
+                raise _store_error(self.path, exc, self.owner) from None
 
     # ---- offline tickets ---------------------------------------------------------------
     def allocate_offline(self, *, day: str, service: str, letter: str, digits: int,
@@ -153,7 +160,7 @@ class Outbox:
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
-                raise _store_error(self.path, exc) from None
+                raise _store_error(self.path, exc, self.owner) from None
         assert cur.lastrowid is not None
         return OfflineTicket(cur.lastrowid, day, service, n, number, priority, issued_at,
                              "allocated")
