@@ -21,6 +21,7 @@ from appliance.broker import MosquittoBroker
 from appliance.bus import Bus, Message
 from appliance.config import load_unit_config, parse_unit_config
 from appliance.contract import decode
+from appliance.errors import RequestTimeout
 from appliance.hub.bootstrap import build_hub
 from appliance.lookup import ticket_flow
 from appliance.lookup.bootstrap import LookupUnit, build_lookup
@@ -63,13 +64,14 @@ class Watch:
 
 
 def terminal_config(site: Path, broker: MosquittoBroker, data: Path, port: FakeUsbPort,
-                    printer: dict[str, Any] | None) -> Any:
+                    printer: dict[str, Any] | None, **section: Any) -> Any:
     path = site / "lookup-1.toml"
     raw = tomllib.loads(path.read_text("utf-8"))
     raw["lookup"]["touch"] = {"source": "evdev", "device": port.path,
                               "calibration": RAW.model_dump()}
     if printer is not None:
         raw["lookup"]["printer"] = printer
+    raw["lookup"].update(section)
     raw["ticket"] = {"public_url": PUBLIC}
     return parse_unit_config(raw, source=path, broker_url=broker.url, data_dir=data)
 
@@ -80,10 +82,12 @@ def make_terminal(demo_site: Path, broker: MosquittoBroker, clock: Any,
     made: list[LookupUnit] = []
     pygame.init()
 
-    def make(printer: dict[str, Any] | None = None) -> tuple[LookupUnit, FakeUsbPort]:
+    def make(printer: dict[str, Any] | None = None,
+             **section: Any) -> tuple[LookupUnit, FakeUsbPort]:
         port = FakeUsbPort(name="Fake touch panel", vendor=0x222A, product=0x0001)
         cfg = terminal_config(demo_site, broker, tmp_path / "lookup-data", port,
-                              printer if printer is not None else {"connector": {"type": "dummy"}})
+                              printer if printer is not None else {"connector": {"type": "dummy"}},
+                              **section)
         unit = build_lookup(cfg, clock=clock, surface=pygame.Surface((1280, 800)),
                             touch_opener=port.open)
         unit.start()
@@ -252,3 +256,32 @@ def test_a_terminal_the_site_file_does_not_grant_is_refused(broker: MosquittoBro
         assert ticket_flow.message_for("forbidden") == ticket_flow.NOT_ISSUED
     finally:
         hub.stop()
+
+
+def test_an_unanswered_request_leaves_no_ghost_number(hub: Any, make_terminal: Any,
+                                                      watch: Watch,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hub acts but its answer is lost on the way: the terminal says so, prints nothing,
+    and once the hub answers again the number it gave is voided (the dispenser's rule)."""
+    unit, _ = make_terminal(sync_interval_s=0.2)
+    assert unit.tickets is not None and unit.tickets.fake_printer is not None
+    services_known(unit)
+    real = unit.bus.request
+    lost: list[str] = []
+
+    def reply_lost(target: str, body: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        reply = real(target, body, **kw)  # the hub really issues the number
+        if body.get("op") == "ticket.issue" and not lost:
+            lost.append(str(reply["ticket"]["number"]))
+            raise RequestTimeout("the reply was lost on the way")
+        return reply
+
+    monkeypatch.setattr(unit.bus, "request", reply_lost)
+    result = unit.tickets.desk.issue("D", False, None)
+    assert not result.ok and result.error == "hub_no_answer"
+    assert ticket_flow.message_for(result.error) == ticket_flow.NO_HUB
+    assert unit.tickets.fake_printer.printed == []
+    assert poll(lambda: bool(watch.of_type("ticket.voided")), 15), watch.events
+    assert [e["ticket"]["number"] for e in watch.of_type("ticket.voided")] == lost
+    assert poll(lambda: watch.waiting("D") == [])
+    assert unit.tickets.outbox.orphans() == []
