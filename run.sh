@@ -8,10 +8,11 @@ venv="${MOTCUA_VENV:-$here/.venv}"
 
 need_pkgs=(mosquitto mosquitto-clients openssl espeak-ng sox fonts-noto-core fonts-dejavu-core
            python3-venv python3-dev build-essential)
-# the tests also look at real windows on an X server (Xvfb, read back with ImageMagick)
+# the tests also look at real windows on an X server (Xvfb, read back with ImageMagick,
+# clicked with xdotool)
 # and listen to the board through ALSA (alsa.conf, which the ~/.asoundrc of the test builds on)
 [ "${1:-}" = "test" ] && need_pkgs+=(postgresql xvfb imagemagick libasound2-data
-                                       chromium poppler-utils zbar-tools)
+                                       chromium poppler-utils zbar-tools xdotool)
 # the SD-card image (image/build.sh) and its boot test on an emulated Pi (image/boot_test.py)
 image_pkgs=(debootstrap qemu-user-static mtools dosfstools genimage e2fsprogs fdisk curl
             xz-utils qemu-system-arm socat)

@@ -35,8 +35,8 @@ from appliance.config.base import BrokerConfig  # noqa: E402
 from appliance.config.dispenser import TicketLayout  # noqa: E402
 from appliance.dispenser.bootstrap import build_dispenser  # noqa: E402
 from appliance.dispenser.service import Outcome  # noqa: E402
-from appliance.dispenser.ticket import TicketView, qr_text, render_ticket  # noqa: E402
 from appliance.hub.bootstrap import build_hub  # noqa: E402
+from appliance.ticketing.ticket import TicketView, qr_text, render_ticket  # noqa: E402
 from bench.common import bare_request_reply, ms, pct, temp_site  # noqa: E402
 from drivers.printer import FakePrinter, PtyPrinter, build_job  # noqa: E402
 

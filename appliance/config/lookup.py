@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from appliance.config.base import StrictModel
+from appliance.config.base import Ident, StrictModel
+from appliance.config.dispenser import PrinterConfig, TicketLayout
 from appliance.i18n import tr
 
 
@@ -86,6 +87,13 @@ class LookupSection(StrictModel):
     page_size: int = Field(default=50, ge=5, le=200)
     touch: TouchConfig = TouchConfig()
     scanner: ScannerConfig = ScannerConfig()
+    # a ticket printer (the dispenser's driver and settings): the "Lấy số thứ tự" screens
+    # appear, and the hub's site file must allow this unit ticket.issue and ticket.void
+    printer: PrinterConfig | None = None
+    ticket: TicketLayout = TicketLayout()
+    hub_timeout_s: float = Field(default=1.5, gt=0, le=30)
+    hub_unit: Ident = "hub"  # whose retained status tells whether the hub is up
+    sync_interval_s: float = Field(default=5.0, ge=0.2, le=600)
 
     @property
     def min_target_px(self) -> int:

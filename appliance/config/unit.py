@@ -14,11 +14,13 @@ from appliance.config.dispenser import DispenserSection
 from appliance.config.lookup import LookupSection
 from appliance.config.site import SiteConfig
 from appliance.config.store import StoreSection
+from appliance.config.ticket import TicketSection
 from appliance.errors import ConfigError
 from appliance.i18n import tr
 
 Role = Literal["hub", "dispenser", "counter", "board", "lookup", "store"]
 ROLE_SECTIONS = ("hub", "dispenser", "counter", "board", "lookup", "store")
+TICKET_ROLES = ("dispenser", "lookup")  # the units that print tickets
 
 
 class UnitConfig(StrictModel):
@@ -34,6 +36,7 @@ class UnitConfig(StrictModel):
     board: BoardSection | None = None
     lookup: LookupSection | None = None
     store: StoreSection | None = None
+    ticket: TicketSection | None = None
     status_interval_s: float = Field(default=30.0, ge=1.0, le=3600.0)
 
     _source: Path | None = PrivateAttr(default=None)
@@ -46,6 +49,11 @@ class UnitConfig(StrictModel):
             if name != self.role and getattr(self, name) is not None:
                 problems.append(tr(f"[{name}] không thuộc tệp của thiết bị {self.role}",
                                    f"[{name}] does not belong in a {self.role} unit's file"))
+        if self.ticket is not None and self.role not in TICKET_ROLES:
+            problems.append(tr(f"[ticket] không thuộc tệp của thiết bị {self.role} (chỉ máy "
+                               "lấy số và máy tra cứu in phiếu)",
+                               f"[ticket] does not belong in a {self.role} unit's file "
+                               "(only the dispenser and the lookup terminal print tickets)"))
         if self.role == "hub" and self.hub is None:
             problems.append(tr("hub cần mục [hub] với các dịch vụ và quầy của đơn vị",
                                "a hub needs a [hub] section with the site's services and "
@@ -80,6 +88,11 @@ class UnitConfig(StrictModel):
             where = self._source or "<config>"
             raise ConfigError([tr(f"{where}: role là {self.role!r}, không phải {role!r}",
                                   f"{where}: role is {self.role!r}, not {role!r}")])
+
+    @property
+    def public_url(self) -> str | None:
+        """[ticket] public_url: where a phone opens this unit's tickets (None: not set)."""
+        return self.ticket.public_url if self.ticket else None
 
     def section(self) -> object:
         return getattr(self, self.role)

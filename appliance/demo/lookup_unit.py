@@ -6,7 +6,9 @@ through it, and the code/secret are logged so a person can type them too.
 Headless: the real kiosk app in this process on an off-screen surface, driven by touches
 on its own layout and by a fake USB scanner (evdev's real reader); every new screen is
 saved in ``<out>/lookup-1/`` (search "ddawng kys khai sinh" with the on-screen keyboard,
-a procedure page dragged, a dossier typed in, then the same dossier scanned).
+a procedure page dragged, a dossier typed in, then the same dossier scanned, then a
+priority ticket taken on "Lấy số thứ tự" and printed on the demo's fake printer, saved as
+``ticket-<number>.png``). The demo terminal has a (dummy) printer in both modes.
 
 The dossiers come from the demo store: the QR codes on the receipts the store plug-in
 printed are decoded (zxing-cpp) and "scanned"; with no store plug-in configured, this
@@ -36,14 +38,19 @@ from display.lookup import layout
 from drivers.touch import Pointer
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from appliance.bus import Message
     from appliance.demo.office import Office
     from appliance.lookup.app import LookupApp
+    from appliance.lookup.bootstrap import LookupUnit
     from appliance.store.bootstrap import StoreUnit
 
 log = logging.getLogger("demo.lookup")
 UNIT = "lookup-1"
 SCAN_AFTER_S = 8.0  # live mode: time for a person to see the window before the scan
+# the demo terminal prints tickets too, on a printer kept in memory
+DEMO_PRINTER: dict[str, Any] = {"connector": {"type": "dummy"}}
 
 
 def _store(office: Office) -> tuple[StoreUnit | None, bool]:
@@ -107,6 +114,7 @@ def _config(office: Office, **scanner: Any) -> Any:
     section = dict(raw.get("lookup", {}))
     section["scanner"] = {**section.get("scanner", {}), **scanner}
     section["fullscreen"] = False
+    section.setdefault("printer", DEMO_PRINTER)
     raw["lookup"] = section
     return parse_unit_config(raw, source=path, broker_url=office.broker_url)
 
@@ -201,6 +209,32 @@ def _visit(app: LookupApp, scan: Callable[[str], None], scans: list[str]) -> Non
                 "kiosk scanned %s: %s"), scanned, app.state.screen.value)
 
 
+def _take_ticket(unit: LookupUnit, folder: Path) -> None:
+    """A priority ticket through the "Lấy số thứ tự" screens; the paper saved as a PNG."""
+    v = Visitor(unit.app)
+    v.tap("home")
+    if not unit.app.run_until(lambda s: bool(s.desk.services), 10):
+        log.info("kiosk: no services from the hub, no ticket taken")
+        return
+    v.tap("take")
+    v.tap("take_service")
+    if unit.app.state.desk.categories:
+        v.tap("category", unit.app.state.desk.categories[0])
+    v.tap("print")
+    v.wait(lambda s: s.screen is not Screen.TICKET_PRINTING, "the ticket printed", 30)
+    ticket = unit.app.state.ticket
+    fake = unit.tickets.fake_printer if unit.tickets else None
+    if ticket is None or fake is None or not fake.printed:
+        log.info("kiosk ticket not issued: %s", unit.app.state.error)
+        return
+    from drivers.printer import decode as escpos
+
+    paper = escpos.printed_image(bytes(fake.received))
+    path = folder / f"ticket-{ticket.number}.png"
+    paper.save(path)  # type: ignore[attr-defined]
+    log.info("kiosk printed ticket %s (%s)", ticket.number, path)
+
+
 def _headless(office: Office, scans: list[str]) -> Callable[[], None]:
     import pygame
 
@@ -217,6 +251,7 @@ def _headless(office: Office, scans: list[str]) -> Callable[[], None]:
     unit.start()
     try:
         _visit(unit.app, port.type_text, scans)
+        _take_ticket(unit, office.out_dir / UNIT)
     except RuntimeError as exc:
         log.error(tr("lượt dùng thử máy tra cứu dừng: %s", "the kiosk visit stopped: %s"), exc)
     if unit.frames is not None:
@@ -244,6 +279,7 @@ def _live(office: Office, scans: list[str]) -> Callable[[], None]:
     text = (office.site_dir / f"{UNIT}.toml").read_text("utf-8")
     text = f'unit = "{UNIT}"\n' + text.replace("fullscreen = true", "fullscreen = false")
     text = text.replace('kind = "none"', f'kind = "serial"\ndevice = "{os.ttyname(slave)}"', 1)
+    text += '\n[lookup.printer]\nconnector = { type = "dummy" }\n'  # tickets on screen too
     config_file.write_text(text, "utf-8")
     # the kiosk says when its scanner is open (its retained status): a scan written to the
     # pty before that may be flushed away when the port opens, on a slow or busy machine

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,16 +18,18 @@ from appliance.config import UnitConfig
 from appliance.config.dispenser import DispenserSection
 from appliance.dispenser.controls import Controls, button_names
 from appliance.dispenser.health import Health
-from appliance.dispenser.outbox import Outbox
 from appliance.dispenser.service import Dispenser
-from appliance.dispenser.sync import Syncer
 from appliance.health import attach_health
 from appliance.i18n import tr
+from appliance.ticketing.outbox import Outbox
+from appliance.ticketing.printing import escpos_cache as set_escpos_cache
+from appliance.ticketing.printing import job_builder
+from appliance.ticketing.printing import printable_width as printer_width
+from appliance.ticketing.printing import warm_up as warm_tickets
+from appliance.ticketing.sync import Syncer
 from appliance.watchdog import Heartbeat, watch
 
 if TYPE_CHECKING:
-    from PIL import Image
-
     from drivers.gpio import ButtonPanel, StatusLights
     from drivers.printer import FakePrinter
 
@@ -42,22 +43,11 @@ def section_of(config: UnitConfig) -> DispenserSection:
 
 def printable_width(section: DispenserSection) -> int:
     """Dots across the paper: the config's, or the profile's if it is narrower."""
-    from drivers.printer.printer import check_profile, profile_width
-
-    check_profile(section.printer.profile)
-    width = section.printer.width_dots
-    declared = profile_width(section.printer.profile)
-    if section.printer.dots is None and declared is not None:
-        width = min(width, declared)
-    return width
+    return printer_width(section.printer)
 
 
 def escpos_cache(config: UnitConfig) -> None:
-    """python-escpos makes a new temp folder per start unless told where its cache lives."""
-    if "ESCPOS_CAPABILITIES_PICKLE_DIR" not in os.environ:
-        cache = config.data_path / "escpos-cache"
-        cache.mkdir(parents=True, exist_ok=True)
-        os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = str(cache)
+    set_escpos_cache(config.data_path)
 
 
 @dataclass
@@ -100,7 +90,7 @@ def build_dispenser(
     fake_printer: FakePrinter | None = None,
 ) -> DispenserApp:
     from drivers.gpio import ButtonPanel, StatusLights, make_pin_factory
-    from drivers.printer import FakePrinter, TicketPrinter, build_job, make_link
+    from drivers.printer import FakePrinter, TicketPrinter, make_link
 
     section = section_of(config)
     pconf = section.printer
@@ -122,11 +112,9 @@ def build_dispenser(
                             paper_sensor=pconf.paper_sensor,
                             status_timeout_s=pconf.status_timeout_s)
 
-    def job(image: Image.Image) -> bytes:
-        return build_job(image, profile=pconf.profile, impl=pconf.image_impl, cut=pconf.cut)
-
     dispenser = Dispenser(unit=config.unit, section=section, bus=bus, printer=printer,
-                          build_job=job, outbox=outbox, clock=clock, health=health)
+                          build_job=job_builder(pconf), outbox=outbox, clock=clock,
+                          health=health, public_url=config.public_url)
     dispenser.attach()
     heartbeat = watch(bus, "dispenser-worker", config.data_path)
     controls = Controls(dispenser, section, beat=heartbeat.beat)
@@ -146,13 +134,7 @@ def build_dispenser(
 
 def warm_up(dispenser: Dispenser, width: int) -> None:
     """Load fonts and python-escpos now, so the first citizen does not wait for imports."""
-    from datetime import datetime
-
-    from appliance.dispenser.ticket import TicketView, render_ticket
-
-    view = TicketView(number="A000", service_name="Khởi động", issued_at=datetime.now(),
-                      office="Khởi động", qr="MOTCUA:warmup")
-    dispenser.build_job(render_ticket(view, dispenser.conf.ticket, width))
+    warm_tickets(dispenser.build_job, dispenser.conf.ticket, width)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,6 +11,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from appliance.errors import DeviceError
+from appliance.ticketing.printing import paper_fields, printer_fault, printer_reasons
 
 if TYPE_CHECKING:
     from appliance.bus import Bus
@@ -48,18 +49,7 @@ class Health:
 
     def printer_failed(self, exc: DeviceError) -> str:
         """Record a failed job or query; returns the reason code sent with ticket.void."""
-        from drivers.printer import PaperOut, PrinterNotAnswering, PrinterUnreachable
-
-        if isinstance(exc, PaperOut):
-            reason, fields = "paper_out", {"paper": "out", "printer": "ok"}
-        elif isinstance(exc, PrinterNotAnswering):
-            reason, fields = "printer_not_answering", {"paper": "unknown",
-                                                       "printer": "not_answering"}
-        elif isinstance(exc, PrinterUnreachable):
-            reason, fields = "printer_unreachable", {"paper": "unknown",
-                                                     "printer": "unreachable"}
-        else:
-            reason, fields = "print_failed", {"printer": "write_failed"}
+        reason, fields = printer_fault(exc)
         self.set(**fields)
         return reason
 
@@ -71,8 +61,7 @@ class Health:
                  last_ticket=number)
 
     def paper_seen(self, paper: PaperStatus) -> None:
-        silent = str(paper) == "unknown" and self.paper_sensor
-        self.set(paper=str(paper), printer="not_answering" if silent else "ok")
+        self.set(**paper_fields(paper, self.paper_sensor))
 
     def set_printing(self, printing: bool) -> None:
         """Only the light: a status message per job would cost the press its latency."""
@@ -83,13 +72,7 @@ class Health:
     # ---- what to show ------------------------------------------------------------------
     def reasons(self) -> list[str]:
         f = self.fields
-        out: list[str] = []
-        if f["paper"] == "out":
-            out.append("paper_out")
-        elif f["paper"] == "low":
-            out.append("paper_low")
-        if f["printer"] in ("unreachable", "not_answering", "write_failed"):
-            out.append(f"printer_{f['printer']}")
+        out = printer_reasons(f)
         if f["hub"] == "offline":
             out.append("hub_offline")
         if not f["site_info"]:

@@ -52,7 +52,7 @@ def _site_body(args: argparse.Namespace, config: Any) -> dict[str, Any] | None:
         return site_info(hub.hub)
     store = config.data_path / "dispenser.sqlite"
     if store.exists():
-        from appliance.dispenser.outbox import Outbox
+        from appliance.ticketing.outbox import Outbox
 
         outbox = Outbox(store)
         try:
@@ -65,8 +65,8 @@ def _site_body(args: argparse.Namespace, config: Any) -> dict[str, Any] | None:
 def run(args: argparse.Namespace) -> int:
     from appliance.config import load_unit_config
     from appliance.dispenser.bootstrap import escpos_cache, printable_width, section_of
-    from appliance.dispenser.siteinfo import parse_site_info
-    from appliance.dispenser.ticket import TicketView, qr_text, render_ticket
+    from appliance.ticketing.siteinfo import parse_site_info
+    from appliance.ticketing.ticket import TicketView, qr_text, render_ticket
     from drivers.printer import build_job
 
     config = load_unit_config(args.config, data_dir=Path(args.data) if args.data else None)

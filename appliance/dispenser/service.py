@@ -20,11 +20,12 @@ from appliance.clock import Clock, parse_rfc3339, rfc3339
 from appliance.contract import SiteInfo as SiteInfoMessage
 from appliance.contract import UnitStatus, decode, parse
 from appliance.dispenser.health import Health
-from appliance.dispenser.outbox import BandExhausted, Outbox
-from appliance.dispenser.siteinfo import SiteInfo, parse_site_info
-from appliance.dispenser.ticket import TicketView, qr_text, render_ticket
 from appliance.errors import ContractError, DeviceError, NotConnected, RequestTimeout
 from appliance.i18n import tr
+from appliance.ticketing.outbox import BandExhausted, Outbox
+from appliance.ticketing.printing import print_ticket, view_from_hub
+from appliance.ticketing.siteinfo import SiteInfo, parse_site_info
+from appliance.ticketing.ticket import TicketView, qr_text
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -72,8 +73,10 @@ class Dispenser:
         outbox: Outbox,
         clock: Clock,
         health: Health,
+        public_url: str | None = None,
     ) -> None:
         self.unit = unit
+        self.public_url = public_url  # [ticket] public_url: the QR opens the phone page
         self.conf = section
         self.bus = bus
         self.printer = printer
@@ -136,6 +139,10 @@ class Dispenser:
             self.wake_sync.set()
         else:
             self.health.set(hub="offline")
+
+    @property
+    def hub_timeout_s(self) -> float:
+        return self.conf.hub_timeout_s
 
     @property
     def hub_state(self) -> tuple[str, Any, Any] | None:
@@ -246,7 +253,7 @@ class Dispenser:
             number=t.number, service_name=site.services[service].name, issued_at=now,
             office=site.office_name, counters=site.counter_names(site.counters_for(service)),
             qr=qr_text(site=self.bus.site, day=t.day, number=t.number,
-                       lookup_url=site.lookup_url),
+                       lookup_url=site.lookup_url, public_url=self.public_url),
             priority=priority, priority_label=site.priority_label, offline=True,
         )
         outcome = self._render_and_print(view, service)
@@ -261,52 +268,22 @@ class Dispenser:
         return outcome
 
     def _view_from_hub(self, ticket: Any) -> TicketView:
-        site = self.site
-        try:
-            number = str(ticket["number"])
-            issued = parse_rfc3339(str(ticket["issued_at"]))
-            counters = [str(c) for c in ticket.get("counters") or []]
-            ahead = ticket.get("ahead")
-            wait = ticket.get("est_wait_s")
-            return TicketView(
-                number=number,
-                service_name=str(ticket.get("service_name") or ticket["service"]),
-                issued_at=issued.astimezone(self.clock.now().tzinfo),
-                office=site.office_name if site else "",
-                ahead=int(ahead) if ahead is not None else None,
-                est_wait_s=int(wait) if wait is not None else None,
-                counters=site.counter_names(counters) if site
-                else tuple(f"Quầy {c}" for c in counters),
-                qr=qr_text(site=self.bus.site, day=issued.date().isoformat(), number=number,
-                           lookup_url=site.lookup_url if site else None),
-                priority=bool(ticket.get("priority", False)),
-                priority_label=site.priority_label if site else "Ưu tiên",
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ContractError("bad_request", f"ticket in reply: {exc!r}") from None
+        return view_from_hub(ticket, site=self.site, site_id=self.bus.site,
+                             tz=self.clock.now().tzinfo, public_url=self.public_url)
 
     def _render_and_print(self, view: TicketView, service: str, *, reprint: bool = False
                           ) -> Outcome:
-        t0 = time.perf_counter()
-        image = render_ticket(view, self.conf.ticket, self.health.width)
-        job = self.build_job(image)
-        t_render = time.perf_counter()
-        outcome = Outcome("printed", number=view.number, service=service, reprint=reprint)
-        outcome.timings["render_ms"] = (t_render - t0) * 1000
-        self.health.set_printing(True)
-        try:
-            report = self.printer.print_job(job)
-        except DeviceError as exc:
-            reason = self.health.printer_failed(exc)
+        printed = print_ticket(view, layout=self.conf.ticket, width=self.health.width,
+                               build_job=self.build_job, printer=self.printer,
+                               health=self.health)
+        outcome = Outcome("printed", number=view.number, service=service, reprint=reprint,
+                          timings=printed.timings)
+        if not printed.ok:
             log.error(tr("phiếu %s không in được: %s",
-                         "ticket %s not printed: %s"), view.number, exc)
-            outcome.kind, outcome.error = "failed", reason
+                         "ticket %s not printed: %s"), view.number, printed.error)
+            outcome.kind, outcome.error = "failed", printed.error
             return outcome
-        finally:
-            self.health.set_printing(False)
-        outcome.timings["print_ms"] = report.seconds * 1000
-        self.health.printed(report.paper, report.seconds, view.number)
-        outcome.image = image
+        outcome.image = printed.image
         if not reprint:
             self.outbox.put("last_ticket", _view_to_json(view, service))
         return outcome

@@ -22,7 +22,10 @@ from appliance.lookup.catalogue import Catalogue
 from appliance.lookup.gestures import DragBy, GestureReader, TapAt
 from appliance.lookup.state import (
     Action,
+    DeskInfo,
+    DeskUpdate,
     DossierAnswer,
+    IssueTicket,
     LookupDossier,
     LookupState,
     NewCatalogue,
@@ -31,10 +34,12 @@ from appliance.lookup.state import (
     Settings,
     Tap,
     Tick,
+    TicketAnswer,
+    TicketResult,
     TypeText,
     initial,
-    step,
 )
+from appliance.lookup.ticket_flow import step
 from display.lookup import View, hit, max_scroll, render_into, warm_up
 from drivers.touch import Pointer, from_sdl
 
@@ -44,6 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Lookup = Callable[[str, str], "Mapping[str, Any] | None"]
+Issue = Callable[[str, bool, "str | None"], TicketResult]  # service, priority, category
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,8 @@ class LookupApp:
                  sdl_touch: bool = True, sdl_keys: bool = True,
                  on_frame: Callable[[pygame.Surface, Frame], None] | None = None,
                  present: Callable[[], None] | None = None,
-                 beat: Callable[[], None] = lambda: None) -> None:
+                 beat: Callable[[], None] = lambda: None,
+                 issue: Issue | None = None) -> None:
         self._beat = beat  # the watchdog's: the touch/draw loop is the kiosk's real work
         self.view = view
         self.title = title
@@ -68,6 +75,7 @@ class LookupApp:
         self.surface = surface
         self.state = initial(settings, catalogue)
         self._lookup = lookup
+        self._issue = issue
         self._inbox: queue.Queue[Action | Pointer] = queue.Queue()
         self._gestures = GestureReader(slop=view.target / 4)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lookup")
@@ -94,6 +102,9 @@ class LookupApp:
 
     def new_catalogue(self, catalogue: Catalogue) -> None:
         self.post(NewCatalogue(catalogue))
+
+    def new_desk(self, desk: DeskInfo) -> None:
+        self.post(DeskUpdate(desk))
 
     # ---- loop (one thread) -----------------------------------------------------------
     def step_once(self, wait: float = 0.0) -> bool:
@@ -185,6 +196,8 @@ class LookupApp:
         for effect in effects:
             if isinstance(effect, LookupDossier):
                 self._worker.submit(self._run_lookup, effect)
+            elif isinstance(effect, IssueTicket):
+                self._worker.submit(self._run_issue, effect)
 
     def _run_lookup(self, effect: LookupDossier) -> None:
         try:
@@ -193,6 +206,17 @@ class LookupApp:
             log.exception(tr("tra cứu hồ sơ bị lỗi", "dossier lookup failed"))
             reply = None
         self.post(DossierAnswer(effect.request, reply))
+
+    def _run_issue(self, effect: IssueTicket) -> None:
+        if self._issue is None:
+            result = TicketResult(False, error="no_printer")
+        else:
+            try:
+                result = self._issue(effect.service, effect.priority, effect.category)
+            except Exception:  # the screen must say "not issued", never wait forever; logged
+                log.exception("ticket issue failed")
+                result = TicketResult(False, error="internal")
+        self.post(TicketAnswer(effect.request, result))
 
     def _poll_sdl(self) -> None:
         if not (self._sdl_touch or self._sdl_keys):

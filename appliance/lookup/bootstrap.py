@@ -33,7 +33,11 @@ from display.lookup import View
 if TYPE_CHECKING:
     import pygame
 
+    from appliance.lookup.ticket_desk import TicketDesk
+    from appliance.ticketing.outbox import Outbox
+    from appliance.ticketing.sync import Syncer
     from drivers.evdev_input import Opener
+    from drivers.printer import FakePrinter
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +86,16 @@ def open_display(section: LookupSection, *, headless: bool, windowed: bool) -> p
 
 
 @dataclass
+class Tickets:
+    """The ticket printer's part of a terminal (only with ``[lookup.printer]``)."""
+
+    desk: TicketDesk
+    syncer: Syncer
+    outbox: Outbox
+    fake_printer: FakePrinter | None
+
+
+@dataclass
 class LookupUnit:
     config: UnitConfig
     bus: Bus
@@ -90,12 +104,15 @@ class LookupUnit:
     app: LookupApp
     devices: list[Any] = field(default_factory=list)
     frames: FrameWriter | None = None
+    tickets: Tickets | None = None
 
     def start(self) -> None:
         # subscribe before connecting: the subscription is then part of every (re)connect
         self.sync.start()
         self.bus.start()
         self.status.publish()
+        if self.tickets is not None:
+            self.tickets.syncer.start()
         for device in self.devices:
             device.start()
 
@@ -106,8 +123,12 @@ class LookupUnit:
         for device in self.devices:
             device.stop()
         self.sync.stop()
+        if self.tickets is not None:
+            self.tickets.syncer.stop()
         self.app.close()
         self.bus.stop()
+        if self.tickets is not None:
+            self.tickets.outbox.close()
 
 
 def build_lookup(
@@ -120,6 +141,7 @@ def build_lookup(
     frames_dir: Path | None = None,
     scanner_opener: Opener | None = None,
     touch_opener: Opener | None = None,
+    fake_printer: FakePrinter | None = None,
 ) -> LookupUnit:
     section = section_of(config)
     clock = clock or SystemClock()
@@ -136,9 +158,11 @@ def build_lookup(
         present = pygame.display.flip  # the display surface shows only once flipped
     view = View(surface.get_width(), surface.get_height(), section.min_target_px)
     frames = FrameWriter(frames_dir) if frames_dir else None
+    tickets = _tickets(config, section, bus, status, clock, fake_printer)
     settings = Settings(idle_timeout_s=section.idle_timeout_s,
                         dossier_timeout_s=section.dossier_timeout_s,
-                        lookup_timeout_s=section.lookup_timeout_s, telex=section.telex)
+                        lookup_timeout_s=section.lookup_timeout_s, telex=section.telex,
+                        tickets=tickets is not None)
     holder: dict[str, LookupApp] = {}
     sync = CatalogueSync(bus, store, status, config.data_path / section.catalogue_file,
                          clock=clock, page_size=section.page_size,
@@ -147,12 +171,49 @@ def build_lookup(
                     catalogue=sync.current, lookup=store.lookup, surface=surface,
                     sdl_touch=section.touch.source == "sdl", on_frame=frames,
                     present=present,
-                    beat=watch(bus, "lookup-screen", config.data_path).beat)
+                    beat=watch(bus, "lookup-screen", config.data_path).beat,
+                    issue=tickets.desk.issue if tickets else None)
     holder["app"] = app
     store.on_no_answer = sync.nudge
-    unit = LookupUnit(config, bus, status, sync, app, frames=frames)
+    if tickets is not None:
+        tickets.desk.on_desk = app.new_desk
+        app.new_desk(tickets.desk.desk())  # the cached site info: services before the hub
+    unit = LookupUnit(config, bus, status, sync, app, frames=frames, tickets=tickets)
     unit.devices.extend(_devices(section, app, status, scanner_opener, touch_opener, view))
     return unit
+
+
+def _tickets(config: UnitConfig, section: LookupSection, bus: Bus, status: UnitStatus,
+             clock: Clock, fake_printer: FakePrinter | None) -> Tickets | None:
+    """The printer, the outbox and the desk that issues tickets, when a printer is set."""
+    pconf = section.printer
+    if pconf is None:
+        return None
+    from appliance.lookup.ticket_desk import TicketDesk, TicketHealth
+    from appliance.ticketing import printing
+    from appliance.ticketing.outbox import TERMINAL, Outbox
+    from appliance.ticketing.sync import Syncer
+    from drivers.printer import FakePrinter, TicketPrinter, make_link
+
+    printing.escpos_cache(config.data_path)
+    width = printing.printable_width(pconf)
+    if pconf.connector.type == "dummy" and fake_printer is None:
+        fake_printer = FakePrinter(paper=pconf.connector.paper)
+    printer = TicketPrinter(lambda: make_link(pconf, fake_printer),
+                            paper_sensor=pconf.paper_sensor,
+                            status_timeout_s=pconf.status_timeout_s)
+    outbox = Outbox(config.data_path / "tickets.sqlite", TERMINAL)
+    health = TicketHealth(status, paper_sensor=pconf.paper_sensor)
+    build_job = printing.job_builder(pconf)
+    desk = TicketDesk(unit=config.unit, bus=bus, printer=printer, build_job=build_job,
+                      layout=section.ticket, width=width, outbox=outbox, clock=clock,
+                      health=health, hub_timeout_s=section.hub_timeout_s,
+                      hub_unit=section.hub_unit, public_url=config.public_url)
+    desk.attach()
+    syncer = Syncer(desk, interval_s=section.sync_interval_s,
+                    poll_interval_s=pconf.poll_interval_s, name="lookup-ticket-sync")
+    printing.warm_up(build_job, section.ticket, width)
+    return Tickets(desk, syncer, outbox, fake_printer)
 
 
 def _devices(section: LookupSection, app: LookupApp, status: UnitStatus,

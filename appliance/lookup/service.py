@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,17 @@ class UnitStatus:
             (self._reasons.add if on else self._reasons.discard)(reason)
             if before == self._reasons:
                 return
+        self.publish()
+
+    def set_group(self, owned: Iterable[str], on: Iterable[str], **fields: Any) -> None:
+        """Of the reasons in ``owned`` exactly ``on`` hold now; one status message."""
+        with self._lock:
+            reasons = (self._reasons - set(owned)) | set(on)
+            if reasons == self._reasons and all(self._fields.get(k) == v
+                                                for k, v in fields.items()):
+                return
+            self._reasons = reasons
+            self._fields.update(fields)
         self.publish()
 
     def update(self, **fields: Any) -> None:

@@ -38,6 +38,11 @@ class Screen(StrEnum):
     DOSSIER_WAIT = "dossier_wait"
     DOSSIER_RESULT = "dossier_result"
     ERROR = "error"
+    # a terminal with a printer issues tickets (appliance/lookup/ticket_flow.py)
+    TICKET_SERVICE = "ticket_service"
+    TICKET_CONFIRM = "ticket_confirm"
+    TICKET_PRINTING = "ticket_printing"
+    TICKET_DONE = "ticket_done"
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,49 @@ class NewCatalogue:
     catalogue: Catalogue
 
 
-Action = Tap | TypeText | Scan | Scroll | Tick | DossierAnswer | NewCatalogue
+@dataclass(frozen=True)
+class DeskService:
+    id: str
+    name: str
+    waiting: int | None = None  # from the hub's retained queue/state; None: not heard yet
+    est_wait_s: int | None = None
+
+
+@dataclass(frozen=True)
+class DeskInfo:
+    """What the ticket screens show: the site's services and the queue as the hub last said."""
+
+    services: tuple[DeskService, ...] = ()
+    categories: tuple[str, ...] = ()  # priority: người cao tuổi, người khuyết tật...
+    priority_label: str = "Ưu tiên"
+
+    def service(self, sid: str | None) -> DeskService | None:
+        return next((s for s in self.services if s.id == sid), None)
+
+
+@dataclass(frozen=True)
+class DeskUpdate:
+    desk: DeskInfo
+
+
+@dataclass(frozen=True)
+class TicketResult:
+    """What one issue came to: printed (with its number), or why not (a wire/fault code)."""
+
+    ok: bool
+    number: str | None = None
+    service_name: str = ""
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketAnswer:
+    request: int
+    result: TicketResult
+
+
+Action = (Tap | TypeText | Scan | Scroll | Tick | DossierAnswer | NewCatalogue | DeskUpdate
+          | TicketAnswer)
 
 
 # ---- effects -------------------------------------------------------------------------
@@ -99,7 +146,15 @@ class LookupDossier:
     secret: str
 
 
-Effect = LookupDossier
+@dataclass(frozen=True)
+class IssueTicket:
+    request: int
+    service: str
+    priority: bool
+    category: str | None
+
+
+Effect = LookupDossier | IssueTicket
 
 
 @dataclass(frozen=True)
@@ -108,6 +163,9 @@ class Settings:
     dossier_timeout_s: float = 45.0
     lookup_timeout_s: float = 3.0
     telex: bool = True
+    tickets: bool = False  # a printer is configured: the "Lấy số thứ tự" screens exist
+    ticket_done_s: float = 20.0  # the printed number stays this long, then Home
+    issue_timeout_s: float = 30.0  # backstop: no answer from the print by then is a failure
 
 
 @dataclass(frozen=True)
@@ -136,6 +194,11 @@ class LookupState:
     error: str | None = None
     error_back: Screen = Screen.HOME
     results: tuple[Mapping[str, Any], ...] = field(default=(), compare=False)
+    # tickets
+    desk: DeskInfo = DeskInfo()
+    take_service: str | None = None
+    take_category: str | None = None  # None: an ordinary ticket
+    ticket: TicketResult | None = None
 
     @property
     def query(self) -> str:
@@ -158,7 +221,7 @@ def initial(settings: Settings, catalogue: Catalogue | None = None) -> LookupSta
 
 def wiped(state: LookupState) -> LookupState:
     """Home, with nothing of the previous person left (dossier, typed codes, search)."""
-    return initial(state.settings, state.catalogue)
+    return replace(initial(state.settings, state.catalogue), desk=state.desk)
 
 
 def step(state: LookupState, action: Action, now: datetime) -> tuple[LookupState, list[Effect]]:
@@ -168,6 +231,10 @@ def step(state: LookupState, action: Action, now: datetime) -> tuple[LookupState
         return _with_results(replace(state, catalogue=action.catalogue)), []
     if isinstance(action, DossierAnswer):
         return _answer(state, action), []
+    if isinstance(action, DeskUpdate):
+        return replace(state, desk=action.desk), []
+    if isinstance(action, TicketAnswer):
+        return state, []  # only the ticket screens wait for it (ticket_flow.step)
     if isinstance(action, Scan):
         state, effects = _scan(state, action.text, now)
     elif isinstance(action, Scroll):

@@ -10,8 +10,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from appliance.lookup.state import LookupState, Screen
-from display.lookup.layout import Button, Rect, hit, layout
+from appliance.lookup.state import LookupState, Screen, Target
+from appliance.lookup.ticket_flow import TICKET_SCREENS
+from display.lookup import layout as base
+from display.lookup import tickets
+from display.lookup.layout import Button, Rect
 from display.lookup.theme import View
 
 if TYPE_CHECKING:
@@ -28,7 +31,27 @@ TITLES = {
     Screen.DOSSIER_WAIT: "Tra cứu hồ sơ",
     Screen.DOSSIER_RESULT: "Kết quả tra cứu hồ sơ",
     Screen.ERROR: "Thông báo",
+    Screen.TICKET_SERVICE: "Lấy số thứ tự: chọn dịch vụ",
+    Screen.TICKET_CONFIRM: "Lấy số thứ tự",
+    Screen.TICKET_PRINTING: "Lấy số thứ tự",
+    Screen.TICKET_DONE: "Lấy số thứ tự",
 }
+
+
+def layout(state: LookupState, view: View) -> list[Button]:
+    """Every touchable thing on the current screen, in drawing order (display.lookup.layout,
+    and display.lookup.tickets for a terminal with a printer)."""
+    if state.screen in TICKET_SCREENS or (state.screen is Screen.HOME and state.settings.tickets):
+        return tickets.layout(state, view)
+    return base.layout(state, view)
+
+
+def hit(state: LookupState, view: View, x: float, y: float) -> Target | None:
+    """What a touch at (x, y) means on the current screen (None: nothing there)."""
+    for button in reversed(layout(state, view)):
+        if button.rect.contains(x, y):
+            return button.target
+    return None
 
 
 def max_scroll(state: LookupState, view: View) -> int:
@@ -77,6 +100,8 @@ def render_into(surface: pygame.Surface, state: LookupState, now: datetime, view
         dossier.draw_result(surface, view, state)
     elif state.screen is Screen.ERROR:
         screens.draw_error(surface, view, state)
+    else:
+        tickets.draw(surface, view, state)
     for b in layout(state, view):
         widgets.button(surface, view, b)
 

@@ -259,11 +259,3 @@ def layout(state: LookupState, view: View) -> list[Button]:
             Button(Rect(w // 2 + m, y, bw, view.row_h), Target("home"), "Trang chủ", "primary"),
         ]
     return []  # DOSSIER_WAIT: nothing to touch while the store is asked
-
-
-def hit(state: LookupState, view: View, x: float, y: float) -> Target | None:
-    """What a touch at (x, y) means on the current screen (None: nothing there)."""
-    for button in reversed(layout(state, view)):
-        if button.rect.contains(x, y):
-            return button.target
-    return None

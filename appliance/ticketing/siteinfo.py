@@ -1,4 +1,4 @@
-"""The hub's retained site/info, read strictly, as the dispenser needs it offline."""
+"""The hub's retained site/info, read strictly, as a ticket-printing unit needs it (offline too)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ class SiteInfo:
     counters: dict[str, tuple[str, tuple[str, ...]]]  # id -> (name, service ids)
     priority_label: str
     bands: dict[str, tuple[int, int]] = field(default_factory=dict)  # this unit's bands
+    # who may take a priority ticket (người cao tuổi, người khuyết tật...), as the site names them
+    priority_categories: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def counter_names(self, ids: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -75,6 +77,7 @@ def parse_site_info(body: dict[str, Any], unit: str) -> SiteInfo:
             counters=counters,
             priority_label=str(priority.get("label") or "Ưu tiên"),
             bands=bands,
+            priority_categories=tuple(str(c) for c in priority.get("categories") or ()),
             raw=body,
         )
     except (KeyError, TypeError, ValueError, IndexError) as exc:

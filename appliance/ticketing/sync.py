@@ -1,4 +1,5 @@
-"""Catching up with the hub: voids, unanswered issue requests, then offline tickets in order.
+"""Catching up with the hub: voids, unanswered issue requests, then offline tickets in order
+(the dispenser has all three; the lookup terminal, with no offline band, only the first two).
 
 Every message carries a request id stored with the record, so a retry after a lost reply
 never makes the hub act twice. A failure to reach the hub stops the round (order matters
@@ -12,15 +13,16 @@ import logging
 import threading
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from appliance.clock import rfc3339
+from appliance.clock import Clock, rfc3339
 from appliance.contract import RETRYABLE
 from appliance.errors import NotConnected, RequestTimeout
 from appliance.i18n import tr
 
 if TYPE_CHECKING:
-    from appliance.dispenser.service import Dispenser
+    from appliance.bus import Bus
+    from appliance.ticketing.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +30,49 @@ log = logging.getLogger(__name__)
 RETRY_CODES = RETRYABLE
 
 
+class Health(Protocol):
+    @property
+    def fields(self) -> dict[str, Any]: ...
+
+    def set(self, **fields: Any) -> None: ...
+
+    def fault(self, reason: str) -> None: ...
+
+
+class Station(Protocol):
+    """A unit that prints tickets the hub numbers (the dispenser, the lookup terminal)."""
+
+    unit: str
+    bus: Bus
+    outbox: Outbox
+    clock: Clock
+    wake_sync: threading.Event
+
+    @property
+    def health(self) -> Health: ...
+
+    @property
+    def hub_timeout_s(self) -> float: ...
+
+    @property
+    def hub_state(self) -> tuple[str, Any, Any] | None: ...
+
+    def hub_failed(self) -> None: ...
+
+    def hub_answered(self) -> None: ...
+
+    def check_printer(self) -> None: ...
+
+
 class HubAway(Exception):
     """Internal: stop this round, the hub did not answer."""
 
 
 class Syncer:
-    def __init__(self, dispenser: Dispenser, *, interval_s: float, poll_interval_s: float
-                 ) -> None:
-        self.d = dispenser
+    def __init__(self, station: Station, *, interval_s: float, poll_interval_s: float,
+                 name: str = "dispenser-sync") -> None:
+        self.d = station
+        self.name = name
         self.interval_s = interval_s
         self.poll_interval_s = poll_interval_s
         self._stop = threading.Event()
@@ -45,7 +82,7 @@ class Syncer:
         self.rounds = 0
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="dispenser-sync", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -69,7 +106,7 @@ class Syncer:
                 self.d.check_printer()
 
     def _ask(self, body: dict[str, Any], req_id: str) -> dict[str, Any]:
-        timeout = max(self.d.conf.hub_timeout_s, 2.0)
+        timeout = max(self.d.hub_timeout_s, 2.0)
         try:
             reply = self.d.bus.request("hub", body, timeout=timeout, req_id=req_id)
         except (RequestTimeout, NotConnected) as exc:
@@ -121,7 +158,7 @@ class Syncer:
         for v in self.d.outbox.pending_voids():
             reply = self._ask({"op": "ticket.void", "number": v.number, "reason": v.reason},
                               v.req_id)
-            code = _code(reply)
+            code = reply_code(reply)
             if code in RETRY_CODES:
                 raise HubAway
             if code is not None:
@@ -141,7 +178,7 @@ class Syncer:
             # Either way nobody holds that paper, so it is voided.
             reply = self._ask({"op": "ticket.issue", "service": service, "priority": priority},
                               req_id)
-            code = _code(reply)
+            code = reply_code(reply)
             if code in RETRY_CODES:
                 raise HubAway
             ticket = reply.get("ticket") if code is None else None
@@ -161,7 +198,7 @@ class Syncer:
             body = {"op": "ticket.import", "number": t.number, "service": t.service,
                     "priority": t.priority, "issued_at": t.issued_at}
             reply = self._ask(body, f"{self.d.unit}-{t.req_id_suffix}")
-            code = _code(reply)
+            code = reply_code(reply)
             if code in RETRY_CODES:
                 raise HubAway
             if code is None:
@@ -175,7 +212,8 @@ class Syncer:
         return n
 
 
-def _code(reply: dict[str, Any]) -> str | None:
+def reply_code(reply: dict[str, Any]) -> str | None:
+    """The error code of a hub reply; None when it says ok."""
     if reply.get("ok"):
         return None
     err = reply.get("error")
