@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from appliance.errors import StorageError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0003"
+HEAD = "0004"
 
 
 def sqlite_url(path: Path) -> str:
