@@ -87,9 +87,9 @@ def test_month_of_dossiers(store, store_clock):
             want[fate] += 1
         got = store.dossiers.get(code)
         if got["stage"] in ("received", "processing", "awaiting_supplement", "liaison"):
-            due = int(datetime.fromisoformat(got["due_at"]).timestamp())
+            due_s = int(datetime.fromisoformat(got["due_at"]).timestamp())
             end = min(int(report_now.timestamp()), month_end)
-            want["open_overdue" if due < end else "open_not_due"] += 1
+            want["open_overdue" if due_s < end else "open_not_due"] += 1
     rep = build_report(store.engine, store.calendar, None, period("month", "2026-11-15"),
                        now=report_now)
     counts = {k: v for k, v in rep.dossiers.total.counts.items() if v}
