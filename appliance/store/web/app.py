@@ -71,9 +71,10 @@ def mount_web(app: FastAPI, store: Store) -> Web:
     async def _login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={exc.next_url}", status_code=303)
 
-    from appliance.store.web import admin, pages, printing
+    from appliance.store.web import admin, pages, printing, report_pages
 
     pages.register(app, web)
     printing.register(app, web)
     admin.register(app, web)
+    report_pages.register(app, web)
     return web
