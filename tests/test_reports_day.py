@@ -165,6 +165,10 @@ def test_scripted_day_figures(broker, demo_site, make_bus, tmp_path):
             busy = sum(r["end"] - r["called"] for r in mine if r["end"])
             assert f.open_s == s.open_s[c], c
             assert f.idle_s == max(0.0, s.open_s[c] - busy), c
+        idle = sum(max(0.0, s.open_s[c] - sum(r["end"] - r["called"] for r in t
+                                              if r["counter"] == c and r["end"]))
+                   for c in COUNTERS)
+        assert q.total.idle_s == idle
         # per officer: each counter had one officer all day
         by_officer = {f.key: f for f in q.groups["officer"]}
         for c, (_, officer, _) in COUNTERS.items():

@@ -17,16 +17,17 @@ CHARTS = ("arrivals", "waits", "on_time", "satisfaction")
 _COLOURS = ("#1f5f99", "#3f8f4f", "#d08a1e", "#b33a3a", "#6b4f9e")
 
 
-def _chart(kind: str, title: str, **extra: Any) -> Any:
+def _chart(kind: str, title: str, colours: tuple[str, ...] = _COLOURS, **extra: Any) -> Any:
     import pygal  # lazily: only the report pages draw charts
     from pygal.style import Style
 
     style = Style(background="white", plot_background="white", foreground="#222",
-                  foreground_strong="#111", foreground_subtle="#bbb", colors=_COLOURS,
+                  foreground_strong="#111", foreground_subtle="#bbb", colors=colours,
                   font_family="'Noto Sans', 'DejaVu Sans', sans-serif",
                   title_font_size=16, label_font_size=12, major_label_font_size=12,
-                  legend_font_size=12, value_font_size=11)
-    options: dict[str, Any] = {"show_legend": False, **extra}
+                  legend_font_size=12, value_font_size=11, no_data_font_size=20)
+    options: dict[str, Any] = {"show_legend": False,
+                               "no_data_text": tr("Chưa có số liệu", "No figures yet"), **extra}
     chart = getattr(pygal, kind)(
         title=title, style=style, width=640, height=320, js=[],
         disable_xml_declaration=True, print_values=False, margin=12, **options)
@@ -59,7 +60,8 @@ def chart_svg(rep: Report, name: str) -> str:
                for _, f in months])
     elif name == "satisfaction":
         c = _chart("StackedBar", tr("Mức độ hài lòng theo cán bộ", "Satisfaction by officer"),
-                   show_legend=True, legend_at_bottom=True, y_title=tr("Lượt", "Ratings"))
+                   colours=("#2e7d32", "#7cb342", "#c62828"), show_legend=True,
+                   legend_at_bottom=True, y_title=tr("Lượt", "Ratings"))
         rows = q.groups["officer"]
         c.x_labels = [f.key for f in rows]
         for key, vi, en in (("very_satisfied", "Rất hài lòng", "Very satisfied"),

@@ -167,7 +167,8 @@ def queue_report(tickets: Iterable[Row], counter_events: Iterable[Row] = (), *,
     for c, f in groups["counter"].items():
         f.open_s, f.busy_s = open_by_counter.get(c, 0.0), busy.get(c, 0.0)
     total.open_s = sum(open_by_counter.values())
-    total.busy_s = sum(busy.values())
+    # the office's idle time: of the counters whose openings are known
+    total.busy_s = sum(busy.get(c, 0.0) for c in open_by_counter)
     return QueueReport(target_s=target_s, total=total,
                        groups={g: sorted(v.values(), key=lambda f: f.key)
                                for g, v in groups.items()},
