@@ -153,7 +153,7 @@ def test_scripted_day_figures(broker, demo_site, make_bus, tmp_path):
         service = [r["end"] - r["called"] for r in served]
         assert q.total.avg_service_s == sum(service) / len(service)
         within = sum(1 for r in served if r["first"] - r["issued"] <= 600)
-        assert q.total.service_level(600) == within / len(served)
+        assert q.total.service_level == within / len(served)
         assert q.arrivals_by_hour == {h: sum(r["hour"] == h for r in t) for h in range(24)}
         assert sum(n for _, n in q.wait_buckets) == len(waits)
         # per counter: served, idle = open − (calls to their end)

@@ -1,4 +1,5 @@
-"""Dossier figures over rows of the store's dossiers and dossier_history: pure functions.
+"""Dossier figures from aggregate rows of the store's dossiers and dossier_history (counted
+by the database, see ``dossier_sql``): pure functions.
 
 Of a period: received (at the counter, online, by post); finished early / on time / late
 (reached ``ready`` or ``returned`` in the period, judged against the appointment date as
@@ -13,11 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
-
-from appliance.store.calendar import WorkCalendar, timing
-from appliance.store.stages import OPEN
 
 Row = Mapping[str, Any]
 COUNTS = ("received", "received_counter", "received_online", "received_post", "early",
@@ -54,74 +51,44 @@ class DossierReport:
     digitised_share: float | None = None  # not recorded by this store
 
 
-def _dt(epoch: int, cal: WorkCalendar) -> datetime:
-    return cal.local(datetime.fromtimestamp(epoch, tz=cal.tz))  # type: ignore[arg-type]
-
-
-def _classify(d: Row, hist: list[Row], t0: int, t1: int, now: int,
-              cal: WorkCalendar) -> tuple[list[str], str | None]:
-    """The counts a dossier adds, and the month (YYYY-MM) it finished in, if it did."""
-    out: list[str] = []
-    month = None
-    if t0 <= d["received_at"] < t1:
-        out += ["received", f"received_{d['channel']}"]
-    done = d["ready_at"] if d["stage"] in ("ready", "returned") else None
-    if done is not None and t0 <= done < t1:
-        out.append(timing(_dt(d["due_at"], cal), _dt(done, cal), _dt(now, cal), cal))
-        month = _dt(done, cal).strftime("%Y-%m")
-    fin = d["finished_at"]
-    if fin is not None and t0 <= fin < t1:
-        if d["stage"] in ("refused", "stopped", "withdrawn"):
-            out.append(d["stage"])
-        elif d["stage"] == "returned" and d["return_method"] == "post":
-            out.append("returned_post")
-    end = min(now, t1)
-    if d["received_at"] < end and d["stage"] in OPEN:
-        out.append("open_overdue" if d["due_at"] < end else "open_not_due")
-        if d["stage"] == "awaiting_supplement":
-            out.append("awaiting_supplement")
-        if d["paused_since"] is not None:
-            out.append("paused")
-    for h in hist:
-        if t0 <= h["at"] < t1:
-            if h["stage"] == "awaiting_supplement":
-                out.append("supplement_asked")
-            elif h["stage"] == "liaison":
-                out.append("passed_on")
-    return out, month
-
-
-def dossier_report(rows: Iterable[Row], history: Iterable[Row], *, t0: int, t1: int,
-                   now: int, cal: WorkCalendar) -> DossierReport:
-    """``rows``: dossiers joined with their procedure (``procedure_name``, ``sector``);
-    ``history``: their history rows; the period is [t0, t1) in epoch seconds."""
-    by_dossier: dict[int, list[Row]] = {}
-    for h in history:
-        by_dossier.setdefault(h["dossier_id"], []).append(h)
+def dossier_report(procedure_rows: Iterable[Row], step_rows: Iterable[Row],
+                   month_rows: Iterable[Row]) -> DossierReport:
+    """The figures from aggregate rows (``dossier_sql``): per procedure (``procedure_code``,
+    ``procedure_name``, ``sector`` and a count per name of ``COUNTS``), the history steps
+    per procedure (``procedure_code``, ``stage``, ``n``), the results per month
+    (``month``, ``early``, ``on_time``, ``late``)."""
+    procs: dict[str, DossierFigures] = {}
+    sector_of: dict[str, str] = {}
+    for r in procedure_rows:
+        f = procs.setdefault(r["procedure_code"], DossierFigures(
+            r["procedure_code"], r.get("procedure_name") or ""))
+        sector_of[f.key] = r.get("sector") or ""
+        for name in COUNTS:
+            f.counts[name] += int(r.get(name) or 0)
+    for r in step_rows:
+        f = procs.setdefault(r["procedure_code"], DossierFigures(r["procedure_code"],
+                                                                 r.get("procedure_name") or ""))
+        sector_of.setdefault(f.key, r.get("sector") or "")
+        name = "supplement_asked" if r["stage"] == "awaiting_supplement" else "passed_on"
+        f.counts[name] += int(r["n"])
     total = DossierFigures()
-    groups: dict[str, dict[str, DossierFigures]] = {"procedure": {}, "sector": {}}
-    months: dict[str, DossierFigures] = {}
-    for d in rows:
-        adds, month = _classify(d, by_dossier.get(d["id"], []), t0, t1, now, cal)
-        if not adds:
-            continue
-        targets = [total,
-                   groups["procedure"].setdefault(d["procedure_code"], DossierFigures(
-                       d["procedure_code"], d.get("procedure_name") or "")),
-                   groups["sector"].setdefault(d.get("sector") or "", DossierFigures(
-                       d.get("sector") or "", d.get("sector") or ""))]
-        for f in targets:
-            for name in adds:
-                f.counts[name] += 1
-        if month is not None:  # a month's row counts only what finished in it
-            m = months.setdefault(month, DossierFigures(month, month))
-            for name in adds:
-                if name in ("early", "on_time", "late"):
-                    m.counts[name] += 1
+    sectors: dict[str, DossierFigures] = {}
+    for f in procs.values():
+        sec = sector_of.get(f.key, "")
+        for target in (total, sectors.setdefault(sec, DossierFigures(sec, sec))):
+            for name in COUNTS:
+                target.counts[name] += f.counts[name]
+    months = []
+    for r in month_rows:
+        m = DossierFigures(r["month"], r["month"])
+        for name in ("early", "on_time", "late"):
+            m.counts[name] = int(r[name] or 0)
+        months.append((r["month"], m))
     return DossierReport(
         total=total,
-        groups={g: sorted(v.values(), key=lambda f: f.key) for g, v in groups.items()},
-        on_time_by_month=sorted(months.items()))
+        groups={"procedure": sorted(procs.values(), key=lambda f: f.key),
+                "sector": sorted(sectors.values(), key=lambda f: f.key)},
+        on_time_by_month=sorted(months, key=lambda m: m[0]))
 
 
 DOSSIER_COLUMNS: list[tuple[str, str, str]] = [

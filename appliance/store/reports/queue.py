@@ -1,4 +1,5 @@
-"""Queue figures from the hub's day records: pure functions of ticket and counter rows.
+"""Queue figures from the hub's day records: pure functions of aggregate rows (counted by
+the database, see ``queue_sql``), the waits of the called tickets and the counter events.
 
 Definitions (docs/reports.md): issued = every ticket but voided ones; wait = first call −
 issue; service time = finish − (last) call of a served ticket; service level = share of
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from bisect import bisect_right
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,40 +42,43 @@ def _mean(values: list[float]) -> float | None:
 
 @dataclass
 class QueueFigures:
+    """One row of a queue table: an aggregate row (``AGGREGATES``) and the group's waits."""
+
     key: str = ""
     issued: int = 0
     served: int = 0
     no_show: int = 0
     expired: int = 0
-    waits_s: list[float] = field(default_factory=list, repr=False)
-    service_s: list[float] = field(default_factory=list, repr=False)
-    served_waits_s: list[float] = field(default_factory=list, repr=False)
+    wait_sum: float = 0.0
+    service_sum: float = 0.0
+    service_n: int = 0
+    within: int = 0  # served within the report's target
+    busy_s: float = 0.0  # calling and serving, at a counter
+    waits_s: list[float] = field(default_factory=list, repr=False)  # sorted
     ratings: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RATINGS, 0))
     open_s: float = 0.0
-    busy_s: float = 0.0
 
-    def add(self, t: Row) -> None:
-        self.issued += 1
-        state = t["state"]
-        wait = (t["first_called_at"] - t["issued_at"]) if t["first_called_at"] else None
-        if wait is not None:
-            self.waits_s.append(wait)
-        if state == "finished":
-            self.served += 1
-            if wait is not None:
-                self.served_waits_s.append(wait)
-            if t["called_at"] is not None and t["finished_at"] is not None:
-                self.service_s.append(t["finished_at"] - t["called_at"])
-        elif state == "no_show":
-            self.no_show += 1
-        elif state == "expired":
-            self.expired += 1
-        if t["rating"] in self.ratings:
-            self.ratings[t["rating"]] += 1
+    @classmethod
+    def of(cls, row: Row, waits: list[float]) -> QueueFigures:
+        f = cls(key=row["key"] or "", issued=int(row["issued"]), served=int(row["served"]),
+                no_show=int(row["no_show"]), expired=int(row["expired"]),
+                wait_sum=float(row["wait_sum"] or 0), service_sum=float(row["service_sum"] or 0),
+                service_n=int(row["service_n"]), within=int(row["within"]),
+                busy_s=float(row["busy"] or 0), waits_s=sorted(waits))
+        for r in RATINGS:
+            f.ratings[r] = int(row[r])
+        return f
+
+    def merge(self, other: QueueFigures) -> None:
+        for name in ("issued", "served", "no_show", "expired", "wait_sum", "service_sum",
+                     "service_n", "within"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for r in RATINGS:
+            self.ratings[r] += other.ratings[r]
 
     @property
     def avg_wait_s(self) -> float | None:
-        return _mean(self.waits_s)
+        return self.wait_sum / len(self.waits_s) if self.waits_s else None
 
     @property
     def p90_wait_s(self) -> float | None:
@@ -82,12 +86,11 @@ class QueueFigures:
 
     @property
     def avg_service_s(self) -> float | None:
-        return _mean(self.service_s)
+        return self.service_sum / self.service_n if self.service_n else None
 
-    def service_level(self, target_s: float) -> float | None:
-        if not self.served:
-            return None
-        return sum(1 for w in self.served_waits_s if w <= target_s) / self.served
+    @property
+    def service_level(self) -> float | None:
+        return self.within / self.served if self.served else None
 
     @property
     def rated(self) -> int:
@@ -139,47 +142,73 @@ def _spans(events: Iterable[Row], last_finish: Mapping[tuple[str, str], int]
     return total
 
 
-def queue_report(tickets: Iterable[Row], counter_events: Iterable[Row] = (), *,
-                 target_s: float = DEFAULT_TARGET_S) -> QueueReport:
-    total = QueueFigures(key="")
-    groups: dict[str, dict[str, QueueFigures]] = {g: {} for g in GROUPS}
-    hours: dict[int, int] = dict.fromkeys(range(24), 0)
-    last_finish: dict[tuple[str, str], int] = {}
-    busy: dict[str, float] = defaultdict(float)
-    for t in tickets:
-        if t["state"] == "voided":
-            continue
-        total.add(t)
-        hours[t["issued_hour"]] += 1
+SUMMED = ("issued", "served", "no_show", "expired", "wait_sum", "service_sum", "service_n",
+          "within", "busy", *RATINGS)
+
+
+def regroup(combos: Iterable[Row]) -> tuple[dict[str, list[dict[str, Any]]],
+                                            list[tuple[int, int]]]:
+    """Aggregate rows per (service, counter, officer, issued_hour) summed per service,
+    counter and officer (``key``), and the tickets issued per hour."""
+    groups: dict[str, dict[Any, dict[str, Any]]] = {g: {} for g in GROUPS}
+    hours: dict[int, int] = defaultdict(int)
+    for row in combos:
+        hours[int(row["issued_hour"])] += int(row["issued"])
         for g in GROUPS:
-            key = t[g] or ""
-            if g != "service" and not key:
-                continue  # never called: no counter or officer to count it for
-            groups[g].setdefault(key, QueueFigures(key=key)).add(t)
-        c, end, called = t["counter"], t["finished_at"], t["called_at"]
-        if c and end is not None and called is not None:
-            busy[c] += end - called
-            k = (t["day"], c)
-            last_finish[k] = max(last_finish.get(k, 0), end)
+            acc = groups[g].setdefault(row[g], {"key": row[g], **dict.fromkeys(SUMMED, 0)})
+            for name in SUMMED:
+                acc[name] += row[name] or 0
+    return {g: list(v.values()) for g, v in groups.items()}, sorted(hours.items())
+
+
+def queue_report(groups: Mapping[str, Iterable[Row]], waits: Iterable[tuple[Any, ...]],
+                 hours: Iterable[tuple[int, int]], last_finish: Iterable[tuple[str, str, int]],
+                 counter_events: Iterable[Row] = (), *,
+                 target_s: float = DEFAULT_TARGET_S) -> QueueReport:
+    """The figures from aggregate rows: ``groups`` maps "service"/"counter"/"officer" to
+    rows of ``AGGREGATES`` (``key`` the group); ``waits`` are (service, counter, officer,
+    wait seconds) of every called ticket; ``hours`` (hour, tickets issued);
+    ``last_finish`` (day, counter, last finish) for counters never closed."""
+    by: dict[str, dict[str, list[float]]] = {g: defaultdict(list) for g in GROUPS}
+    everyone: list[float] = []
+    for service, counter, officer, wait in waits:
+        w = float(wait)
+        everyone.append(w)
+        by["service"][service or ""].append(w)
+        if counter:
+            by["counter"][counter].append(w)
+        if officer:
+            by["officer"][officer].append(w)
+    out: dict[str, list[QueueFigures]] = {}
+    for g in GROUPS:
+        rows = [r for r in groups.get(g, ()) if g == "service" or r["key"]]
+        out[g] = sorted((QueueFigures.of(r, by[g].get(r["key"] or "", [])) for r in rows),
+                        key=lambda f: f.key)
+    total = QueueFigures(waits_s=sorted(everyone))
+    for f in out["service"]:  # every ticket has a service: the total is their sum
+        total.merge(f)
+    finish = {(d, c): int(t) for d, c, t in last_finish}
     open_by_counter: dict[str, float] = defaultdict(float)
-    for (_, c), secs in _spans(counter_events, last_finish).items():
+    for (_, c), secs in _spans(counter_events, finish).items():
         open_by_counter[c] += secs
-    for c, f in groups["counter"].items():
-        f.open_s, f.busy_s = open_by_counter.get(c, 0.0), busy.get(c, 0.0)
+    for f in out["counter"]:
+        f.open_s = open_by_counter.get(f.key, 0.0)
     total.open_s = sum(open_by_counter.values())
     # the office's idle time: of the counters whose openings are known
-    total.busy_s = sum(busy.get(c, 0.0) for c in open_by_counter)
-    return QueueReport(target_s=target_s, total=total,
-                       groups={g: sorted(v.values(), key=lambda f: f.key)
-                               for g, v in groups.items()},
-                       arrivals_by_hour=hours, wait_buckets=wait_buckets(total.waits_s))
+    total.busy_s = sum(f.busy_s for f in out["counter"] if f.key in open_by_counter)
+    arrivals = dict.fromkeys(range(24), 0)
+    for hour, n in hours:
+        arrivals[int(hour)] += int(n)
+    return QueueReport(target_s=target_s, total=total, groups=out, arrivals_by_hour=arrivals,
+                       wait_buckets=wait_buckets(total.waits_s))
 
 
 def wait_buckets(waits_s: list[float]) -> list[tuple[str, int]]:
+    """Counts per bucket of ``WAIT_BUCKETS_MIN`` (``waits_s`` sorted)."""
     edges = WAIT_BUCKETS_MIN
-    counts = [0] * len(edges)
-    for w in waits_s:
-        counts[max(0, bisect_right(edges, w / 60) - 1)] += 1
+    cuts = [bisect_left(waits_s, lo * 60) for lo in edges[1:]]
+    bounds = [0, *cuts, len(waits_s)]
+    counts = [bounds[i + 1] - bounds[i] for i in range(len(edges))]
     labels = [f"{lo}–{hi}" for lo, hi in itertools.pairwise(edges)] + [f"≥{edges[-1]}"]
     return list(zip(labels, counts, strict=True))
 
@@ -205,7 +234,7 @@ QUEUE_COLUMNS: list[Column] = [
     ("avg_service", "Phục vụ TB (phút)", "Avg service (min)",
      lambda f, t: minutes(f.avg_service_s)),
     ("service_level", "Đạt mức phục vụ (%)", "Service level (%)",
-     lambda f, t: share(f.service_level(t))),
+     lambda f, t: share(f.service_level)),
     ("idle", "Quầy rảnh (phút)", "Counter idle (min)", lambda f, t: minutes(f.idle_s)),
 ]
 SATISFACTION_COLUMNS: list[Column] = [

@@ -98,7 +98,7 @@ def report_tables(rep: Report) -> list[Table]:
         [tr("Hồ sơ được số hoá (chưa ghi nhận)", "Dossiers digitised (not recorded)"),
          share(d.digitised_share)],
         [tr(f"Phục vụ trong {target / 60:.0f} phút", f"Served within {target / 60:.0f} min"),
-         share(q.total.service_level(target))]])]
+         share(q.total.service_level)]])]
     for g in ("service", "counter", "officer"):
         tables.append(_queue_table(f"queue_{g}", ("Hàng đợi theo " + GROUP_LABELS[g][0].lower(),
                                                   "Queue by " + GROUP_LABELS[g][1].lower()),
