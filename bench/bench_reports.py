@@ -51,8 +51,7 @@ def fill(store: Any, offices: list[str], days: list[date], tickets: int, dossier
     from sqlalchemy import insert, select
 
     from appliance.clock import VN_TZ
-    from appliance.store.schema import dossiers, procedures, queue_counter_events, \
-        queue_tickets
+    from appliance.store.schema import dossiers, procedures, queue_counter_events, queue_tickets
 
     rng = random.Random(seed)
     with store.engine.begin() as conn:
