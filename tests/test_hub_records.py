@@ -53,6 +53,7 @@ def test_store_down_then_up(broker, demo_site, make_bus, clock, db_url, tmp_path
     assert hub.shipper is not None
     hub.shipper.interval_s = 0.3
     hub.shipper.timeout_s = 0.5
+    hub.shipper.alert_after_s = 0.5
     hub.start()
     running = RunningStore(broker, db_url, tmp_path)
     try:
@@ -68,9 +69,16 @@ def test_store_down_then_up(broker, demo_site, make_bus, clock, db_url, tmp_path
         time.sleep(1.5)  # several rounds of the shipper with nobody answering
         assert outbox_size(db) == 6  # five tickets and the counter's opening, none lost
         assert hub.shipper.last_error and "did not answer" in hub.shipper.last_error
+        # a store away that long is a fault shown in the hub's own status
+        # (the hub refreshes its status every few seconds)
+        wait_for(lambda: hub.bus.status.get("records_waiting") == 6
+                 and any("day records not shipped" in r for r in hub.bus.status["reasons"]),
+                 what="the hub's status to say so")
+        assert hub.bus.status["state"] == "alert"
         store = running.start()
         wait_for(lambda: outbox_size(db) == 0, what="the outbox to drain")
         _same(_all(store), hub_tickets(db))
+        wait_for(lambda: hub.bus.status["state"] == "ready", what="the alert to clear")
         events = store.records.counter_events(None, "2026-11-30", "2026-11-30")
         assert [(e["type"], e["counter"], e["officer"]) for e in events] == [
             ("counter.opened", "1", "CB01")]

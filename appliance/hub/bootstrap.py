@@ -44,6 +44,8 @@ class Hub:
         has_store = any(u.role == "store" for u in config.hub.units.values())
         self.shipper = (RecordShipper(config.data_path / "hub.sqlite3", self.bus)
                         if has_store else None)
+        if self.shipper is not None:
+            self.service.extra_status = self.shipper.status
 
     def start(self) -> None:
         self.bus.start(network_thread=False)  # the service's worker runs the network

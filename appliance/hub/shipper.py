@@ -19,6 +19,7 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ _budget = LogBudget(log)
 BATCH = 100  # about 35 kB a request, well under the contract's 64 kB
 INTERVAL_S = 5.0  # a look at the outbox this often while nothing is left to send
 TIMEOUT_S = 5.0
+ALERT_AFTER_S = 3600.0  # records waiting longer than this make the hub's status an alert
 _TICKET_COLS = ("day", "number", "service", "priority", "state", "origin", "unit",
                 "issued_at", "first_called_at", "called_at", "finished_at", "counter",
                 "officer", "calls", "rating")
@@ -49,6 +51,9 @@ class RecordShipper:
         self.timeout_s = timeout_s
         self.shipped = 0  # records the store has acknowledged since start
         self.last_error: str | None = None
+        self.waiting = 0  # outbox rows at the last look (read by the hub's status)
+        self.alert_after_s = ALERT_AFTER_S
+        self._stuck_since: float | None = None  # monotonic: when shipping began to fail
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hub-shipper", daemon=True)
@@ -70,6 +75,17 @@ class RecordShipper:
     def wake(self) -> None:
         self._wake.set()
 
+    def status(self) -> tuple[list[str], dict[str, Any]]:
+        """(alert reasons, status fields) for the hub's status: records the store has not
+        had for ``alert_after_s`` are a fault a person must see (the store is down)."""
+        reasons = []
+        since = self._stuck_since
+        if since is not None and time.monotonic() - since >= self.alert_after_s:
+            reasons.append(f"records: {self.waiting} day records not shipped to the store "
+                           f"for {int((time.monotonic() - since) / 60)} min "
+                           f"({self.last_error or 'no answer'})")
+        return reasons, {"records_waiting": self.waiting}
+
     @property
     def backlog(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM ship_outbox").fetchone()[0])
@@ -89,6 +105,14 @@ class RecordShipper:
                 # the store is away or the reply was lost: the rows stay, tried again later
                 self.last_error = str(exc)
                 _budget.log(logging.WARNING, "ship", "day records not shipped yet: %s", exc)
+            try:
+                self.waiting = self.backlog
+            except sqlite3.Error as exc:
+                self.last_error = str(exc)
+            if self.waiting == 0:
+                self._stuck_since = None
+            elif self._stuck_since is None:
+                self._stuck_since = time.monotonic()
             self._wake.wait(self.interval_s)
             self._wake.clear()
 
