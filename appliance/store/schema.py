@@ -196,8 +196,12 @@ queue_tickets = Table(
     Column("rev", BigInteger, nullable=False),
     UniqueConstraint("site", "day", "number", name="uq_queue_tickets_site_day_number"),
 )
-# reports read an office's days in a range
-Index("ix_queue_tickets_office_day", queue_tickets.c.office, queue_tickets.c.day)
+# reports read an office's days in a range: a covering index (every column the figures
+# count), so a year is one sequential read of the index, not 75,000 lookups in the table
+_QT = queue_tickets.c
+Index("ix_queue_tickets_office_day", _QT.office, _QT.day, _QT.service, _QT.counter,
+      _QT.officer, _QT.issued_hour, _QT.state, _QT.rating, _QT.issued_at, _QT.first_called_at,
+      _QT.called_at, _QT.finished_at)
 
 # Counter openings and closings (and the day's turnover, which closes every counter).
 queue_counter_events = Table(
