@@ -393,6 +393,52 @@ class StoreBoard(Payload):
     month: dict[str, int] = Field(default_factory=dict)
 
 
+class TicketRecord(BaseModel):
+    """One ticket of an office day as the hub last stored it (``records.put``)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
+    rev: int  # the hub's outbox position: a higher rev is a later version of the ticket
+    day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    number: str = Field(min_length=1, max_length=16)
+    service: str = Field(min_length=1, max_length=40)
+    priority: bool = False
+    state: str = Field(min_length=1, max_length=16)
+    origin: str = Field(default="", max_length=16)
+    unit: str = Field(default="", max_length=40)
+    issued_at: str
+    first_called_at: str | None = None
+    called_at: str | None = None
+    finished_at: str | None = None
+    counter: str | None = Field(default=None, max_length=16)
+    officer: str | None = Field(default=None, max_length=40)
+    calls: int = 0
+    rating: str | None = Field(default=None, max_length=20)
+
+
+class CounterRecord(BaseModel):
+    """A counter opening or closing, or the day's turnover (``records.put``): the spans a
+    counter was open, for its idle time."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
+    seq: int
+    type: Literal["counter.opened", "counter.closed", "day.reset"]
+    at: str
+    day: str = Field(default="", max_length=10)
+    counter: str | None = Field(default=None, max_length=16)
+    officer: str | None = Field(default=None, max_length=40)
+
+
+class RecordsPut(Payload):
+    """``records.put``, hub → store (``unit/<hub>/req/store``): day records from the hub's
+    outbox; the store answers ``stored`` once they are committed, and only then does the
+    hub forget them. Sending the same records again changes nothing."""
+
+    id: str
+    op: Literal["records.put"]
+    tickets: list[TicketRecord] = Field(default_factory=list, max_length=500)
+    counter_events: list[CounterRecord] = Field(default_factory=list, max_length=500)
+
+
 def parse(model: type[M], payload: bytes | dict[str, Any]) -> M:
     """A payload (bytes off the wire, or an already decoded object) as ``model``;
     ContractError (``bad_request``, naming the field) when it does not fit."""

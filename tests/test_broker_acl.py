@@ -117,3 +117,20 @@ def test_a_units_updater_reports_only_on_its_own_update_topic(secured):
     finally:
         c.loop_stop()
         c.disconnect()
+
+
+def test_only_the_hub_ships_day_records_to_the_store(secured):
+    # records.put travels on the hub's own req/store topic (docs/protocol.md)
+    c, res = _client(secured, "hub", "pw-hub")
+    try:
+        assert _publish(c, res, "motcua/v1/demo/unit/hub/req/store") == ACCEPTED
+    finally:
+        c.loop_stop()
+        c.disconnect()
+    c, res = _client(secured, "counter-1", "pw-counter-1")
+    try:
+        assert _publish(c, res, "motcua/v1/demo/unit/hub/req/store") != ACCEPTED
+        assert _publish(c, res, "motcua/v1/demo/unit/counter-1/req/store") == ACCEPTED
+    finally:
+        c.loop_stop()
+        c.disconnect()

@@ -56,13 +56,13 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def shot(page, name: str, out: Path) -> None:
+def shot(page, name: str, out: Path, reference: Path = REFERENCE) -> None:
     """Screenshot the page; compare loosely with the reference (kept on first run)."""
     path = out / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
-    ref = REFERENCE / f"{name}.png"
+    ref = reference / f"{name}.png"
     if not ref.exists():
-        REFERENCE.mkdir(parents=True, exist_ok=True)
+        reference.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, ref)
         return
     a, b = Image.open(path).convert("L"), Image.open(ref).convert("L")

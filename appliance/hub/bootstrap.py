@@ -14,6 +14,7 @@ from appliance.config import UnitConfig
 from appliance.errors import ConfigError
 from appliance.health import attach_health
 from appliance.hub.service import HubService
+from appliance.hub.shipper import RecordShipper
 from appliance.hub.store import HubStore
 from appliance.i18n import tr
 from appliance.runtime import (
@@ -40,12 +41,22 @@ class Hub:
         self.heartbeat = watch(self.bus, "hub-worker", config.data_path)
         self.service = HubService(config.hub, self.store, self.bus, clock, on_fatal,
                                   beat=self.heartbeat.beat)
+        # the day records go to the store when the site has one (docs/protocol.md)
+        has_store = any(u.role == "store" for u in config.hub.units.values())
+        self.shipper = (RecordShipper(config.data_path / "hub.sqlite3", self.bus)
+                        if has_store else None)
+        if self.shipper is not None:
+            self.service.extra_status = self.shipper.status
 
     def start(self) -> None:
         self.bus.start(network_thread=False)  # the service's worker runs the network
         self.service.start()
+        if self.shipper is not None:
+            self.shipper.start()
 
     def stop(self) -> None:
+        if self.shipper is not None:
+            self.shipper.stop()
         self.service.stop()
         self.heartbeat.stop()
         self.bus.stop()

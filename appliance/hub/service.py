@@ -97,6 +97,8 @@ class HubService:
         self._forget: list[Key] = []  # replies let go of by the memory, deleted at next commit
         self.refused = 0  # requests dropped unanswered (foreign ResponseTopic, retained, flood)
         self.retained = RetainedPublisher(bus, lambda: self.engine, clock)
+        # more of the hub's own facts for its status: (alert reasons, fields)
+        self.extra_status: Callable[[], tuple[list[str], dict[str, Any]]] | None = None
         bus.subscribe(self.topics.req_filter("hub"), self._enqueue,
                                      retain_as_published=True)
         bus.on_connection(lambda up: self._enqueue(_Republish()) if up else None)
@@ -395,8 +397,10 @@ class HubService:
             reasons.append(tr(f"disk: chỉ còn trống {free_mb} MB", f"disk: only {free_mb} MB free"))
         recent = time.monotonic() - FAULT_SHOWN_S
         reasons.extend(f"worker fault: {r}" for at, r in self._faults if at >= recent)
+        extra_reasons, extra = self.extra_status() if self.extra_status else ([], {})
+        reasons.extend(extra_reasons)
         waiting = st.waiting_count()
-        self.bus.set_status("alert" if reasons else "ready", reasons=reasons,
+        self.bus.set_status("alert" if reasons else "ready", reasons=reasons, **extra,
                             day=st.day.isoformat() if st.day else None, seq=st.seq,
                             waiting=waiting, disk_free_mb=free_mb,
                             open_counters=sum(1 for c in st.counters.values() if c.open),

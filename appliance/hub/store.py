@@ -37,6 +37,36 @@ CREATE TABLE IF NOT EXISTS replies (
     PRIMARY KEY (unit, req_id)
 );
 """
+# The outbox of day records for the store (appliance/hub/shipper.py). Triggers fill it in
+# the very transaction that changes a ticket or records a counter's opening/closing, so a
+# record is queued exactly when it is on disk, without a line in the hot path's code. One
+# row per ticket (a newer version replaces the row, with a higher id): what is shipped is
+# the ticket's latest state, and an acknowledgement deletes only the rows it covers.
+_OUTBOX = """
+CREATE TABLE IF NOT EXISTS ship_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, day TEXT NOT NULL,
+    key TEXT NOT NULL, body TEXT, UNIQUE (kind, day, key)
+);
+CREATE TRIGGER IF NOT EXISTS ship_ticket_ins AFTER INSERT ON tickets BEGIN
+    INSERT OR REPLACE INTO ship_outbox (kind, day, key) VALUES ('ticket', NEW.day, NEW.number);
+END;
+CREATE TRIGGER IF NOT EXISTS ship_ticket_upd AFTER UPDATE ON tickets BEGIN
+    INSERT OR REPLACE INTO ship_outbox (kind, day, key) VALUES ('ticket', NEW.day, NEW.number);
+END;
+CREATE TRIGGER IF NOT EXISTS ship_counter_event AFTER INSERT ON events
+WHEN instr(NEW.body, '"type": "counter.opened"') OR instr(NEW.body, '"type": "counter.closed"')
+     OR instr(NEW.body, '"type": "day.reset"') BEGIN
+    INSERT OR IGNORE INTO ship_outbox (kind, day, key, body)
+    VALUES ('event', COALESCE(NEW.day, ''), CAST(NEW.seq AS TEXT), NEW.body);
+END;
+"""
+# A hub database from before the outbox: queue what it already holds, once.
+_BACKFILL = """
+INSERT OR IGNORE INTO ship_outbox (kind, day, key) SELECT 'ticket', day, number FROM tickets;
+INSERT OR IGNORE INTO ship_outbox (kind, day, key, body)
+    SELECT 'event', COALESCE(day, ''), CAST(seq AS TEXT), body FROM events
+    WHERE instr(body, '"type": "counter.') OR instr(body, '"type": "day.reset"');
+"""
 _TICKET_COLS = ("day", "number", "service", "priority", "issued_at", "unit", "origin", "state",
                 "order_at", "counter", "first_called_at", "called_at", "finished_at", "officer",
                 "calls", "rating")
@@ -58,6 +88,11 @@ class HubStore:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
+            fresh = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = "
+                                    "'ship_outbox'").fetchone() is None
+            self.db.executescript(_OUTBOX)
+            if fresh:
+                self.db.executescript(f"BEGIN IMMEDIATE; {_BACKFILL} COMMIT;")
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)",
                             (str(SCHEMA_VERSION),))
         except sqlite3.Error as exc:

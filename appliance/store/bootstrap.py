@@ -50,8 +50,10 @@ class StoreUnit:
         attach_health(self.bus, config.data_path)
         units = None
         site = None
+        hub_unit = "hub"
         if settings.site_file:
-            site = load_unit_config(config.resolve(settings.site_file)).hub
+            site_config = load_unit_config(config.resolve(settings.site_file))
+            site, hub_unit = site_config.hub, site_config.unit
             if site is None:
                 raise ConfigError([f"{config.source}: [store] site_file "
                                    f"{settings.site_file!r} is not a hub's file"])
@@ -61,7 +63,7 @@ class StoreUnit:
         self.live.attach()
         self.heartbeat = watch(self.bus, "store-workers", config.data_path)
         self.service = StoreService(self.bus, self.store, units=units, on_fatal=on_fatal,
-                                    beat=self.heartbeat.beat)
+                                    beat=self.heartbeat.beat, hub_unit=hub_unit)
         self.http_enabled = settings.http_enabled if http is None else http
         self._server: Any = None
         self._http_thread: threading.Thread | None = None

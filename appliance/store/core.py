@@ -19,6 +19,7 @@ from appliance.store.catalogue import Catalogue, sample_catalogue
 from appliance.store.desk import Desk
 from appliance.store.dossiers import Dossiers, DossierSettings
 from appliance.store.offices import Offices
+from appliance.store.records import QueueRecords
 from appliance.store.transfer import import_procedures
 from appliance.store.worklist import Worklist
 
@@ -36,6 +37,7 @@ class Store:
     offices: Offices
     desk: Desk
     worklist: Worklist
+    records: QueueRecords
 
     def close(self) -> None:
         if self.dossiers.reader is not self.engine:
@@ -68,6 +70,7 @@ def open_store(settings: StoreSection, *, data_path: Path, base_dir: Path,
         dossiers=dossiers_,
         users=Users(engine, settings.token_ttl_s, default_office=settings.agency_code),
         offices=offices_, desk=Desk(dossiers_, offices_), worklist=Worklist(dossiers_),
+        records=QueueRecords(engine),
     )
     store.offices.adopt()
     if settings.seed_sample_catalogue and catalogue.count == 0:

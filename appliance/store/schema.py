@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -206,3 +207,59 @@ audit = Table(
     Column("detail", Text, nullable=False, server_default=""),
 )
 Index("ix_audit_office_id", audit.c.office, audit.c.id)
+
+# ---- the hub's day records (migration 0004): every office's queue history ----------------
+# One row per ticket of an office day (the latest version the hub shipped: ``rev``), with
+# its times in epoch seconds and the local hour it was issued (arrivals per hour of day).
+queue_tickets = Table(
+    "queue_tickets",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("office", String(40), nullable=False),
+    Column("site", String(40), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("number", String(16), nullable=False),
+    Column("service", String(40), nullable=False),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("state", String(16), nullable=False),
+    Column("origin", String(16), nullable=False, server_default=""),
+    Column("issued_at", BigInteger, nullable=False),
+    Column("issued_hour", Integer, nullable=False),
+    Column("first_called_at", BigInteger, nullable=True),
+    Column("called_at", BigInteger, nullable=True),
+    Column("finished_at", BigInteger, nullable=True),
+    Column("counter", String(16), nullable=True),
+    Column("officer", String(40), nullable=True),
+    Column("calls", Integer, nullable=False, server_default="0"),
+    Column("rating", String(20), nullable=True),
+    Column("rev", BigInteger, nullable=False),
+    UniqueConstraint("site", "day", "number", name="uq_queue_tickets_site_day_number"),
+)
+# reports read an office's days in a range: a covering index (every column the figures
+# count), so a year is one sequential read of the index, not 75,000 lookups in the table
+_QT = queue_tickets.c
+Index("ix_queue_tickets_office_day", _QT.office, _QT.day, _QT.service, _QT.counter,
+      _QT.officer, _QT.issued_hour, _QT.state, _QT.rating, _QT.issued_at, _QT.first_called_at,
+      _QT.called_at, _QT.finished_at)
+
+# Counter openings and closings (and the day's turnover, which closes every counter).
+queue_counter_events = Table(
+    "queue_counter_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("office", String(40), nullable=False),
+    Column("site", String(40), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("counter", String(16), nullable=True),
+    Column("officer", String(40), nullable=True),
+    Column("at", BigInteger, nullable=False),
+    UniqueConstraint("site", "day", "seq", name="uq_queue_counter_events_site_day_seq"),
+)
+Index("ix_queue_counter_events_office_day", queue_counter_events.c.office,
+      queue_counter_events.c.day)
+# a province's figures read every office's days in a range
+Index("ix_queue_tickets_day", queue_tickets.c.day)

@@ -22,7 +22,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from appliance.bus import Bus, Message
 from appliance.clock import rfc3339
 from appliance.config.site import UnitEntry
-from appliance.contract import VERSION, Topics, decode, encode, error_reply, ok_reply, request_id
+from appliance.contract import (
+    VERSION,
+    RecordsPut,
+    Topics,
+    decode,
+    encode,
+    error_reply,
+    ok_reply,
+    parse,
+    request_id,
+)
 from appliance.core.dossier_code import parse_scan
 from appliance.errors import ContractError
 from appliance.i18n import tr
@@ -53,6 +63,7 @@ STORE_ROLE_OPS: dict[str, frozenset[str]] = {
     "counter": frozenset({"procedure.search", "procedure.get", "procedure.catalogue"}),
     "dispenser": frozenset(),
     "store": frozenset(),
+    "hub": frozenset({"records.put"}),  # the site's hub ships its day records
 }
 
 
@@ -76,13 +87,15 @@ class StoreService:
     def __init__(self, bus: Bus, store: Store, limiter: RateLimiter | None = None, *,
                  units: Mapping[str, UnitEntry] | None = None,
                  on_fatal: Callable[[str], None] | None = None,
-                 beat: Callable[[], None] = lambda: None) -> None:
+                 beat: Callable[[], None] = lambda: None, hub_unit: str = "hub") -> None:
         """``units``: the site file's units (who may ask what); None answers any unit
-        (tests, a store installed without a site file — logged at start)."""
+        (tests, a store installed without a site file — logged at start). ``hub_unit``:
+        the site's hub (the site file's own unit), which alone may ship day records."""
         self.bus = bus
         self._beat = beat  # the watchdog's: the workers answer every request
         self.store = store
         self.units = units
+        self.hub_unit = hub_unit
         self._on_fatal = on_fatal
         self._faults: deque[tuple[float, str]] = deque(maxlen=5)
         self.refused = 0
@@ -97,6 +110,7 @@ class StoreService:
             "procedure.search": self._search,
             "procedure.get": self._get,
             "procedure.catalogue": self._catalogue,
+            "records.put": self._records,
         }
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=10000)
         self._workers: list[threading.Thread] = []
@@ -262,10 +276,13 @@ class StoreService:
         if self.units is None:
             return
         entry = self.units.get(unit)
-        if entry is None:
+        if entry is None and unit == self.hub_unit:  # the hub is the site file's own unit
+            ops = STORE_ROLE_OPS["hub"]
+        elif entry is None:
             raise ContractError("unknown_unit", f"unit {unit!r} is not in the site file")
-        ops = (STORE_ROLE_OPS.get(entry.role, frozenset()) | frozenset(entry.allow)) \
-            - frozenset(entry.deny)
+        else:
+            ops = (STORE_ROLE_OPS.get(entry.role, frozenset()) | frozenset(entry.allow)) \
+                - frozenset(entry.deny)
         if op not in ops:
             raise ContractError("forbidden", f"{unit} may not {op}")
 
@@ -373,6 +390,15 @@ class StoreService:
             raise StoreError("not_found", tr(f"không có thủ tục {code!r}",
                                              f"no procedure {code!r}"))
         return {"procedure": proc}
+
+    def _records(self, unit: str, req: dict[str, Any]) -> dict[str, Any]:
+        # the records belong to the office whose site this is (an office given this MQTT
+        # site, else the store's own first office: Offices.site_offices)
+        batch = parse(RecordsPut, req)
+        office = self.store.offices.for_site(self.bus.site, self.bus.site) \
+            or self.store.offices.default.code
+        n = self.store.records.put(self.bus.site, office, batch)
+        return {"stored": n}
 
     def _catalogue(self, unit: str, req: dict[str, Any]) -> dict[str, Any]:
         offset = _int(req, "offset", 0, 0, 1_000_000)

@@ -73,7 +73,7 @@ def mount_web(app: FastAPI, store: Store) -> Web:
     async def _login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={exc.next_url}", status_code=303)
 
-    from appliance.store.web import admin, lang, offices, pages, printing
+    from appliance.store.web import admin, lang, offices, pages, printing, report_pages
     from appliance.store.web.words import word
 
     _templates.env.globals["word"] = word
@@ -83,4 +83,5 @@ def mount_web(app: FastAPI, store: Store) -> Web:
     admin.register(app, web)
     offices.register(app, web)
     lang.register(app)
+    report_pages.register(app, web)
     return web

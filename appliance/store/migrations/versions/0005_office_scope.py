@@ -3,7 +3,7 @@ whose boards show its figures; log-in sessions kept in the database (they surviv
 restart) and the key the forms' CSRF tokens are signed with.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,249 @@
+"""Queue figures from the hub's day records: pure functions of aggregate rows (counted by
+the database, see ``queue_sql``), the waits of the called tickets and the counter events.
+
+Definitions (docs/reports.md): issued = every ticket but voided ones; wait = first call −
+issue; service time = finish − (last) call of a served ticket; service level = share of
+served tickets whose wait was within the target; the 90th percentile is the nearest rank
+(the smallest wait that at least 90 % of waits do not exceed). A counter is open from its
+``counter.opened`` to its ``counter.closed`` (or the day's turnover, or else its last
+finished ticket); its idle time is the time open minus the time spent calling and serving.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Row = Mapping[str, Any]
+RATINGS = ("very_satisfied", "satisfied", "unsatisfied")
+RATING_LABELS = {"very_satisfied": "Rất hài lòng", "satisfied": "Hài lòng",
+                 "unsatisfied": "Không hài lòng"}
+DEFAULT_TARGET_S = 15 * 60
+WAIT_BUCKETS_MIN = (0, 5, 10, 15, 20, 30, 45, 60)  # the last bucket is "60 min and more"
+GROUPS = ("service", "counter", "officer")
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile (``share`` in 0..1); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+@dataclass
+class QueueFigures:
+    """One row of a queue table: an aggregate row (``AGGREGATES``) and the group's waits."""
+
+    key: str = ""
+    issued: int = 0
+    served: int = 0
+    no_show: int = 0
+    expired: int = 0
+    wait_sum: float = 0.0
+    service_sum: float = 0.0
+    service_n: int = 0
+    within: int = 0  # served within the report's target
+    busy_s: float = 0.0  # calling and serving, at a counter
+    waits_s: list[float] = field(default_factory=list, repr=False)  # sorted
+    ratings: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RATINGS, 0))
+    open_s: float = 0.0
+
+    @classmethod
+    def of(cls, row: Row, waits: list[float]) -> QueueFigures:
+        f = cls(key=row["key"] or "", issued=int(row["issued"]), served=int(row["served"]),
+                no_show=int(row["no_show"]), expired=int(row["expired"]),
+                wait_sum=float(row["wait_sum"] or 0), service_sum=float(row["service_sum"] or 0),
+                service_n=int(row["service_n"]), within=int(row["within"]),
+                busy_s=float(row["busy"] or 0), waits_s=sorted(waits))
+        for r in RATINGS:
+            f.ratings[r] = int(row[r])
+        return f
+
+    def merge(self, other: QueueFigures) -> None:
+        for name in ("issued", "served", "no_show", "expired", "wait_sum", "service_sum",
+                     "service_n", "within"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for r in RATINGS:
+            self.ratings[r] += other.ratings[r]
+
+    @property
+    def avg_wait_s(self) -> float | None:
+        return self.wait_sum / len(self.waits_s) if self.waits_s else None
+
+    @property
+    def p90_wait_s(self) -> float | None:
+        return percentile(self.waits_s, 0.9)
+
+    @property
+    def avg_service_s(self) -> float | None:
+        return self.service_sum / self.service_n if self.service_n else None
+
+    @property
+    def service_level(self) -> float | None:
+        return self.within / self.served if self.served else None
+
+    @property
+    def rated(self) -> int:
+        return sum(self.ratings.values())
+
+    @property
+    def rated_share(self) -> float | None:
+        return self.rated / self.served if self.served else None
+
+    @property
+    def satisfied_share(self) -> float | None:
+        """Quyết định 766's satisfaction: (very) satisfied among the rated."""
+        if not self.rated:
+            return None
+        return (self.ratings["very_satisfied"] + self.ratings["satisfied"]) / self.rated
+
+    @property
+    def idle_s(self) -> float | None:
+        return max(0.0, self.open_s - self.busy_s) if self.open_s else None
+
+
+@dataclass
+class QueueReport:
+    target_s: float
+    total: QueueFigures
+    groups: dict[str, list[QueueFigures]]  # "service" / "counter" / "officer" → rows
+    arrivals_by_hour: dict[int, int]
+    wait_buckets: list[tuple[str, int]]
+
+
+def _spans(events: Iterable[Row], last_finish: Mapping[tuple[str, str], int]
+           ) -> dict[tuple[str, str], float]:
+    """Seconds each (day, counter) was open."""
+    open_at: dict[tuple[str, str], int] = {}
+    total: dict[tuple[str, str], float] = defaultdict(float)
+    for e in sorted(events, key=lambda e: (e["at"], e["seq"])):
+        if e["type"] == "counter.opened" and e["counter"]:
+            open_at.setdefault((e["day"], e["counter"]), e["at"])
+        elif e["type"] == "counter.closed" and e["counter"]:
+            start = open_at.pop((e["day"], e["counter"]), None)
+            if start is not None:
+                total[(e["day"], e["counter"])] += e["at"] - start
+        elif e["type"] == "day.reset":
+            for key in [k for k in open_at if k[0] == e["day"]]:
+                end = last_finish.get(key, e["at"])
+                total[key] += max(0, end - open_at.pop(key))
+    for key, start in open_at.items():  # still open (today), or never closed
+        total[key] += max(0, last_finish.get(key, start) - start)
+    return total
+
+
+SUMMED = ("issued", "served", "no_show", "expired", "wait_sum", "service_sum", "service_n",
+          "within", "busy", *RATINGS)
+
+
+def regroup(combos: Iterable[Row]) -> tuple[dict[str, list[dict[str, Any]]],
+                                            list[tuple[int, int]]]:
+    """Aggregate rows per (service, counter, officer, issued_hour) summed per service,
+    counter and officer (``key``), and the tickets issued per hour."""
+    groups: dict[str, dict[Any, dict[str, Any]]] = {g: {} for g in GROUPS}
+    hours: dict[int, int] = defaultdict(int)
+    for row in combos:
+        hours[int(row["issued_hour"])] += int(row["issued"])
+        for g in GROUPS:
+            acc = groups[g].setdefault(row[g], {"key": row[g], **dict.fromkeys(SUMMED, 0)})
+            for name in SUMMED:
+                acc[name] += row[name] or 0
+    return {g: list(v.values()) for g, v in groups.items()}, sorted(hours.items())
+
+
+def queue_report(groups: Mapping[str, Iterable[Row]], waits: Iterable[tuple[Any, ...]],
+                 hours: Iterable[tuple[int, int]], last_finish: Iterable[tuple[str, str, int]],
+                 counter_events: Iterable[Row] = (), *,
+                 target_s: float = DEFAULT_TARGET_S) -> QueueReport:
+    """The figures from aggregate rows: ``groups`` maps "service"/"counter"/"officer" to
+    rows of ``AGGREGATES`` (``key`` the group); ``waits`` are (service, counter, officer,
+    wait seconds) of every called ticket; ``hours`` (hour, tickets issued);
+    ``last_finish`` (day, counter, last finish) for counters never closed."""
+    by: dict[str, dict[str, list[float]]] = {g: defaultdict(list) for g in GROUPS}
+    everyone: list[float] = []
+    for service, counter, officer, wait in waits:
+        w = float(wait)
+        everyone.append(w)
+        by["service"][service or ""].append(w)
+        if counter:
+            by["counter"][counter].append(w)
+        if officer:
+            by["officer"][officer].append(w)
+    out: dict[str, list[QueueFigures]] = {}
+    for g in GROUPS:
+        rows = [r for r in groups.get(g, ()) if g == "service" or r["key"]]
+        out[g] = sorted((QueueFigures.of(r, by[g].get(r["key"] or "", [])) for r in rows),
+                        key=lambda f: f.key)
+    total = QueueFigures(waits_s=sorted(everyone))
+    for f in out["service"]:  # every ticket has a service: the total is their sum
+        total.merge(f)
+    finish = {(d, c): int(t) for d, c, t in last_finish}
+    open_by_counter: dict[str, float] = defaultdict(float)
+    for (_, c), secs in _spans(counter_events, finish).items():
+        open_by_counter[c] += secs
+    for f in out["counter"]:
+        f.open_s = open_by_counter.get(f.key, 0.0)
+    total.open_s = sum(open_by_counter.values())
+    # the office's idle time: of the counters whose openings are known
+    total.busy_s = sum(f.busy_s for f in out["counter"] if f.key in open_by_counter)
+    arrivals = dict.fromkeys(range(24), 0)
+    for hour, n in hours:
+        arrivals[int(hour)] += int(n)
+    return QueueReport(target_s=target_s, total=total, groups=out, arrivals_by_hour=arrivals,
+                       wait_buckets=wait_buckets(total.waits_s))
+
+
+def wait_buckets(waits_s: list[float]) -> list[tuple[str, int]]:
+    """Counts per bucket of ``WAIT_BUCKETS_MIN`` (``waits_s`` sorted)."""
+    edges = WAIT_BUCKETS_MIN
+    cuts = [bisect_left(waits_s, lo * 60) for lo in edges[1:]]
+    bounds = [0, *cuts, len(waits_s)]
+    counts = [bounds[i + 1] - bounds[i] for i in range(len(edges))]
+    labels = [f"{lo}–{hi}" for lo, hi in itertools.pairwise(edges)] + [f"≥{edges[-1]}"]
+    return list(zip(labels, counts, strict=True))
+
+
+def minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def share(x: float | None) -> float | None:
+    return None if x is None else round(100 * x, 1)
+
+
+Column = tuple[str, str, str, Callable[[QueueFigures, float], Any]]
+# (key, Vietnamese heading, English heading, value) of the queue table and its exports;
+# times in minutes, shares in per cent
+QUEUE_COLUMNS: list[Column] = [
+    ("issued", "Số phát", "Issued", lambda f, t: f.issued),
+    ("served", "Đã phục vụ", "Served", lambda f, t: f.served),
+    ("no_show", "Vắng mặt", "No-show", lambda f, t: f.no_show),
+    ("expired", "Hết hạn", "Expired", lambda f, t: f.expired),
+    ("avg_wait", "Chờ TB (phút)", "Avg wait (min)", lambda f, t: minutes(f.avg_wait_s)),
+    ("p90_wait", "Chờ P90 (phút)", "P90 wait (min)", lambda f, t: minutes(f.p90_wait_s)),
+    ("avg_service", "Phục vụ TB (phút)", "Avg service (min)",
+     lambda f, t: minutes(f.avg_service_s)),
+    ("service_level", "Đạt mức phục vụ (%)", "Service level (%)",
+     lambda f, t: share(f.service_level)),
+    ("idle", "Quầy rảnh (phút)", "Counter idle (min)", lambda f, t: minutes(f.idle_s)),
+]
+SATISFACTION_COLUMNS: list[Column] = [
+    ("very_satisfied", "Rất hài lòng", "Very satisfied",
+     lambda f, t: f.ratings["very_satisfied"]),
+    ("satisfied", "Hài lòng", "Satisfied", lambda f, t: f.ratings["satisfied"]),
+    ("unsatisfied", "Không hài lòng", "Unsatisfied", lambda f, t: f.ratings["unsatisfied"]),
+    ("rated_share", "Tỷ lệ được đánh giá (%)", "Served and rated (%)",
+     lambda f, t: share(f.rated_share)),
+    ("satisfied_share", "Tỷ lệ hài lòng (%)", "Satisfaction rate (%)",
+     lambda f, t: share(f.satisfied_share)),
+]
