@@ -72,7 +72,8 @@ def hub_throughput(url: str, ops: int, inflight: int, only_issue: bool = False) 
     from paho.mqtt.properties import Properties
 
     topics = Topics("demo")
-    reply_topic = f"motcua/v1/demo/bench/replies-{uuid.uuid4().hex[:6]}"
+    # the hub answers a unit only on that unit's own response topic (Topics.reply_topic_for)
+    units = ("dispenser-1", "counter-1", "counter-2", "counter-3")
     sent = [0]
     acked = [0]
     done = threading.Event()
@@ -88,7 +89,7 @@ def hub_throughput(url: str, ops: int, inflight: int, only_issue: bool = False) 
             c = str(1 + i // 2 % 3)
             unit, body = f"counter-{c}", {"op": "counter.next", "counter": c}
         props = Properties(PacketTypes.PUBLISH)
-        props.ResponseTopic = reply_topic
+        props.ResponseTopic = topics.res(unit)
         props.CorrelationData = str(i).encode()
         client.publish(topics.req(unit), encode({"v": 1, "id": uuid.uuid4().hex, **body}),
                        qos=1, properties=props)
@@ -105,7 +106,7 @@ def hub_throughput(url: str, ops: int, inflight: int, only_issue: bool = False) 
     connected = threading.Event()
 
     def on_connect(*_: object) -> None:
-        client.subscribe(reply_topic, qos=1)
+        client.subscribe([(topics.res(u), 1) for u in units])
         connected.set()
 
     client.on_connect = on_connect
