@@ -8,6 +8,7 @@ appliance/bus_message.py, the network turn of a self-driven bus in appliance/bus
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import ssl
@@ -175,6 +176,10 @@ class Bus(StatusMixin):
         if bus_loop.turn(self._client, timeout) != mqtt.MQTT_ERR_SUCCESS:
             self._need_connect = True
             self._retry_at = time.monotonic() + self._retry_delay
+
+    def corked(self) -> contextlib.AbstractContextManager[None]:
+        """Send what is published inside the block together at its end (see bus_loop)."""
+        return bus_loop.corked(self._client)
 
     def wait_connected(self, timeout: float) -> bool:
         """Connected, and every subscription made again on connecting acknowledged."""

@@ -14,6 +14,7 @@ starts it again from the disk.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import queue
@@ -156,10 +157,12 @@ class HubService:
                     batch.append(self._inbox.get_nowait())
                 except queue.Empty:
                     break
-            if batch:
-                self._guarded(functools.partial(self._process, batch))
-            if not self._fatal:
-                self._guarded(functools.partial(self.retained.flush, idle=not batch))
+            # several requests at once: their replies and events leave in a few segments
+            with self.bus.corked() if len(batch) > 1 else contextlib.nullcontext():
+                if batch:
+                    self._guarded(functools.partial(self._process, batch))
+                if not self._fatal:
+                    self._guarded(functools.partial(self.retained.flush, idle=not batch))
         if not self._fatal:  # a clean stop leaves no stale retained state
             self._guarded(functools.partial(self.retained.flush, idle=True))
 
