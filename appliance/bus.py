@@ -217,13 +217,15 @@ class Bus(StatusMixin):
     def publish(
         self,
         topic: str,
-        obj: dict[str, Any],
+        obj: dict[str, Any] | bytes,
         *,
         retain: bool = False,
         qos: int = 1,
         properties: Properties | None = None,
     ) -> mqtt.MQTTMessageInfo:
-        return self._client.publish(topic, encode(obj), qos=qos, retain=retain,
+        """Publish a payload (a dict, encoded here; or bytes already encoded by ``encode``)."""
+        payload = obj if isinstance(obj, bytes) else encode(obj)
+        return self._client.publish(topic, payload, qos=qos, retain=retain,
                                     properties=properties)
 
     def reply(self, msg: Message, obj: dict[str, Any]) -> None:

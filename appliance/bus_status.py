@@ -38,7 +38,7 @@ class StatusMixin:
     _boot: str
     _session: int
 
-    def publish(self, topic: str, obj: dict[str, Any], *, retain: bool = False,
+    def publish(self, topic: str, obj: dict[str, Any] | bytes, *, retain: bool = False,
                 qos: int = 1) -> mqtt.MQTTMessageInfo:
         raise NotImplementedError  # Bus.publish
 

@@ -337,12 +337,12 @@ class HubService:
     def _commit_and_publish(self, outcomes: list[Outcome],
                             to_store: list[tuple[str, str, str]], now: datetime,
                             force_state: bool = False) -> None:
-        self.store.commit(self.engine.state, outcomes, to_store, self._forget)
+        events = [encode(ev) for out in outcomes for ev in out.events]  # once, for both
+        self.store.commit(self.engine.state, outcomes, to_store, self._forget, events)
         self._forget = []
         self._storage_error = None
-        for out in outcomes:
-            for ev in out.events:
-                self.bus.publish(self.topics.queue_events, ev)
+        for payload in events:
+            self.bus.publish(self.topics.queue_events, payload)
         if force_state:
             self._publish_retained(now)
             return
