@@ -2,10 +2,13 @@
 
 Subscriptions are remembered and renewed in ``on_connect`` so a reconnect restores them.
 Handlers run on paho's network thread: they must be quick (queue work elsewhere).
+The status part is in appliance/bus_status.py, messages and filters in
+appliance/bus_message.py, the network turn of a self-driven bus in appliance/bus_loop.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import ssl
@@ -13,60 +16,27 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from appliance.clock import Clock, SystemClock, rfc3339
+from appliance import bus_loop
+from appliance.bus_message import Handler, Message, Pending, topic_matches
+from appliance.bus_status import StatusGate, StatusMixin
+from appliance.clock import Clock, SystemClock
 from appliance.config.base import BrokerConfig
 from appliance.contract import VERSION, Topics, decode, encode
 from appliance.errors import ContractError, NotConnected, RequestTimeout
 from appliance.i18n import tr
 from appliance.mqtt_properties import PublishProperties
-from appliance.tlscheck import tls_problem
+from appliance.tlscheck import set_up_tls, tls_problem
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Message:
-    topic: str
-    payload: bytes
-    retain: bool
-    response_topic: str | None
-    correlation: bytes | None
-
-
-Handler = Callable[[Message], None]
-
-
-def topic_matches(topic_filter: str, topic: str) -> bool:
-    """MQTT filter matching (``+`` one level, ``#`` the rest). paho's own builds a matcher
-    tree on every call, which cost the hub more than its whole queue engine."""
-    if topic_filter == topic:
-        return True
-    f_parts = topic_filter.split("/")
-    t_parts = topic.split("/")
-    for i, part in enumerate(f_parts):
-        if part == "#":
-            return True
-        if i >= len(t_parts) or (part != "+" and part != t_parts[i]):
-            return False
-    return len(f_parts) == len(t_parts)
-
-
-class _Pending:
-    __slots__ = ("event", "reply")
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self.reply: dict[str, Any] | None = None
-
-
-class Bus:
+class Bus(StatusMixin):
     def __init__(
         self,
         *,
@@ -86,7 +56,7 @@ class Bus:
         self._status_interval = status_interval_s
         self._handlers: list[tuple[str, Handler]] = []
         self._as_published: set[str] = set()  # filters whose retain flag must stay as sent
-        self._pending: dict[bytes, _Pending] = {}
+        self._pending: dict[bytes, Pending] = {}
         self._subacks: dict[int, threading.Event] = {}
         # on_connect's own SUBSCRIBEs not yet acknowledged: until they are, a request sent to
         # this unit could reach the broker before the unit listens, and be lost
@@ -98,7 +68,7 @@ class Bus:
         self._boot = uuid.uuid4().hex[:8]
         self._session = 0
         self._status: dict[str, Any] = {"state": "starting"}
-        self._gate: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        self._gate: StatusGate | None = None
         self._stop = threading.Event()
         self._manual = False
         self._need_connect = True
@@ -107,7 +77,7 @@ class Bus:
         self._heartbeat: threading.Thread | None = None
         # why the last connection attempt failed (TLS, password, ACL), for status and logs
         self.connect_problem: str | None = None
-        self._health: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        self._health: StatusGate | None = None
         # one status built and sent at a time: the newest one is always the last out
         self._status_lock = threading.Lock()
         self._client = mqtt.Client(
@@ -117,8 +87,7 @@ class Bus:
         )
         if broker.username:
             self._client.username_pw_set(broker.username, broker.password)
-        if broker.tls:
-            self._client.tls_set(ca_certs=broker.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        set_up_tls(self._client, broker)
         self._client.reconnect_delay_set(min_delay=1, max_delay=8)
         self._client.on_socket_open = self._on_socket_open
         self._client.on_connect = self._on_connect
@@ -205,9 +174,13 @@ class Bus:
                 return
             self._need_connect = False
             self._retry_delay = 1.0
-        if self._client.loop(timeout) != mqtt.MQTT_ERR_SUCCESS:
+        if bus_loop.turn(self._client, timeout) != mqtt.MQTT_ERR_SUCCESS:
             self._need_connect = True
             self._retry_at = time.monotonic() + self._retry_delay
+
+    def corked(self) -> contextlib.AbstractContextManager[None]:
+        """Send what is published inside the block together at its end (see bus_loop)."""
+        return bus_loop.corked(self._client)
 
     def wait_connected(self, timeout: float) -> bool:
         """Connected, and every subscription made again on connecting acknowledged."""
@@ -229,7 +202,8 @@ class Bus:
                 if self._manual:
                     deadline = time.monotonic() + 2.0
                     while not info.is_published() and time.monotonic() < deadline:
-                        self._client.loop(0.05)
+                        if bus_loop.turn(self._client, 0.05) != mqtt.MQTT_ERR_SUCCESS:
+                            break
                 else:
                     info.wait_for_publish(timeout=2.0)
             except (RuntimeError, ValueError):
@@ -244,13 +218,15 @@ class Bus:
     def publish(
         self,
         topic: str,
-        obj: dict[str, Any],
+        obj: dict[str, Any] | bytes,
         *,
         retain: bool = False,
         qos: int = 1,
         properties: Properties | None = None,
     ) -> mqtt.MQTTMessageInfo:
-        return self._client.publish(topic, encode(obj), qos=qos, retain=retain,
+        """Publish a payload (a dict, encoded here; or bytes already encoded by ``encode``)."""
+        payload = obj if isinstance(obj, bytes) else encode(obj)
+        return self._client.publish(topic, payload, qos=qos, retain=retain,
                                     properties=properties)
 
     def reply(self, msg: Message, obj: dict[str, Any]) -> None:
@@ -280,70 +256,6 @@ class Bus:
             log.error(tr("không xoá được tin giữ lại trên %r: %s",
                          "cannot clear the retained message on %r: %s"), topic[:200], exc)
 
-    def set_status(self, state: str, **fields: Any) -> None:
-        """Retained unit status: ready / alert (with reasons) / stopped; lost is the will."""
-        self._status = {"state": state, **fields}
-        if self.connect_problem is not None and not self._connected.is_set():
-            # what the unit cannot tell the broker, it still tells whoever looks locally
-            self._status["reasons"] = [*fields.get("reasons", []), self.connect_problem]
-            self._status["state"] = "alert"
-        if self._connected.is_set():
-            self._publish_status()
-
-    @property
-    def status(self) -> dict[str, Any]:
-        return dict(self._status)
-
-    def set_health_source(self, source: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
-        """Add a ``health`` block (appliance/health) to every status, built from its fields."""
-        self._health = source
-
-    def gate_status(self, gate: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
-        """Every status published passes through ``gate`` first (appliance.watchdog: never
-        ``ready`` while the role's work loop is stuck)."""
-        self._gate = gate
-
-    def refresh_status(self) -> None:
-        """Publish the status again now (its gate's answer changed)."""
-        if self._connected.is_set():
-            self._publish_status()
-
-    def _status_payload(self) -> dict[str, Any]:
-        status = self._gate(dict(self._status)) if self._gate else self._status
-        payload = {
-            "v": VERSION,
-            "unit": self.unit,
-            "role": self.role,
-            **status,
-            "boot": self._boot,
-            "session": self._session,
-            "at": rfc3339(self.clock.now()),
-        }
-        if self._health is not None and payload["state"] not in ("stopped", "starting"):
-            try:
-                payload["health"] = self._health(status)
-            except Exception:  # health facts are extra: a failing reader must not stop status
-                log.exception(tr("%s: không đọc được số liệu sức khoẻ thiết bị",
-                                 "%s: health facts failed"), self.unit)
-        return payload
-
-    def _publish_status(self) -> mqtt.MQTTMessageInfo:
-        with self._status_lock:
-            return self.publish(self.topics.status(self.unit), self._status_payload(),
-                                retain=True)
-
-    def _set_will(self) -> None:
-        will = {"v": VERSION, "unit": self.unit, "role": self.role, "state": "lost",
-                "boot": self._boot, "session": self._session + 1}
-        # the will applies to the next connection, which will be session + 1
-        self._client.will_set(self.topics.status(self.unit), encode(will), qos=1, retain=True)
-
-    def _beat(self) -> None:
-        # A fresh "at" lets a monitor tell a unit that hangs while connected from a live one.
-        while not self._stop.wait(self._status_interval):
-            if self._connected.is_set():
-                self._publish_status()
-
     # ---- requests --------------------------------------------------------------------
     def request(
         self,
@@ -362,7 +274,7 @@ class Bus:
                                   f"not connected to the broker at {self._broker.url}"))
         rid = req_id or uuid.uuid4().hex
         corr = rid.encode()
-        pending = _Pending()
+        pending = Pending()
         with self._lock:
             self._pending[corr] = pending
         props = PublishProperties(response_topic=self.topics.res(self.unit), correlation=corr)
@@ -459,7 +371,7 @@ class Bus:
             self._on_reply(msg)
             return
         if msg.topic == self.topics.status(self.unit):
-            self._on_own_status(msg)
+            self._on_own_status(msg.payload)
             return
         with self._lock:
             handlers = [h for f, h in self._handlers if topic_matches(f, msg.topic)]
@@ -484,15 +396,5 @@ class Bus:
             pending.reply = reply
             pending.event.set()
 
-    def _on_own_status(self, msg: Message) -> None:
-        # A last will from an earlier connection can arrive after our "ready" (MQTT 5
-        # delays wills); put our live status back so the retained one tells the truth.
-        try:
-            status = decode(msg.payload)
-        except ContractError:
-            return
-        stale = status.get("state") == "lost" and (
-            status.get("boot") != self._boot or status.get("session") != self._session
-        )
-        if stale and self._connected.is_set() and not self._stop.is_set():
-            self._publish_status()
+
+__all__ = ["Bus", "Handler", "Message", "topic_matches"]

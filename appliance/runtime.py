@@ -44,14 +44,11 @@ def return_large_buffers(threshold: int = 128 * 1024) -> None:
     buffers mmapped and returned when freed. Not glibc (musl, macOS): nothing to do.
     """
     import ctypes
-    import ctypes.util
 
-    name = ctypes.util.find_library("c")
-    if not name:
-        return
     try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
+        # the process's own symbols, libc's among them: no ctypes.util.find_library, which
+        # runs ldconfig in a child process and leaves its modules loaded
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return
     m_mmap_threshold = -3  # glibc's malloc.h

@@ -1,12 +1,21 @@
-"""Why a TLS connection to the broker fails, told in words (paho's own loop only retries)."""
+"""TLS with the broker: the one set-up every MQTT client of the project uses, and why a
+TLS connection fails, told in words (paho's own loop only retries)."""
 
 from __future__ import annotations
 
 import socket
 import ssl
 
+import paho.mqtt.client as mqtt
+
 from appliance.config.base import BrokerConfig
 from appliance.i18n import tr
+
+
+def set_up_tls(client: mqtt.Client, broker: BrokerConfig) -> None:
+    """Verify the broker against the site's CA when the broker URL is ``mqtts://``."""
+    if broker.tls:
+        client.tls_set(ca_certs=broker.ca_file, cert_reqs=ssl.CERT_REQUIRED)
 
 
 def tls_problem(broker: BrokerConfig) -> str | None:

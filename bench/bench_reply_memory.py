@@ -38,20 +38,20 @@ def main() -> None:
     units = ap.parse_args().units
     tracemalloc.start()
     bare = _texts(units)
-    base = tracemalloc.get_traced_memory()[0]
+    base = tracemalloc.get_traced_memory()[0]  # the reply texts as str, with their keys
     memory = ReplyMemory()
     memory.fill(bare)
     extra = 3 * units  # more than the bound: the oldest go
     for j in range(extra):
         memory.add(("unit-0", f"more-{j}"), bare[0][2])
-    used = tracemalloc.get_traced_memory()[0] - base
+    added = len(bare) + extra
+    del bare  # what the memory keeps of them is its own
+    used = tracemalloc.get_traced_memory()[0]
     n = len(memory)
-    print(f"bound: {units} units × {PER_UNIT} = {n} replies held after {len(bare) + extra} "
-          f"added")
-    print(f"baseline (the reply texts alone): {base / 2**20:.1f} MB; the memory's own "
-          f"structure on top: {used / 2**20:.1f} MB ({used / n:.0f} B per reply, "
-          f"{(base + used) / base:.2f} × baseline in all)")
-
+    print(f"bound: {units} units × {PER_UNIT} = {n} replies held after {added} added")
+    print(f"baseline (the same replies as str in a bare list): {base / 2**20:.1f} MB; "
+          f"the reply memory, all included: {used / 2**20:.1f} MB ({used / n:.0f} B per "
+          f"reply, {used / base:.2f} × baseline)")
 
 if __name__ == "__main__":
     main()

@@ -6,7 +6,6 @@ Payload faults are logged and dropped: one site's broken unit must not blind the
 from __future__ import annotations
 
 import logging
-import ssl
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -16,6 +15,7 @@ from appliance.clock import Clock
 from appliance.config.base import BrokerConfig
 from appliance.contract import ROOT, decode
 from appliance.errors import ContractError
+from appliance.tlscheck import set_up_tls
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,7 @@ class CareLink:
                                    protocol=mqtt.MQTTv5)
         if broker.username:
             self._client.username_pw_set(broker.username, broker.password)
-        if broker.tls:
-            self._client.tls_set(ca_certs=broker.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        set_up_tls(self._client, broker)
         self._client.reconnect_delay_set(min_delay=1, max_delay=8)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect

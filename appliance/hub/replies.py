@@ -7,13 +7,16 @@ Bound (by count and by age, per unit):
 * only units declared in the site file are remembered (any other gets ``unknown_unit``,
   which is safe to answer again), and only under ids of at most 100 characters, checked
   before anything is stored (``appliance.contract.request_id``);
-* each reply is kept as its compact JSON text (a hub reply is under 2 KB).
+* each reply is kept as its compact JSON in UTF-8 bytes (a hub reply is under 2 KB): a
+  Python ``str`` holding one Vietnamese letter beyond Latin-1 ("ư", "ạ") stores every
+  character in 2 bytes, so bytes keep a ticket reply in about half the memory.
 
 So the memory holds at most ``units × PER_UNIT`` replies — 7,000 for the demo site's seven
-units, about 7 MB (bench/bench_reply_memory.py: ≈1.04 kB per ticket reply under a
-100-character id, all included) — whatever a unit sends, and a restart loads no more than
-that. A unit retries a request within minutes, and its offline catch-up within the office
-day, long before its 1,000th newer request: the bound never forgets a reply a retry needs.
+units, about 4.3 MB (bench/bench_reply_memory.py: ≈0.61 kB per ticket reply under a
+100-character id, all included; 1.04 kB while they were kept as str) — whatever a unit
+sends, and a restart loads no more than that. A unit retries a request within minutes,
+and its offline catch-up within the office day, long before its 1,000th newer request:
+the bound never forgets a reply a retry needs.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ Key = tuple[str, str]
 class ReplyMemory:
     def __init__(self, per_unit: int | None = None) -> None:
         self.per_unit = per_unit if per_unit is not None else PER_UNIT
-        self._units: dict[str, OrderedDict[str, str]] = {}
+        self._units: dict[str, OrderedDict[str, bytes]] = {}
 
     def __len__(self) -> int:
         return sum(len(d) for d in self._units.values())
@@ -48,7 +51,7 @@ class ReplyMemory:
     def add(self, key: Key, body: str) -> list[Key]:
         """Remember one reply (JSON text); returns the keys forgotten to stay in bound."""
         unit = self._units.setdefault(key[0], OrderedDict())
-        unit[key[1]] = body
+        unit[key[1]] = body.encode("utf-8")
         unit.move_to_end(key[1])
         forgotten: list[Key] = []
         while len(unit) > self.per_unit:

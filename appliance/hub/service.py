@@ -14,6 +14,7 @@ starts it again from the disk.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import queue
@@ -163,10 +164,12 @@ class HubService:
                     batch.append(self._inbox.get_nowait())
                 except queue.Empty:
                     break
-            if batch:
-                self._guarded(functools.partial(self._process, batch))
-            if not self._fatal:
-                self._guarded(functools.partial(self.retained.flush, idle=not batch))
+            # several requests at once: their replies and events leave in a few segments
+            with self.bus.corked() if len(batch) > 1 else contextlib.nullcontext():
+                if batch:
+                    self._guarded(functools.partial(self._process, batch))
+                if not self._fatal:
+                    self._guarded(functools.partial(self.retained.flush, idle=not batch))
         if not self._fatal:  # a clean stop leaves no stale retained state
             self._guarded(functools.partial(self.retained.flush, idle=True))
 
@@ -357,12 +360,12 @@ class HubService:
     def _commit_and_publish(self, outcomes: list[Outcome],
                             to_store: list[tuple[str, str, str]], now: datetime,
                             force_state: bool = False) -> None:
-        self.store.commit(self.engine.state, outcomes, to_store, self._forget)
+        events = [encode(ev) for out in outcomes for ev in out.events]  # once, for both
+        self.store.commit(self.engine.state, outcomes, to_store, self._forget, events)
         self._forget = []
         self._storage_error = None
-        for out in outcomes:
-            for ev in out.events:
-                self.bus.publish(self.topics.queue_events, ev)
+        for payload in events:
+            self.bus.publish(self.topics.queue_events, payload)
         if force_state:
             self._publish_retained(now)
             return

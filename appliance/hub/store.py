@@ -12,6 +12,7 @@ import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 
+from appliance.contract import encode
 from appliance.core.model import Counter, Outcome, QueueState, Ticket
 from appliance.errors import StorageError
 from appliance.hub.replies import Key, ReplyMemory
@@ -87,6 +88,10 @@ class HubStore:
             self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
+            # The hub reads its tables once, at start; after that it only appends and
+            # replaces rows, so a page cache of SQLite's default 2 MB only holds a busy
+            # day's pages for nothing (the OS caches the file anyway). 256 KiB.
+            self.db.execute("PRAGMA cache_size=-256")
             self.db.executescript(_SCHEMA)
             fresh = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = "
                                     "'ship_outbox'").fetchone() is None
@@ -152,15 +157,20 @@ class HubStore:
 
     # ---- committing ------------------------------------------------------------------
     def commit(self, state: QueueState, outcomes: list[Outcome],
-               replies: list[tuple[str, str, str]], forget: list[Key] | None = None) -> None:
+               replies: list[tuple[str, str, str]], forget: list[Key] | None = None,
+               event_payloads: list[bytes] | None = None) -> None:
         """Write a batch in one transaction; raises StorageError if it did not commit.
 
         ``replies`` are (unit, request id, reply JSON); ``forget`` are replies the bounded
-        memory let go of, deleted in the same transaction."""
+        memory let go of, deleted in the same transaction; ``event_payloads``, the events
+        of ``outcomes`` already encoded for the bus (so each is encoded once), in order."""
         day = state.day.isoformat() if state.day else None
         # the last version of each row wins: a ticket changed twice in a batch is written once
         tickets = {(t.day, t.number): t for out in outcomes for t in out.tickets}
         counters = {c.id: c for out in outcomes for c in out.counters}
+        events = [ev for out in outcomes for ev in out.events]
+        if event_payloads is None:
+            event_payloads = [encode(ev) for ev in events]
         try:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany(
@@ -176,8 +186,8 @@ class HubStore:
                  for c in counters.values()])
             self.db.executemany(
                 "INSERT INTO events VALUES (?, ?, ?)",
-                [(ev["seq"], day, json.dumps(ev, ensure_ascii=False))
-                 for out in outcomes for ev in out.events])
+                [(ev["seq"], day, payload.decode("utf-8"))
+                 for ev, payload in zip(events, event_payloads, strict=True)])
             self.db.executemany(
                 "INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?)",
                 [(unit, req_id, day, body) for unit, req_id, body in replies])
