@@ -55,18 +55,21 @@ CREATE TRIGGER IF NOT EXISTS ship_ticket_upd AFTER UPDATE ON tickets BEGIN
     INSERT OR REPLACE INTO ship_outbox (kind, day, key) VALUES ('ticket', NEW.day, NEW.number);
 END;
 CREATE TRIGGER IF NOT EXISTS ship_counter_event AFTER INSERT ON events
-WHEN instr(NEW.body, '"type": "counter.opened"') OR instr(NEW.body, '"type": "counter.closed"')
-     OR instr(NEW.body, '"type": "day.reset"') BEGIN
+WHEN json_valid(NEW.body)
+     AND json_extract(NEW.body, '$.type') IN ('counter.opened', 'counter.closed', 'day.reset')
+BEGIN
     INSERT OR IGNORE INTO ship_outbox (kind, day, key, body)
     VALUES ('event', COALESCE(NEW.day, ''), CAST(NEW.seq AS TEXT), NEW.body);
 END;
 """
-# A hub database from before the outbox: queue what it already holds, once.
+# A hub database from before the outbox: queue what it already holds, once. (The event
+# type is read as JSON, not matched as text: the body's spacing is the encoder's choice.)
 _BACKFILL = """
 INSERT OR IGNORE INTO ship_outbox (kind, day, key) SELECT 'ticket', day, number FROM tickets;
 INSERT OR IGNORE INTO ship_outbox (kind, day, key, body)
     SELECT 'event', COALESCE(day, ''), CAST(seq AS TEXT), body FROM events
-    WHERE instr(body, '"type": "counter.') OR instr(body, '"type": "day.reset"');
+    WHERE json_valid(body)
+      AND json_extract(body, '$.type') IN ('counter.opened', 'counter.closed', 'day.reset');
 """
 _TICKET_COLS = ("day", "number", "service", "priority", "issued_at", "unit", "origin", "state",
                 "order_at", "counter", "first_called_at", "called_at", "finished_at", "officer",
