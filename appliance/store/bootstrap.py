@@ -80,8 +80,10 @@ class StoreUnit:
         from appliance.store.api import create_app
 
         s = self.store.settings
+        # open event streams (phones, counter screens) must not hold a stop for minutes
         cfg = uvicorn.Config(create_app(self.store, live=self.live), host=s.http_host,
-                             port=s.http_port, log_level="warning", access_log=False)
+                             port=s.http_port, log_level="warning", access_log=False,
+                             timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(cfg)
         self._http_thread = threading.Thread(target=self._server.run, name="store-http",
                                              daemon=True)

@@ -52,12 +52,13 @@ def picture(view: QueueView, site: str, day: str, number: str) -> dict[str, Any]
 
 def register(app: FastAPI, store: Store, view: QueueView,
              limiter: RateLimiter | None = None) -> None:
-    limiter = limiter or RateLimiter(PHONE_RATE_PER_S, PHONE_BURST, 10**9)
+    # on the app's state: one budget per app, and a test may put in a stopped clock's
+    app.state.phone_limiter = limiter or RateLimiter(PHONE_RATE_PER_S, PHONE_BURST, 10**9)
     streams = Streams()
     app.state.phone_streams = streams
 
     def limited(request: Request) -> bool:
-        return not limiter.allow(client_key(request))
+        return not app.state.phone_limiter.allow(client_key(request))
 
     @app.get("/ticket/{site}/{day}/{number}", include_in_schema=False)
     def ticket_page(request: Request, site: str, day: str, number: str) -> Response:
