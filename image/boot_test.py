@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 SITE = REPO / "firmware_config/examples/demo-site"
 GUEST_BROKER = "10.0.2.100"
 # what fits CI's 30 minutes for this stage beside the build and the other two boots
-CI_POWER_CUTS = 2
+CI_POWER_CUTS = 1
 
 
 def sh(*args: str, **kw: Any) -> subprocess.CompletedProcess[str]:

@@ -240,7 +240,10 @@ def test_the_hub_card_sets_up_the_site_broker_from_the_site_file(tmp_path, demo_
     from appliance.setup.schema import check_setup
 
     setup = check_setup(hub, tmp_path / "motcua-setup.toml", {})
-    etc, boot = tmp_path / "data" / "etc", tmp_path / "boot"
+    # as on the card: /etc/motcua is a link into the data partition
+    (tmp_path / "data" / "etc").mkdir(parents=True)
+    etc, boot = tmp_path / "etc-motcua", tmp_path / "boot"
+    etc.symlink_to(tmp_path / "data" / "etc")
     written: list[str] = []
 
     def write(path: Path, data: bytes, mode: int) -> None:

@@ -36,8 +36,9 @@ PLAIN_PORT = 1883
 
 
 def broker_dir(etc: Path) -> Path:
-    """Where the site broker's files live: beside /etc/motcua on the data partition."""
-    return etc.parent / "mosquitto" / "site"
+    """Where the site broker's files live: beside /etc/motcua on the data partition (on the
+    card /etc/motcua is a link to /var/lib/motcua/etc: its parent is the data partition)."""
+    return etc.resolve().parent / "mosquitto" / "site"
 
 
 def broker_address(setup: Setup) -> tuple[list[str], list[str]]:
