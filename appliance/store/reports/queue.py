@@ -191,12 +191,12 @@ def queue_report(groups: Mapping[str, Iterable[Row]], waits: Iterable[tuple[Any,
     wait seconds) of every called ticket; ``hours`` (hour, tickets issued);
     ``last_finish`` (day, counter, last finish) for counters never closed."""
     # sorted once here, so every group's list is built in order (its sort is then linear)
-    rows = sorted(waits, key=itemgetter(3))
-    everyone = [float(r[3]) for r in rows]
+    ordered = sorted(waits, key=itemgetter(3))
+    everyone = [float(r[3]) for r in ordered]
     by: dict[str, dict[str, list[float]]] = {g: defaultdict(list) for g in GROUPS}
     for i, g in enumerate(GROUPS):
         lists = by[g]
-        for r, w in zip(rows, everyone, strict=True):
+        for r, w in zip(ordered, everyone, strict=True):
             if r[i] or g == "service":
                 lists[r[i] or ""].append(w)
     out: dict[str, list[QueueFigures]] = {}
@@ -204,7 +204,7 @@ def queue_report(groups: Mapping[str, Iterable[Row]], waits: Iterable[tuple[Any,
         rows = [r for r in groups.get(g, ()) if g == "service" or r["key"]]
         out[g] = sorted((QueueFigures.of(r, by[g].get(r["key"] or "", [])) for r in rows),
                         key=lambda f: f.key)
-    total = QueueFigures(waits_s=sorted(everyone))
+    total = QueueFigures(waits_s=everyone)
     for f in out["service"]:  # every ticket has a service: the total is their sum
         total.merge(f)
     finish = {(d, c): int(t) for d, c, t in last_finish}
