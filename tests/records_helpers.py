@@ -78,7 +78,7 @@ def outbox_size(db_path: Path) -> int:
         db.close()
 
 
-def wait_for(cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+def wait_for(cond: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if cond():

@@ -105,14 +105,14 @@ def test_lost_acknowledgement_stores_once(broker, demo_site, make_bus, clock, db
         reply = real_handle(self, topic, payload)  # committed here...
         if b"records.put" in payload and not delayed:
             delayed.append(topic)
-            time.sleep(1.5)  # ...but the answer comes after the hub gave up waiting
+            time.sleep(3.0)  # ...but the answer comes after the hub gave up waiting
         return reply
 
     monkeypatch.setattr(StoreService, "handle", slow_first)
     hub = build_hub(load_unit_config(demo_site / "hub.toml", broker_url=broker.url),
                     clock=clock)
     assert hub.shipper is not None
-    hub.shipper.interval_s, hub.shipper.timeout_s = 0.2, 0.5
+    hub.shipper.interval_s, hub.shipper.timeout_s = 0.2, 1.0
     try:
         hub.start()
         disp = make_bus("dispenser-1")

@@ -17,6 +17,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 Row = Mapping[str, Any]
@@ -121,12 +122,32 @@ class QueueReport:
     wait_buckets: list[tuple[str, int]]
 
 
+def _in_order(events: Iterable[Row]) -> list[Row]:
+    return sorted(events, key=lambda e: (e["at"], e["seq"]))
+
+
+def days_left_open(events: Iterable[Row]) -> set[str]:
+    """The days on which a counter was open at the day's turnover or is still open: the
+    only days whose last finishes ``_spans`` reads."""
+    opened: set[tuple[str, str]] = set()
+    out: set[str] = set()
+    for e in _in_order(events):
+        if e["type"] == "counter.opened" and e["counter"]:
+            opened.add((e["day"], e["counter"]))
+        elif e["type"] == "counter.closed" and e["counter"]:
+            opened.discard((e["day"], e["counter"]))
+        elif e["type"] == "day.reset" and any(k[0] == e["day"] for k in opened):
+            out.add(e["day"])
+            opened = {k for k in opened if k[0] != e["day"]}
+    return out | {day for day, _ in opened}
+
+
 def _spans(events: Iterable[Row], last_finish: Mapping[tuple[str, str], int]
            ) -> dict[tuple[str, str], float]:
     """Seconds each (day, counter) was open."""
     open_at: dict[tuple[str, str], int] = {}
     total: dict[tuple[str, str], float] = defaultdict(float)
-    for e in sorted(events, key=lambda e: (e["at"], e["seq"])):
+    for e in _in_order(events):
         if e["type"] == "counter.opened" and e["counter"]:
             open_at.setdefault((e["day"], e["counter"]), e["at"])
         elif e["type"] == "counter.closed" and e["counter"]:
@@ -169,22 +190,21 @@ def queue_report(groups: Mapping[str, Iterable[Row]], waits: Iterable[tuple[Any,
     rows of ``AGGREGATES`` (``key`` the group); ``waits`` are (service, counter, officer,
     wait seconds) of every called ticket; ``hours`` (hour, tickets issued);
     ``last_finish`` (day, counter, last finish) for counters never closed."""
+    # sorted once here, so every group's list is built in order (its sort is then linear)
+    ordered = sorted(waits, key=itemgetter(3))
+    everyone = [float(r[3]) for r in ordered]
     by: dict[str, dict[str, list[float]]] = {g: defaultdict(list) for g in GROUPS}
-    everyone: list[float] = []
-    for service, counter, officer, wait in waits:
-        w = float(wait)
-        everyone.append(w)
-        by["service"][service or ""].append(w)
-        if counter:
-            by["counter"][counter].append(w)
-        if officer:
-            by["officer"][officer].append(w)
+    for i, g in enumerate(GROUPS):
+        lists = by[g]
+        for r, w in zip(ordered, everyone, strict=True):
+            if r[i] or g == "service":
+                lists[r[i] or ""].append(w)
     out: dict[str, list[QueueFigures]] = {}
     for g in GROUPS:
         rows = [r for r in groups.get(g, ()) if g == "service" or r["key"]]
         out[g] = sorted((QueueFigures.of(r, by[g].get(r["key"] or "", [])) for r in rows),
                         key=lambda f: f.key)
-    total = QueueFigures(waits_s=sorted(everyone))
+    total = QueueFigures(waits_s=everyone)
     for f in out["service"]:  # every ticket has a service: the total is their sum
         total.merge(f)
     finish = {(d, c): int(t) for d, c, t in last_finish}
