@@ -132,7 +132,7 @@ def test_two_sites_every_death_told_once_and_recovery(world: World) -> None:
     w = world
     # everything that runs comes up ready on the province's side, over the TLS bridges
     everyone = [(s, u) for s in ("s1", "s2") for u in ("hub", "dispenser-1", "counter-1")]
-    assert poll(lambda: all(w.unit_state(s, u) == "ready" for s, u in everyone), 30), \
+    assert poll(lambda: all(w.unit_state(s, u) == "ready" for s, u in everyone), 60), \
         [(s, u, w.unit_state(s, u)) for s, u in everyone]
     health = next(u for u in w.site("s1").units if u.unit == "hub").facts
     assert health.disk_free_mb is not None and health.clock_offset_s == 0.0
