@@ -44,6 +44,7 @@ class Offices:
         # every receive and board, changed by an admin now and then
         self._procs: dict[str, frozenset[str] | None] = {}
         self._counters: dict[str, list[tuple[str, str]]] = {}
+        self._sites: dict[str, str] | None = None
         self._lock = threading.Lock()
 
     def adopt(self) -> None:
@@ -71,6 +72,8 @@ class Offices:
                 conn.execute(insert(offices).values(code=code, created_at=int(time.time()),
                                                     **values))
         self._cache.pop(code, None)
+        with self._lock:
+            self._sites = None
         return Office(code, name, agency_name, place, site)
 
     def get(self, code: str | None) -> Office:
@@ -93,7 +96,13 @@ class Offices:
     def site_offices(self, own_site: str) -> dict[str, str]:
         """site → office code, for every office given a site; the store's own site shows
         its first office unless another office claims it."""
-        out = {o.site: o.code for o in self.all() if o.site}
+        with self._lock:
+            sites = self._sites
+        if sites is None:  # read once, until an office changes (each MQTT search asks)
+            sites = {o.site: o.code for o in self.all() if o.site}
+            with self._lock:
+                self._sites = sites
+        out = dict(sites)
         out.setdefault(own_site, self.default.code)
         return out
 
