@@ -92,7 +92,8 @@ class BackupAgent:
                 self.send(db)
             except (MotcuaError, sqlite3.Error, OSError) as exc:
                 self.failures += 1
-                log.warning("backup of %s failed: %s", db.name, exc)
+                log.warning(tr("sao lưu %s không được: %s",
+                               "backup of %s failed: %s"), db.name, exc)
         self.rounds += 1
 
     def send(self, db: Database) -> None:

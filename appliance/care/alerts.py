@@ -24,6 +24,7 @@ from appliance.care.fleet import Event, SiteView
 from appliance.care.history import History, NoticeRow, ToldChange
 from appliance.care.model import reason_code
 from appliance.clock import rfc3339
+from appliance.i18n import tr
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,8 @@ class Dispatcher:
                 self._queue.put(("notice", body, notice_id))
             else:
                 self.held += 1
-                log.info("held back by the cool-down: %s", body["message"])
+                log.info(tr("chưa gửi lại (đang trong thời gian chờ): %s",
+                            "held back by the cool-down: %s"), body["message"])
 
     # ---- the daily digest ---------------------------------------------------------------
     def maybe_digest(self, sites: list[SiteView], now: datetime) -> bool:
@@ -180,7 +182,8 @@ class Dispatcher:
                     if 200 <= resp.status < 300:
                         return
             except (urllib.error.URLError, OSError) as exc:
-                log.warning("webhook %s failed (attempt %d): %s", hook.url, attempt + 1, exc)
+                log.warning(tr("gọi webhook %s không được (lần %d): %s",
+                               "webhook %s failed (attempt %d): %s"), hook.url, attempt + 1, exc)
             if attempt + 1 < hook.attempts:
                 time.sleep(min(2**attempt, 10))
         self.failed += 1
@@ -201,7 +204,8 @@ class Dispatcher:
                 smtp.send_message(msg)
         except (smtplib.SMTPException, OSError) as exc:
             self.failed += 1
-            log.warning("e-mail to %s failed: %s", mail.to, exc)
+            log.warning(tr("không gửi được thư tới %s: %s",
+                           "e-mail to %s failed: %s"), mail.to, exc)
 
 
 def _mail_text(body: dict[str, Any]) -> str:

@@ -68,7 +68,8 @@ class CareServer:
             try:
                 self.tick()
             except Exception:  # a bug in one tick must not end the province's watch
-                log.exception("care tick failed")
+                log.exception(tr("một lượt theo dõi bị lỗi",
+                                 "care tick failed"))
 
     def _start_web(self) -> None:
         import uvicorn

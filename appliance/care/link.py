@@ -15,6 +15,7 @@ from appliance.clock import Clock
 from appliance.config.base import BrokerConfig
 from appliance.contract import ROOT, decode
 from appliance.errors import ContractError
+from appliance.i18n import tr
 from appliance.tlscheck import set_up_tls
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,8 @@ class CareLink:
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
                     properties: Any) -> None:
         if reason.is_failure:
-            log.warning("care broker refused the care server: %s", reason)
+            log.warning(tr("broker của máy chủ theo dõi từ chối kết nối: %s",
+                           "care broker refused the care server: %s"), reason)
             return
         self.connected = True
         for f in FILTERS:
@@ -103,5 +105,6 @@ class CareLink:
             return decode(payload)
         except ContractError as exc:
             self.bad_messages += 1
-            log.warning("unreadable message on %s: %s", topic, exc)
+            log.warning(tr("tin không đọc được trên %s: %s",
+                           "unreadable message on %s: %s"), topic, exc)
             return None

@@ -215,7 +215,8 @@ def _take_ticket(unit: LookupUnit, folder: Path) -> None:
     v.tap("home")
     # the hub's site info came long ago if there is a hub; without one, do not hold the demo
     if not unit.app.run_until(lambda s: bool(s.desk.services), 1):
-        log.info("kiosk: no services from the hub, no ticket taken")
+        log.info(tr("ki-ốt: hub chưa gửi dịch vụ nào, không lấy số",
+                    "kiosk: no services from the hub, no ticket taken"))
         return
     v.tap("take")
     v.tap("take_service")
@@ -226,14 +227,15 @@ def _take_ticket(unit: LookupUnit, folder: Path) -> None:
     ticket = unit.app.state.ticket
     fake = unit.tickets.fake_printer if unit.tickets else None
     if ticket is None or fake is None or not fake.printed:
-        log.info("kiosk ticket not issued: %s", unit.app.state.error)
+        log.info(tr("ki-ốt: không cấp được số: %s", "kiosk ticket not issued: %s"),
+                 unit.app.state.error)
         return
     from drivers.printer import decode as escpos
 
     paper = escpos.printed_image(bytes(fake.received))
     path = folder / f"ticket-{ticket.number}.png"
     paper.save(path)  # type: ignore[attr-defined]
-    log.info("kiosk printed ticket %s (%s)", ticket.number, path)
+    log.info(tr("ki-ốt đã in phiếu %s (%s)", "kiosk printed ticket %s (%s)"), ticket.number, path)
 
 
 def _headless(office: Office, scans: list[str]) -> Callable[[], None]:

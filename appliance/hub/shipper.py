@@ -25,6 +25,7 @@ from typing import Any
 
 from appliance.bus import Bus
 from appliance.errors import MotcuaError
+from appliance.i18n import tr
 from appliance.logbudget import LogBudget
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,9 @@ class RecordShipper:
             except (MotcuaError, sqlite3.Error) as exc:
                 # the store is away or the reply was lost: the rows stay, tried again later
                 self.last_error = str(exc)
-                _budget.log(logging.WARNING, "ship", "day records not shipped yet: %s", exc)
+                _budget.log(logging.WARNING, "ship",
+                            tr("chưa gửi được số liệu trong ngày cho kho hồ sơ: %s",
+                               "day records not shipped yet: %s"), exc)
             try:
                 self.waiting = self.backlog
             except sqlite3.Error as exc:

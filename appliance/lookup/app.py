@@ -214,7 +214,7 @@ class LookupApp:
             try:
                 result = self._issue(effect.service, effect.priority, effect.category)
             except Exception:  # the screen must say "not issued", never wait forever; logged
-                log.exception("ticket issue failed")
+                log.exception(tr("cấp số bị lỗi", "ticket issue failed"))
                 result = TicketResult(False, error="internal")
         self.post(TicketAnswer(effect.request, result))
 

@@ -195,7 +195,7 @@ class TicketDesk:
         try:
             state = parse(QueueState, msg.payload)
         except ContractError as exc:
-            log.warning("ignoring queue state: %s", exc)
+            log.warning(tr("bỏ qua hàng chờ không đọc được: %s", "ignoring queue state: %s"), exc)
             return
         self._queue = {sid: q.model_dump() for sid, q in state.services.items()}
         self.on_desk(self.desk())

@@ -366,7 +366,8 @@ class StoreService:
     def _board(self, unit: str, req: dict[str, Any]) -> dict[str, Any]:
         office = self.office
         if office is None:  # an office took this site over: it has no board of its own
-            raise StoreError("not_found", "no office shows its figures on this site")
+            raise StoreError("not_found", tr("không cơ quan nào hiển thị số liệu ở điểm này",
+                                             "no office shows its figures on this site"))
         body = self.store.dossiers.board(self.store.settings.board_ready_limit, office)
         body.pop("v", None)
         return body

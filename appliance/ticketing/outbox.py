@@ -147,9 +147,10 @@ class Outbox:
                 n = first if row[0] is None else int(row[0]) + 1
                 if n > last:
                     self._db.execute("ROLLBACK")
-                    raise BandExhausted(
-                        f"offline band {first}-{last} of service {service} is used up today"
-                    )
+                    raise BandExhausted(tr(
+                        f"dải số khi mất kết nối {first}-{last} của dịch vụ {service} đã hết "
+                        "trong hôm nay",
+                        f"offline band {first}-{last} of service {service} is used up today"))
                 number = f"{letter}{n:0{digits}d}"
                 cur = self._db.execute(
                     "INSERT INTO offline_ticket (day, service, n, number, priority, issued_at,"

@@ -105,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
         while not done.wait(1.0):
             code = launcher.exit_code()
             if code is not None and not updater.busy:
-                log.error("the role exited by itself with code %s", code)
+                log.error(tr("chương trình của thiết bị tự thoát với mã %s",
+                             "the role exited by itself with code %s"), code)
                 died.append(code)
                 done.set()
 

@@ -170,12 +170,14 @@ class Updater:
     def _apply(self, ann: dict[str, Any]) -> str:
         version, url = ann.get("version"), ann.get("url")
         if not isinstance(version, str) or not isinstance(url, str):
-            log.warning("ignoring a release announcement without version/url: %s", ann)
+            log.warning(tr("bỏ qua thông báo phát hành thiếu version/url: %s",
+                           "ignoring a release announcement without version/url: %s"), ann)
             return "refused"
         if version == self.slots.start_version():
             return "already"
         if version in self.slots.failed():
-            log.info("release %s failed here before (%s): not tried again", version,
+            log.info(tr("bản phát hành %s đã hỏng ở đây trước đó (%s): không thử lại",
+                        "release %s failed here before (%s): not tried again"), version,
                      self.slots.failed()[version])
             return "already"
         try:
@@ -190,7 +192,8 @@ class Updater:
             finally:
                 shutil.rmtree(files, ignore_errors=True)
         except UpdateRefused as exc:
-            log.error("release %s refused: %s", version, exc)
+            log.error(tr("từ chối bản phát hành %s: %s",
+                         "release %s refused: %s"), version, exc)
             self._report(version, "update_refused", str(exc))
             return "refused"
         old_boot = self.watch.latest.get("boot")
@@ -204,7 +207,8 @@ class Updater:
         if ok:
             self._report(version, "kept")
             return "kept"
-        log.error("release %s failed: %s; switching back", version, reason)
+        log.error(tr("bản phát hành %s không chạy được: %s; quay về bản cũ",
+                     "release %s failed: %s; switching back"), version, reason)
         self.launcher.stop()
         self.slots.roll_back()
         self.slots.mark_failed(version, reason)

@@ -24,6 +24,7 @@ from appliance.bus import Bus, Message
 from appliance.config.site import SiteConfig
 from appliance.contract import QueueEvent, QueueState, SiteInfo, parse
 from appliance.errors import ContractError, MotcuaError, NotConnected, RequestTimeout
+from appliance.i18n import tr
 
 log = logging.getLogger(__name__)
 ASK_TIMEOUT_S = 3.0
@@ -60,7 +61,8 @@ class QueueView:
         try:
             state = parse(QueueState, msg.payload)
         except ContractError as exc:
-            log.warning("unreadable queue/state: %s", exc)
+            log.warning(tr("hàng chờ (queue/state) không đọc được: %s",
+                           "unreadable queue/state: %s"), exc)
             return
         day_changed = self.state is None or self.state.day != state.day
         self.state = state
@@ -72,7 +74,8 @@ class QueueView:
         try:
             self.info = parse(SiteInfo, msg.payload)
         except ContractError as exc:
-            log.warning("unreadable site/info: %s", exc)
+            log.warning(tr("thông tin điểm (site/info) không đọc được: %s",
+                           "unreadable site/info: %s"), exc)
             return
         self._changed([ALL])
 
@@ -80,7 +83,8 @@ class QueueView:
         try:
             event = parse(QueueEvent, msg.payload)
         except ContractError as exc:
-            log.warning("unreadable queue event: %s", exc)
+            log.warning(tr("sự kiện hàng chờ không đọc được: %s",
+                           "unreadable queue event: %s"), exc)
             return
         self.seq = max(self.seq, event.seq)
         ticket = event.ticket or {}
