@@ -78,7 +78,8 @@ def test_who_sees_the_reports(client: TestClient) -> None:
     log_in(client, "lanhdao")
     r = client.get(Q)
     assert r.status_code == 200
-    assert "Served within 15 min" in r.text and "CB01" in r.text
+    # the pages are Vietnamese whatever MOTCUA_LANG says (English is a switch in the footer)
+    assert "Phục vụ trong 15 phút" in r.text and "CB01" in r.text
     client.cookies.clear()
     log_in(client, "lanhdaokhac")  # another office's leader: their office only, whatever asked
     r = client.get(Q + "&office=000.00.06.G04")
@@ -89,11 +90,11 @@ def test_who_sees_the_reports(client: TestClient) -> None:
     # a period that cannot be read is named
     log_in(client, "lanhdao")
     r = client.get("/reports?kind=fortnight")
-    assert r.status_code == 422 and "unknown period 'fortnight'" in html.unescape(r.text)
+    assert r.status_code == 422 and "kỳ báo cáo không hợp lệ 'fortnight'" in html.unescape(r.text)
     r = client.get("/reports?kind=range&at=2026-11-30&until=2026-11-01")
-    assert r.status_code == 422 and "the end is before the start" in r.text
+    assert r.status_code == 422 and "ngày kết thúc trước ngày bắt đầu" in r.text
     r = client.get("/reports?kind=day&at=30/11/2026")
-    assert r.status_code == 422 and "not a date" in r.text
+    assert r.status_code == 422 and "ngày không hợp lệ" in r.text
     assert client.get("/reports?target=0").status_code == 422
 
 
