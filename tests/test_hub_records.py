@@ -55,6 +55,7 @@ def test_store_down_then_up(broker, demo_site, make_bus, clock, db_url, tmp_path
     hub.shipper.timeout_s = 0.5
     hub.shipper.alert_after_s = 0.5
     hub.start()
+    assert hub.bus.wait_connected(10)  # subscribed before the first request
     running = RunningStore(broker, db_url, tmp_path)
     try:
         assert hub.bus.wait_connected(10)
@@ -115,6 +116,7 @@ def test_lost_acknowledgement_stores_once(broker, demo_site, make_bus, clock, db
     hub.shipper.interval_s, hub.shipper.timeout_s = 0.2, 1.0
     try:
         hub.start()
+        assert hub.bus.wait_connected(10)  # subscribed before the first request
         disp = make_bus("dispenser-1")
         for _ in range(3):
             assert disp.request("hub", {"op": "ticket.issue", "service": "B"}, timeout=5)["ok"]

@@ -221,6 +221,7 @@ def test_hub_away_refuses_clearly_and_prints_nothing(broker: MosquittoBroker, de
     hub = build_hub(load_unit_config(demo_site / "hub.toml", broker_url=broker.url),
                     clock=clock)
     hub.start()
+    assert hub.bus.wait_connected(10)  # subscribed before the first request
     unit, port = make_terminal()
     assert unit.tickets is not None and unit.tickets.fake_printer is not None
     services_known(unit)
@@ -246,6 +247,7 @@ def test_a_terminal_the_site_file_does_not_grant_is_refused(broker: MosquittoBro
     hub_file.write_text(text.replace('allow = ["ticket.issue", "ticket.void"]', ""), "utf-8")
     hub = build_hub(load_unit_config(hub_file, broker_url=broker.url), clock=clock)
     hub.start()
+    assert hub.bus.wait_connected(10)  # subscribed before the first request
     try:
         unit, _ = make_terminal()
         assert unit.tickets is not None and unit.tickets.fake_printer is not None

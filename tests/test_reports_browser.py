@@ -40,7 +40,7 @@ def test_a_leader_reads_the_month(server: str, browser, store: Store, store_cloc
     with page.expect_navigation():
         page.click("form.period button.primary")
     assert "kind=day" in page.url
-    assert "Day 30/11/2026" in page.locator("h1").inner_text()
+    assert "Ngày 30/11/2026" in page.locator("h1").inner_text()  # the pages speak Vietnamese
     shot(page, "reports-day", tmp_path, REFERENCE)
     # every chart is drawn (an SVG with its bars or line) and has its table beside it
     for name, table in (("arrivals", "arrivals"), ("waits", "waits"),

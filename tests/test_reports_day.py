@@ -109,6 +109,7 @@ def test_scripted_day_figures(broker, demo_site, make_bus, tmp_path):
                            clock=clock)
     store = running.start()
     hub.start()
+    assert hub.bus.wait_connected(10)  # subscribed before the first request
     try:
         buses = {u: make_bus(u, role="counter") for u, _, _ in COUNTERS.values()}
         buses["dispenser-1"] = make_bus("dispenser-1")
