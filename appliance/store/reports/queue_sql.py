@@ -1,18 +1,17 @@
 """The database's share of the queue figures: the day summaries (``queue_summary``: counts
 and sums per office, day, service, counter and officer; arrivals per hour) summed over
-the period, the waits (one small column each, for the exact percentile and the service
-level), and each counter's last finish (only of the days where a counter was left open:
-that is all it is used for). The Python side (``queue.queue_report``) sorts the waits.
+the period, their waits (every wait, "," separated, for the exact percentile and the
+service level), and each counter's last finish (only of the days where a counter was
+left open: that is all it is used for). The Python side (``queue.queue_report``) splits
+and sorts the waits.
 
-The waits are the one read that grows with the tickets (the percentile is exact, so it
-needs every wait): they are fetched as plain tuples through the driver's own cursor,
-skipping the Row objects SQLAlchemy would build for each of a year's 70,000 tickets."""
+The waits are read as plain tuples through the driver's own cursor (no Row objects)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
@@ -28,10 +27,8 @@ from appliance.store.schema import (
     queue_counter_events,
     queue_day_hours,
     queue_day_summary,
-    queue_tickets,
 )
 
-T = queue_tickets.c
 S = queue_day_summary.c
 H = queue_day_hours.c
 
@@ -60,16 +57,15 @@ def load_queue(engine: Engine, office: str | None, first: str, last: str, *,
     keys = [S.service, S.counter, S.officer]
     summed = [func.sum(S[name]).label(name) for name in SUMMED if name != "within"]
     with engine.connect() as conn:
-        events = [dict(r) for r in conn.execute(
-            select(E.day, E.seq, E.type, E.counter, E.at).where(*period(E))).mappings()]
+        names = ("day", "seq", "type", "counter", "at")
+        events = [dict(zip(names, r, strict=True)) for r in _raw_rows(conn, select(
+            E.day, E.seq, E.type, E.counter, E.at).where(*period(E)).order_by(E.at, E.seq))]
         combos = [dict(r) for r in conn.execute(
             select(*keys, *summed).where(*period(S)).group_by(*keys)).mappings()]
         hours = [(int(h), int(n)) for h, n in conn.execute(
             select(H.hour, func.sum(H.issued)).where(*period(H)).group_by(H.hour))]
-        waits = _raw_rows(conn, select(
-            T.service, T.counter, T.officer, T.first_called_at - T.issued_at,
-            case((T.state == "finished", 1), else_=0))
-            .where(*period(T), T.state != "voided", T.first_called_at.isnot(None)))
+        waits = _raw_rows(conn, select(S.service, S.counter, S.officer, S.waits,
+                                       S.served_waits).where(*period(S)))
         open_days = days_left_open(events)
         last_finish: list[tuple[str, str, int]] = []
         if open_days:

@@ -74,6 +74,8 @@ def upgrade() -> None:
           for name in ("issued", "served", "no_show", "expired", "wait_sum", "service_sum",
                        "service_n", "busy", "very_satisfied", "satisfied", "unsatisfied")],
         sa.Column("last_finish", sa.BigInteger, nullable=True),
+        sa.Column("waits", sa.Text, nullable=True),
+        sa.Column("served_waits", sa.Text, nullable=True),
     )
     op.create_index("ix_queue_day_summary_office_day", "queue_day_summary", ["office", "day"])
     op.create_index("ix_queue_day_summary_day", "queue_day_summary", ["day"])
