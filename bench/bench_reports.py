@@ -52,6 +52,7 @@ def fill(store: Any, offices: list[str], days: list[date], tickets: int, dossier
     from sqlalchemy import insert, select
 
     from appliance.clock import VN_TZ
+    from appliance.store.queue_summary import rebuild_days
     from appliance.store.schema import dossiers, procedures, queue_counter_events, queue_tickets
 
     rng = random.Random(seed)
@@ -111,6 +112,8 @@ def fill(store: Any, offices: list[str], days: list[date], tickets: int, dossier
             with store.engine.begin() as conn:
                 conn.execute(insert(queue_tickets), t_rows)
                 conn.execute(insert(queue_counter_events), e_rows)
+                # the day's summary, as records.put keeps it when the hub's records arrive
+                rebuild_days(conn, office, [d.isoformat()])
                 if d_rows:
                     conn.execute(insert(dossiers), d_rows)
     return time.perf_counter() - t0, codes

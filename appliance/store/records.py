@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from appliance.contract import RecordsPut
 from appliance.errors import ContractError
+from appliance.store.queue_summary import rebuild_days
 from appliance.store.schema import queue_counter_events, queue_tickets
 
 _TIMES = ("first_called_at", "called_at", "finished_at")
@@ -57,6 +58,8 @@ class QueueRecords:
                 latest[key] = row
         with self.engine.begin() as conn:
             self._put_tickets(conn, list(latest.values()))
+            # the days' summaries the reports read, in the same transaction
+            rebuild_days(conn, office, {row["day"] for row in latest.values()})
             if events:
                 conn.execute(self._insert(queue_counter_events).values(events)
                              .on_conflict_do_nothing(index_elements=["site", "day", "seq"]))

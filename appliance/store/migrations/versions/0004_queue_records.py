@@ -61,9 +61,41 @@ def upgrade() -> None:
     )
     op.create_index("ix_queue_counter_events_office_day", "queue_counter_events",
                     ["office", "day"])
+    # a day's figures per (service, counter, officer) and its arrivals per hour, kept by
+    # appliance/store/queue_summary.py (see schema.py)
+    op.create_table(
+        "queue_day_summary",
+        sa.Column("office", sa.String(40), nullable=False),
+        sa.Column("day", sa.String(10), nullable=False),
+        sa.Column("service", sa.String(40), nullable=False),
+        sa.Column("counter", sa.String(16), nullable=True),
+        sa.Column("officer", sa.String(40), nullable=True),
+        *[sa.Column(name, sa.BigInteger, nullable=False, server_default="0")
+          for name in ("issued", "served", "no_show", "expired", "wait_sum", "service_sum",
+                       "service_n", "busy", "very_satisfied", "satisfied", "unsatisfied")],
+        sa.Column("last_finish", sa.BigInteger, nullable=True),
+        sa.Column("waits", sa.Text, nullable=True),
+        sa.Column("served_waits", sa.Text, nullable=True),
+    )
+    op.create_index("ix_queue_day_summary_office_day", "queue_day_summary", ["office", "day"])
+    op.create_index("ix_queue_day_summary_day", "queue_day_summary", ["day"])
+    op.create_table(
+        "queue_day_hours",
+        sa.Column("office", sa.String(40), nullable=False),
+        sa.Column("day", sa.String(10), nullable=False),
+        sa.Column("hour", sa.Integer, nullable=False),
+        sa.Column("issued", sa.BigInteger, nullable=False),
+        sa.UniqueConstraint("office", "day", "hour", name="uq_queue_day_hours_office_day_hour"),
+    )
+    op.create_index("ix_queue_day_hours_day", "queue_day_hours", ["day"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_queue_day_hours_day", "queue_day_hours")
+    op.drop_table("queue_day_hours")
+    op.drop_index("ix_queue_day_summary_day", "queue_day_summary")
+    op.drop_index("ix_queue_day_summary_office_day", "queue_day_summary")
+    op.drop_table("queue_day_summary")
     op.drop_index("ix_queue_counter_events_office_day", "queue_counter_events")
     op.drop_table("queue_counter_events")
     op.drop_index("ix_queue_tickets_day", "queue_tickets")
