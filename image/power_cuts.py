@@ -125,7 +125,9 @@ def power_cuts(image: Path, work: Path, cuts: int, timeout: float) -> dict[str, 
     bus: Bus | None = None
     statuses: Statuses | None = None
     try:
-        login = handout_login(card, work, "dispenser-1", port, guest, timeout)
+        # the first boot also grows the data partition and makes two RSA keys: a loaded
+        # emulated Pi took over 10 minutes to reach the set-up alone
+        login = handout_login(card, work, "dispenser-1", port, guest, 3 * timeout)
         statuses = Statuses(login)
         bus = Bus(site="demo", unit="dispenser-1", role="dispenser", broker=login,
                   status_interval_s=3600)
