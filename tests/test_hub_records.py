@@ -226,9 +226,15 @@ def test_hub_kill_9_while_shipping(broker, demo_site, make_bus, tmp_path):
     try:
         disp = make_bus("dispenser-1")
         wait_for(lambda: _issue(disp, 1) == 1, what="the hub to answer")
+        wait_for(lambda: outbox_size(db) == 0, what="the first ticket to be shipped")
+        # the store away while 150 tickets are issued: their records wait in the outbox, so
+        # the kill below comes while the shipper is between its batches (of 100), however
+        # fast or slow this machine is
+        running.stop()
         _issue(disp, 150)
-        # kill it while the outbox still holds records (the shipper is on its way)
-        wait_for(lambda: 0 < outbox_size(db) < 151, timeout=20, what="shipping to begin")
+        wait_for(lambda: outbox_size(db) >= 150, what="the records to wait for the store")
+        store = running.start()
+        wait_for(lambda: outbox_size(db) < 150, timeout=60, what="shipping to begin")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
         proc = _start_hub(demo_site, broker.url)
