@@ -24,7 +24,7 @@ from appliance.errors import ContractError, DeviceError, NotConnected, RequestTi
 from appliance.i18n import tr
 from appliance.ticketing.outbox import BandExhausted, Outbox
 from appliance.ticketing.printing import print_ticket, view_from_hub
-from appliance.ticketing.siteinfo import SiteInfo, parse_site_info
+from appliance.ticketing.siteinfo import SiteInfo, cached_site_info, parse_site_info
 from appliance.ticketing.ticket import TicketView, qr_text
 
 if TYPE_CHECKING:
@@ -91,13 +91,7 @@ class Dispenser:
         self._hub_down_state: tuple[str, Any, Any] | None = None
         self._press_lock = threading.Lock()  # one ticket at a time, end to end
         self.wake_sync = threading.Event()
-        cached = outbox.get("site_info")
-        if cached is not None:
-            try:
-                self.site = parse_site_info(cached, unit)
-            except ContractError as exc:
-                log.warning(tr("thông tin điểm đã lưu không dùng được: %s",
-                               "cached site info unusable: %s"), exc)
+        self.site = cached_site_info(outbox.get("site_info"), unit)
         self.health.set(site_info=self.site is not None)
 
     # ---- wiring ------------------------------------------------------------------------

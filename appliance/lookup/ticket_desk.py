@@ -29,7 +29,7 @@ from appliance.ticketing.printing import (
     printer_reasons,
     view_from_hub,
 )
-from appliance.ticketing.siteinfo import SiteInfo, parse_site_info
+from appliance.ticketing.siteinfo import SiteInfo, cached_site_info, parse_site_info
 from appliance.ticketing.sync import reply_code
 
 if TYPE_CHECKING:
@@ -135,13 +135,7 @@ class TicketDesk:
         self._hub_state: tuple[str, Any, Any] | None = None
         self._lock = threading.Lock()
         self.on_desk: Callable[[DeskInfo], None] = lambda desk: None
-        cached = outbox.get("site_info")
-        if cached is not None:
-            try:
-                self.site = parse_site_info(cached, unit)
-            except ContractError as exc:
-                log.warning(tr("thông tin điểm đã lưu không dùng được: %s",
-                               "cached site info unusable: %s"), exc)
+        self.site = cached_site_info(outbox.get("site_info"), unit)
         health.set(site_info=self.site is not None)
 
     # ---- what the sync loop (appliance/ticketing/sync.py) needs -------------------------

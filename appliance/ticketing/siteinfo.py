@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from appliance.errors import ContractError
 from appliance.i18n import tr
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -82,3 +85,16 @@ def parse_site_info(body: dict[str, Any], unit: str) -> SiteInfo:
         )
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise ContractError("bad_request", f"site/info is malformed: {exc!r}") from None
+
+
+def cached_site_info(cached: dict[str, Any] | None, unit: str) -> SiteInfo | None:
+    """The site info a unit kept from its last run (to print right tickets before the hub
+    answers), or None when there is none or it no longer reads (logged: a fresh one comes)."""
+    if cached is None:
+        return None
+    try:
+        return parse_site_info(cached, unit)
+    except ContractError as exc:
+        log.warning(tr("thông tin điểm đã lưu không dùng được: %s",
+                       "cached site info unusable: %s"), exc)
+        return None
