@@ -34,14 +34,18 @@ def wait_for_signal(done: threading.Event | None = None) -> None:
     done.wait()
 
 
-def return_large_buffers(threshold: int = 128 * 1024) -> None:
-    """Have glibc give large freed buffers back to the system at once.
+def return_large_buffers(threshold: int = 128 * 1024, arenas: int = 2) -> None:
+    """Have glibc give large freed buffers back to the system at once, from few arenas.
 
     glibc raises its mmap threshold each time a large block is freed, so after a burst of
     big MQTT payloads (up to the broker's 1 MiB packet limit, refused by the contract at
     64 KiB) later ones are carved from the heap and the process keeps the peak for good: a
     flood of junk would leave a Pi's hub tens of MB larger. A fixed threshold keeps such
-    buffers mmapped and returned when freed. Not glibc (musl, macOS): nothing to do.
+    buffers mmapped and returned when freed. glibc also gives each thread that allocates an
+    arena of its own (up to 8 per core), each keeping its own free pages; a unit's few
+    threads allocate little, so two arenas do (glibc's MALLOC_ARENA_MAX=2, set here so it
+    holds however the unit is started: -0.4 MiB on the hub after 5,000 tickets,
+    bench/bench_hub.py rss). Not glibc (musl, macOS): nothing to do.
     """
     import ctypes
 
@@ -51,5 +55,6 @@ def return_large_buffers(threshold: int = 128 * 1024) -> None:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return
-    m_mmap_threshold = -3  # glibc's malloc.h
+    m_mmap_threshold, m_arena_max = -3, -8  # glibc's malloc.h
     mallopt(m_mmap_threshold, threshold)
+    mallopt(m_arena_max, arenas)

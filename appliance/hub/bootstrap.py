@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 import threading
@@ -88,6 +89,12 @@ def run(args: argparse.Namespace) -> int:
         stop.set()
 
     hub = build_hub(config, on_fatal=on_fatal)
+    # What is alive now lives as long as the process: the imported modules and the day
+    # loaded from disk (20,000 tickets on a busy morning). Frozen, the collector no longer
+    # walks them in every full collection, a pause of 40-60 ms a few times a minute under
+    # load (gc.collect with 0 and 20,000 tickets: 38 and 57 ms here, 0.0 ms once frozen).
+    gc.collect()
+    gc.freeze()
     hub.start()
     log.info(tr("hub của điểm %s nối %s, dữ liệu ở %s",
                 "hub for site %s on %s, data in %s"), config.site, config.broker.url,
