@@ -143,36 +143,43 @@ class HubService:
             if time.monotonic() >= next_tick:
                 self._guarded(self._tick)
                 next_tick = time.monotonic() + TICK_S
-            # handlers run inside loop_step and only queue; wait for the network only
-            # when there is nothing left to do
-            # (nor while a coalesced retained state waits: it goes out once nothing comes in)
-            idle = self._inbox.empty() and not self.retained.pending
-            self.bus.loop_step(min(0.2, max(0.0, next_tick - time.monotonic())) if idle else 0.0)
-            # paho reads only a few packets a turn: read on while requests keep coming, so
-            # that one batch (one fsync) covers all that has arrived (group commit)
-            for _ in range(MAX_BATCH):
-                queued = self._inbox.qsize()
-                if queued >= MAX_BATCH:
-                    break
-                self.bus.loop_step(0.0)
-                if self._inbox.qsize() == queued:
-                    break
-            batch: list[Message | _Republish] = []
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(self._inbox.get_nowait())
-                except queue.Empty:
-                    break
-            # a batch's events, retained state and replies leave in a few segments, the
-            # broker woken once for them: even for one request, as on a busy Pi the woken
-            # broker takes the CPU at each send (sequential issue p50 -20 %, bench_hub.py)
+            # What a turn sends (the requests' PUBACKs, then the batch's events, retained
+            # state and replies) leaves at its end in a few segments, waking the broker
+            # once: on a busy machine the woken broker takes the CPU at every send
+            # (sequential issue p50 -20 % with the batch corked, -25 % more with the
+            # PUBACKs in it, bench_hub.py on tmpfs; throughput unchanged). A PUBACK so goes
+            # out after its request is on disk; the status thread's few messages wait for
+            # the turn's end, 0.2 s at most.
             with self.bus.corked():
-                if batch:
-                    self._guarded(functools.partial(self._process, batch))
-                if not self._fatal:
-                    self._guarded(functools.partial(self.retained.flush, idle=not batch))
+                self._turn(next_tick)
         if not self._fatal:  # a clean stop leaves no stale retained state
             self._guarded(functools.partial(self.retained.flush, idle=True))
+
+    def _turn(self, next_tick: float) -> None:
+        # handlers run inside loop_step and only queue; wait for the network only
+        # when there is nothing left to do
+        # (nor while a coalesced retained state waits: it goes out once nothing comes in)
+        idle = self._inbox.empty() and not self.retained.pending
+        self.bus.loop_step(min(0.2, max(0.0, next_tick - time.monotonic())) if idle else 0.0)
+        # paho reads only a few packets a turn: read on while requests keep coming, so
+        # that one batch (one fsync) covers all that has arrived (group commit)
+        for _ in range(MAX_BATCH):
+            queued = self._inbox.qsize()
+            if queued >= MAX_BATCH:
+                break
+            self.bus.loop_step(0.0)
+            if self._inbox.qsize() == queued:
+                break
+        batch: list[Message | _Republish] = []
+        while len(batch) < MAX_BATCH:
+            try:
+                batch.append(self._inbox.get_nowait())
+            except queue.Empty:
+                break
+        if batch:
+            self._guarded(functools.partial(self._process, batch))
+        if not self._fatal:
+            self._guarded(functools.partial(self.retained.flush, idle=not batch))
 
     def _guarded(self, work: Callable[[], object]) -> None:
         try:
