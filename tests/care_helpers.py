@@ -100,6 +100,7 @@ class CuttableLink:
 class WebhookSink:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
+        self.keys: list[str | None] = []  # each call's Idempotency-Key header
         self.times: list[float] = []  # time.perf_counter() of each call (the benchmark's)
         sink = self
 
@@ -107,6 +108,7 @@ class WebhookSink:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 sink.times.append(time.perf_counter())
+                sink.keys.append(self.headers.get("Idempotency-Key"))
                 sink.calls.append(json.loads(body))
                 self.send_response(204)
                 self.end_headers()
@@ -124,10 +126,12 @@ class WebhookSink:
 
 
 class MailSink:
-    """An SMTP server (aiosmtpd) that keeps what it is sent: (subject, text) pairs."""
+    """An SMTP server (aiosmtpd) that keeps what it is sent: (subject, text) pairs, and
+    each mail's Message-ID."""
 
     def __init__(self) -> None:
         self.mails: list[tuple[str, str]] = []
+        self.ids: list[str | None] = []
         sink = self
 
         class Handler:
@@ -136,6 +140,7 @@ class MailSink:
                 subject = str(make_header(decode_header(msg["Subject"])))
                 part = msg.get_payload(decode=True)
                 text = part.decode("utf-8") if isinstance(part, bytes) else str(part)
+                sink.ids.append(msg["Message-ID"])
                 sink.mails.append((subject, text))
                 return "250 OK"
 
