@@ -24,6 +24,7 @@ from appliance.broker import MosquittoBroker, free_port
 from appliance.care.bridge import site_bridge_config
 from appliance.care.config import CareConfig
 from appliance.care.enrol import enrol
+from appliance.childproc import tied_to_parent
 from appliance.clock import Clock
 from appliance.config import load_unit_config
 from appliance.health.fake import FakeHealth
@@ -167,10 +168,10 @@ class SimUnit:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> SimUnit:
-        self.proc = subprocess.Popen(
+        self.proc = subprocess.Popen(tied_to_parent(
             [sys.executable, "-m", "tests.care_unit", "--site", self.site, "--unit", self.unit,
              "--role", self.role, "--broker", self.broker_url, "--facts", str(self.facts),
-             "--keepalive", str(self.keepalive)],
+             "--keepalive", str(self.keepalive)]),
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
         return self
 

@@ -30,6 +30,7 @@ from appliance.care.enrol import ensure_broker
 from appliance.care.fleet import Fleet
 from appliance.care.history import History
 from appliance.care.model import Thresholds
+from appliance.childproc import tied_to_parent
 from appliance.clock import VN_TZ, SystemClock
 from tests.care_helpers import ROOT, MailSink, SimSite, WebhookSink
 from tests.test_care_live import ALERT_S, UNITS, care_data
@@ -39,8 +40,9 @@ T0 = datetime(2026, 12, 1, 8, 0, tzinfo=VN_TZ)
 
 
 def _care(conf: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "appliance.cli", "care", "--config",
-                             str(conf)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.Popen(tied_to_parent([sys.executable, "-m", "appliance.cli", "care",
+                                            "--config", str(conf)]),
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 def _scrape(url: str) -> list[Metric]:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw
 
+from appliance.childproc import tied_to_parent
+
 Box = tuple[int, int, int, int]  # x, y, w, h
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,9 +43,9 @@ class XServer:
         # -displayfd: Xvfb picks a free display number and tells it when it is ready
         read, write = os.pipe()
         w, h = self.size
-        self._proc = subprocess.Popen(
+        self._proc = subprocess.Popen(tied_to_parent(
             ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{w}x{h}x24",
-             "-nolisten", "tcp", "-noreset"],
+             "-nolisten", "tcp", "-noreset"]),
             pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(write)
         try:
@@ -168,7 +170,8 @@ def motcua(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes
     import sys
 
     with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "appliance.cli", *args], cwd=ROOT,
+        return subprocess.Popen(tied_to_parent([sys.executable, "-m", "appliance.cli", *args]),
+                                cwd=ROOT,
                                 env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 
