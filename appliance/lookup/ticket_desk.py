@@ -17,14 +17,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from appliance.clock import Clock, rfc3339
-from appliance.contract import QueueState, UnitStatus, decode, parse
-from appliance.contract import SiteInfo as SiteInfoMessage
+from appliance.contract import QueueState, UnitStatus, parse
 from appliance.errors import ContractError, DeviceError, NotConnected, RequestTimeout
 from appliance.i18n import tr
 from appliance.lookup.state import DeskInfo, DeskService, TicketResult
 from appliance.ticketing.health import PrinterHealth
 from appliance.ticketing.printing import print_ticket, view_from_hub
-from appliance.ticketing.siteinfo import SiteInfo, cached_site_info, parse_site_info
+from appliance.ticketing.siteinfo import SiteInfo, cached_site_info, received_site_info
 from appliance.ticketing.sync import reply_code
 
 if TYPE_CHECKING:
@@ -124,15 +123,10 @@ class TicketDesk:
         self.bus.on_connection(self._on_connection)
 
     def _on_site_info(self, msg: Message) -> None:
-        try:
-            body = decode(msg.payload)
-            parse(SiteInfoMessage, body)
-            site = parse_site_info(body, self.unit)
-        except ContractError as exc:
-            log.warning(tr("bỏ qua thông tin điểm: %s", "ignoring site info: %s"), exc)
+        site = received_site_info(msg.payload, self.unit, self.outbox)
+        if site is None:
             return
         self.site = site
-        self.outbox.put("site_info", body)
         self._health.set(site_info=True)
         self.on_desk(self.desk())
 
