@@ -143,21 +143,28 @@ def running_hub(site: Path, url: str) -> Iterator[OffsetClock]:
         hub.stop()
 
 
-def hub_issue(url: str, n: int, service: str, warmup: int = 10) -> list[float]:
-    """The hub's own ticket.issue round trip, asked by a bare client (no unit)."""
-    bus = make_bus(url, "dispenser-1", "dispenser")
-    out = []
+def request_latency(url: str, unit: str, body: dict[str, object], n: int,
+                    warmup: int = 20, role: str = "bench") -> list[float]:
+    """Round trips of one request to the hub, asked by a bare client as ``unit``."""
+    bus = make_bus(url, unit, role)
+    samples = []
     try:
         for i in range(n + warmup):
             t0 = time.perf_counter()
-            r = bus.request("hub", {"op": "ticket.issue", "service": service}, timeout=5)
+            r = bus.request("hub", body, timeout=10)
             if not r.get("ok"):
-                raise SystemExit(f"ticket.issue refused: {r}")
+                raise SystemExit(f"hub refused {body}: {r}")
             if i >= warmup:
-                out.append(time.perf_counter() - t0)
+                samples.append(time.perf_counter() - t0)
     finally:
         bus.stop()
-    return out
+    return samples
+
+
+def hub_issue(url: str, n: int, service: str, warmup: int = 10) -> list[float]:
+    """The hub's own ticket.issue round trip, asked by a bare client (no unit)."""
+    return request_latency(url, "dispenser-1", {"op": "ticket.issue", "service": service}, n,
+                           warmup, role="dispenser")
 
 
 def start_hub_process(site: Path, url: str) -> subprocess.Popen[bytes]:
@@ -179,5 +186,5 @@ def start_hub_process(site: Path, url: str) -> subprocess.Popen[bytes]:
 
 
 __all__ = ["MosquittoBroker", "bare_request_reply", "bare_round_trip", "hub_issue", "make_bus",
-           "ms", "pct", "running_hub", "site_on_broker", "start_hub_process", "summary",
-           "temp_site"]
+           "ms", "pct", "request_latency", "running_hub", "site_on_broker", "start_hub_process",
+           "summary", "temp_site"]
