@@ -13,6 +13,10 @@ need_pkgs=(mosquitto mosquitto-clients openssl espeak-ng sox fonts-noto-core fon
 # and listen to the board through ALSA (alsa.conf, which the ~/.asoundrc of the test builds on)
 [ "${1:-}" = "test" ] && need_pkgs+=(postgresql xvfb imagemagick libasound2-data
                                        chromium poppler-utils zbar-tools xdotool)
+# what tests start dies with them (setpriv --pdeathsig, appliance/childproc.py): util-linux
+# has it on bookworm; where a Debian ships it as a package of its own, that package
+if [ "${1:-}" = "test" ] && ! command -v setpriv >/dev/null \
+   && apt-cache show setpriv >/dev/null 2>&1; then need_pkgs+=(setpriv); fi
 # the SD-card image (image/build.sh) and its boot test on an emulated Pi (image/boot_test.py)
 image_pkgs=(debootstrap qemu-user-static mtools dosfstools genimage e2fsprogs fdisk curl
             xz-utils qemu-system-arm socat)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from appliance.childproc import tied_to_parent
 from appliance.errors import MissingDependency, MotcuaError
 from appliance.i18n import tr
 
@@ -78,9 +79,8 @@ class MosquittoBroker:
         conf = self.config_file or self._write_config()
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = open(self.workdir / "mosquitto.log", "ab")  # the child keeps it open
-        self.proc = subprocess.Popen(
-            [self.binary, "-c", str(conf)], stdout=log, stderr=log, start_new_session=True
-        )
+        self.proc = subprocess.Popen(tied_to_parent([self.binary, "-c", str(conf)]),
+                                     stdout=log, stderr=log, start_new_session=True)
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -14,7 +14,6 @@ Goals (issue 3): press → first byte p99 < 150 ms; an 80 mm ticket < 40 KB.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 import threading
@@ -28,40 +27,26 @@ sys.path.insert(0, str(ROOT))
 
 from gpiozero.pins.mock import MockFactory  # noqa: E402
 
-from appliance.bus import Bus  # noqa: E402
 from appliance.clock import VN_TZ, OffsetClock  # noqa: E402
-from appliance.config import load_unit_config, parse_unit_config  # noqa: E402
-from appliance.config.base import BrokerConfig  # noqa: E402
+from appliance.config import parse_unit_config  # noqa: E402
 from appliance.config.dispenser import TicketLayout  # noqa: E402
 from appliance.dispenser.bootstrap import build_dispenser  # noqa: E402
 from appliance.dispenser.service import Outcome  # noqa: E402
-from appliance.hub.bootstrap import build_hub  # noqa: E402
 from appliance.ticketing.ticket import TicketView, qr_text, render_ticket  # noqa: E402
-from bench.common import bare_request_reply, ms, pct, temp_site  # noqa: E402
+from bench.common import (  # noqa: E402
+    bare_request_reply,
+    hub_issue,
+    ms,
+    pct,
+    running_hub,
+    site_on_broker,
+)
 from drivers.printer import FakePrinter, PtyPrinter, build_job  # noqa: E402
 
 
 def line(label: str, xs: list[float]) -> dict[str, float]:
     out = {"p50": pct(xs, 50), "p99": pct(xs, 99), "mean": statistics.fmean(xs)}
     print(f"  {label:<46} p50 {ms(out['p50']):>10}  p99 {ms(out['p99']):>10}  (n={len(xs)})")
-    return out
-
-
-def hub_issue(url: str, n: int) -> list[float]:
-    bus = Bus(site="demo", unit="dispenser-1", role="dispenser", broker=BrokerConfig(url=url),
-              status_interval_s=3600)
-    bus.start()
-    assert bus.wait_connected(10)
-    out = []
-    try:
-        for i in range(n + 10):
-            t0 = time.perf_counter()
-            r = bus.request("hub", {"op": "ticket.issue", "service": "D"}, timeout=5)
-            assert r["ok"], r
-            if i >= 10:
-                out.append(time.perf_counter() - t0)
-    finally:
-        bus.stop()
     return out
 
 
@@ -153,26 +138,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=200)
     args = parser.parse_args()
-    from appliance.broker import MosquittoBroker
-
-    site = temp_site(enforce_hours=False)
-    broker = MosquittoBroker(workdir=site / "mosquitto")
-    broker.start()
-    try:
+    with site_on_broker() as (site, broker):
         print("Dispenser benchmark (real mosquitto, real hub, pty printer), this machine:")
         bare = line("bare broker request/reply (baseline)",
                     bare_request_reply(broker.url, args.n))
-        clock = OffsetClock(datetime(2026, 11, 30, 8, 0, tzinfo=VN_TZ))
-        hub = build_hub(load_unit_config(site / "hub.toml", broker_url=broker.url),
-                        clock=clock)
-        hub.start()
-        assert hub.bus.wait_connected(10)
-        try:
+        with running_hub(site, broker.url):
             issue = line("hub ticket.issue round trip (no dispenser)",
-                         hub_issue(broker.url, args.n))
+                         hub_issue(broker.url, args.n, "D"))
             flow = press_flow(broker.url, site, args.n)
-        finally:
-            hub.stop()
         first = line("press → first byte at the printer", flow["first"])
         line("press → first byte of the ticket job", flow["raster"])
         line("press → ticket printed and confirmed", flow["printed"])
@@ -181,9 +154,6 @@ def main() -> int:
               f" / hub issue: p50 {first['p50'] / issue['p50']:.1f}x")
         print(f"  goal p99 < 150 ms: {'met' if first['p99'] < 0.150 else 'NOT met'}")
         sizes_and_render(max(20, args.n // 4))
-    finally:
-        broker.stop()
-        shutil.rmtree(site, ignore_errors=True)
     return 0
 
 

@@ -37,6 +37,7 @@ from bench.common import (
     make_bus,
     ms,
     pct,
+    request_latency,
     start_hub_process,
     summary,
     temp_site,
@@ -126,23 +127,6 @@ def hub_throughput(url: str, ops: int, inflight: int, only_issue: bool = False) 
     if failures:
         raise SystemExit(f"hub refused {len(failures)} requests, e.g. {failures[0]!r}")
     return rate
-
-
-def request_latency(url: str, unit: str, body: dict[str, object], n: int,
-                    warmup: int = 20) -> list[float]:
-    bus = make_bus(url, unit)
-    samples = []
-    try:
-        for i in range(n + warmup):
-            t0 = time.perf_counter()
-            r = bus.request("hub", body, timeout=10)
-            if not r.get("ok"):
-                raise SystemExit(f"hub refused {body}: {r}")
-            if i >= warmup:
-                samples.append(time.perf_counter() - t0)
-    finally:
-        bus.stop()
-    return samples
 
 
 def display_update(url: str, n: int) -> list[float]:

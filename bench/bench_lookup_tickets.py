@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 import tomllib
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,24 +23,16 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from appliance.clock import VN_TZ, OffsetClock  # noqa: E402
-from appliance.config import load_unit_config, parse_unit_config  # noqa: E402
-from appliance.hub.bootstrap import build_hub  # noqa: E402
+from appliance.clock import OffsetClock  # noqa: E402
+from appliance.config import parse_unit_config  # noqa: E402
 from appliance.lookup.state import Screen, Tap, Target  # noqa: E402
-from bench.common import bare_request_reply, make_bus, summary, temp_site  # noqa: E402
-
-
-def hub_issue(url: str, n: int) -> list[float]:
-    bus = make_bus(url, "dispenser-1", "dispenser")
-    out = []
-    try:
-        for _ in range(n):
-            t0 = time.perf_counter()
-            bus.request("hub", {"op": "ticket.issue", "service": "B"}, timeout=5)
-            out.append(time.perf_counter() - t0)
-    finally:
-        bus.stop()
-    return out
+from bench.common import (  # noqa: E402
+    bare_request_reply,
+    hub_issue,
+    running_hub,
+    site_on_broker,
+    summary,
+)
 
 
 def terminal_flow(url: str, site: Path, n: int, clock: OffsetClock
@@ -93,34 +83,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=100)
     args = parser.parse_args()
-    from appliance.broker import MosquittoBroker
-
-    site = temp_site(enforce_hours=False)
-    broker = MosquittoBroker(workdir=site / "mosquitto")
-    broker.start()
-    try:
+    with site_on_broker() as (site, broker):
         print("Ticket terminal benchmark (real mosquitto, real hub, dummy printer), this machine:")
         bare = summary("bare broker request/reply (baseline)", bare_request_reply(broker.url,
                                                                                   args.n))
-        clock = OffsetClock(datetime(2026, 11, 30, 8, 0, tzinfo=VN_TZ))
-        hub = build_hub(load_unit_config(site / "hub.toml", broker_url=broker.url),
-                        clock=clock)
-        hub.start()
-        assert hub.bus.wait_connected(10)
-        try:
+        with running_hub(site, broker.url) as clock:
             issue = summary("hub ticket.issue round trip (no terminal)",
-                            hub_issue(broker.url, args.n))
+                            hub_issue(broker.url, args.n, "B"))
             touched, alone, _ = terminal_flow(broker.url, site, args.n, clock)
             flow = summary("touch 'In phiếu' → printed, number drawn", touched)
             summary("desk.issue alone (hub + render + print)", alone)
-        finally:
-            hub.stop()
         print(f"  ratio touch→printed / bare request: p50 {flow['p50'] / bare['p50']:.1f}x, "
               f"p99 {flow['p99'] / bare['p99']:.1f}x; / hub issue: "
               f"p50 {flow['p50'] / issue['p50']:.1f}x")
-    finally:
-        broker.stop()
-        shutil.rmtree(site, ignore_errors=True)
     return 0
 
 

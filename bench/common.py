@@ -9,10 +9,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from appliance.broker import MosquittoBroker
 from appliance.bus import Bus, Message
+from appliance.clock import VN_TZ, OffsetClock
 from appliance.config.base import BrokerConfig
 from appliance.contract import decode, ok_reply
 
@@ -109,6 +113,60 @@ def temp_site(enforce_hours: bool = False) -> Path:
     return dest
 
 
+@contextmanager
+def site_on_broker(enforce_hours: bool = False) -> Iterator[tuple[Path, MosquittoBroker]]:
+    """A copy of the demo site (temp_site) and a mosquitto for it; both gone afterwards."""
+    site = temp_site(enforce_hours=enforce_hours)
+    broker = MosquittoBroker(workdir=site / "mosquitto")
+    broker.start()
+    try:
+        yield site, broker
+    finally:
+        broker.stop()
+        shutil.rmtree(site, ignore_errors=True)
+
+
+@contextmanager
+def running_hub(site: Path, url: str) -> Iterator[OffsetClock]:
+    """The real hub of ``site`` in this process, on a clock set to a Monday 08:00."""
+    from appliance.config import load_unit_config
+    from appliance.hub.bootstrap import build_hub
+
+    clock = OffsetClock(datetime(2026, 11, 30, 8, 0, tzinfo=VN_TZ))
+    hub = build_hub(load_unit_config(site / "hub.toml", broker_url=url), clock=clock)
+    hub.start()
+    if not hub.bus.wait_connected(10):
+        raise SystemExit("the hub could not connect")
+    try:
+        yield clock
+    finally:
+        hub.stop()
+
+
+def request_latency(url: str, unit: str, body: dict[str, object], n: int,
+                    warmup: int = 20, role: str = "bench") -> list[float]:
+    """Round trips of one request to the hub, asked by a bare client as ``unit``."""
+    bus = make_bus(url, unit, role)
+    samples = []
+    try:
+        for i in range(n + warmup):
+            t0 = time.perf_counter()
+            r = bus.request("hub", body, timeout=10)
+            if not r.get("ok"):
+                raise SystemExit(f"hub refused {body}: {r}")
+            if i >= warmup:
+                samples.append(time.perf_counter() - t0)
+    finally:
+        bus.stop()
+    return samples
+
+
+def hub_issue(url: str, n: int, service: str, warmup: int = 10) -> list[float]:
+    """The hub's own ticket.issue round trip, asked by a bare client (no unit)."""
+    return request_latency(url, "dispenser-1", {"op": "ticket.issue", "service": service}, n,
+                           warmup, role="dispenser")
+
+
 def start_hub_process(site: Path, url: str) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([sys.executable, "-m", "appliance.cli", "hub", "--config",
                              str(site / "hub.toml"), "--broker", url])
@@ -127,5 +185,6 @@ def start_hub_process(site: Path, url: str) -> subprocess.Popen[bytes]:
     return proc
 
 
-__all__ = ["MosquittoBroker", "bare_request_reply", "bare_round_trip", "make_bus", "ms", "pct",
-           "start_hub_process", "summary", "temp_site"]
+__all__ = ["MosquittoBroker", "bare_request_reply", "bare_round_trip", "hub_issue", "make_bus",
+           "ms", "pct", "request_latency", "running_hub", "site_on_broker", "start_hub_process",
+           "summary", "temp_site"]

@@ -24,6 +24,7 @@ from appliance.broker import MosquittoBroker, free_port
 from appliance.care.bridge import site_bridge_config
 from appliance.care.config import CareConfig
 from appliance.care.enrol import enrol
+from appliance.childproc import tied_to_parent
 from appliance.clock import Clock
 from appliance.config import load_unit_config
 from appliance.health.fake import FakeHealth
@@ -100,6 +101,7 @@ class CuttableLink:
 class WebhookSink:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
+        self.keys: list[str | None] = []  # each call's Idempotency-Key header
         self.times: list[float] = []  # time.perf_counter() of each call (the benchmark's)
         sink = self
 
@@ -107,6 +109,7 @@ class WebhookSink:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 sink.times.append(time.perf_counter())
+                sink.keys.append(self.headers.get("Idempotency-Key"))
                 sink.calls.append(json.loads(body))
                 self.send_response(204)
                 self.end_headers()
@@ -124,10 +127,12 @@ class WebhookSink:
 
 
 class MailSink:
-    """An SMTP server (aiosmtpd) that keeps what it is sent: (subject, text) pairs."""
+    """An SMTP server (aiosmtpd) that keeps what it is sent: (subject, text) pairs, and
+    each mail's Message-ID."""
 
     def __init__(self) -> None:
         self.mails: list[tuple[str, str]] = []
+        self.ids: list[str | None] = []
         sink = self
 
         class Handler:
@@ -136,6 +141,7 @@ class MailSink:
                 subject = str(make_header(decode_header(msg["Subject"])))
                 part = msg.get_payload(decode=True)
                 text = part.decode("utf-8") if isinstance(part, bytes) else str(part)
+                sink.ids.append(msg["Message-ID"])
                 sink.mails.append((subject, text))
                 return "250 OK"
 
@@ -162,10 +168,10 @@ class SimUnit:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> SimUnit:
-        self.proc = subprocess.Popen(
+        self.proc = subprocess.Popen(tied_to_parent(
             [sys.executable, "-m", "tests.care_unit", "--site", self.site, "--unit", self.unit,
              "--role", self.role, "--broker", self.broker_url, "--facts", str(self.facts),
-             "--keepalive", str(self.keepalive)],
+             "--keepalive", str(self.keepalive)]),
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
         return self
 

@@ -25,6 +25,7 @@ from appliance.care.bootstrap import CareServer
 from appliance.care.enrol import enrol
 from appliance.care.restore import restore
 from appliance.care.vault import Vault
+from appliance.childproc import tied_to_parent
 from appliance.errors import MotcuaError
 from tests import care_fixtures
 from tests import test_dispenser_flow as flow
@@ -37,8 +38,9 @@ INTERVAL_S = 1.0
 
 
 def _hub(conf: Path, broker: MosquittoBroker, data: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "appliance.cli", "hub", "--config",
-                             str(conf), "--broker", broker.url, "--data", str(data)], cwd=ROOT)
+    return subprocess.Popen(tied_to_parent([sys.executable, "-m", "appliance.cli", "hub",
+                                            "--config", str(conf), "--broker", broker.url,
+                                            "--data", str(data)]), cwd=ROOT)
 
 
 def test_dead_hub_rebuilt_from_the_off_site_copy(care: CareServer, broker: MosquittoBroker,

@@ -14,16 +14,23 @@ from pathlib import Path
 
 import pytest
 import tomli_w
+from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
 from appliance.broker import free_port
 from appliance.care.alerts import Dispatcher
 from appliance.care.broker import CareMosquitto
-from appliance.care.config import AlertSection, WebhookSection, parse_care_config
+from appliance.care.config import (
+    AlertSection,
+    EmailSection,
+    WebhookSection,
+    parse_care_config,
+)
 from appliance.care.enrol import ensure_broker
 from appliance.care.fleet import Fleet
 from appliance.care.history import History
 from appliance.care.model import Thresholds
+from appliance.childproc import tied_to_parent
 from appliance.clock import VN_TZ, SystemClock
 from tests.care_helpers import ROOT, MailSink, SimSite, WebhookSink
 from tests.test_care_live import ALERT_S, UNITS, care_data
@@ -33,19 +40,31 @@ T0 = datetime(2026, 12, 1, 8, 0, tzinfo=VN_TZ)
 
 
 def _care(conf: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "appliance.cli", "care", "--config",
-                             str(conf)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.Popen(tied_to_parent([sys.executable, "-m", "appliance.cli", "care",
+                                            "--config", str(conf)]),
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def _scrape(url: str) -> list[Metric]:
+    try:
+        with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
+            return list(text_string_to_metric_families(resp.read().decode()))
+    except OSError:
+        return []
+
+
+def _pending(url: str) -> float | None:
+    """Notices the care server decided on and has not yet marked done on every channel."""
+    for family in _scrape(url):
+        if family.name == "motcua_care_notices_pending":
+            return float(family.samples[0].value)
+    return None
 
 
 def _states(url: str) -> dict[str, str]:
     """unit -> state, as /metrics tells Prometheus."""
-    try:
-        with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
-            text = resp.read().decode()
-    except OSError:
-        return {}
     out = {}
-    for family in text_string_to_metric_families(text):
+    for family in _scrape(url):
         if family.name == "motcua_unit_state":
             for sample in family.samples:
                 if sample.value == 1:
@@ -84,6 +103,9 @@ def test_kill_9_and_restart_of_motcua_care(tmp_path: Path) -> None:
         site.units["board-1"].stop()
         assert poll(lambda: bool(calls("counter-1") and calls("board-1")), ALERT_S), hook.calls
         assert poll(lambda: len(mail.mails) >= 3, 30)  # the two alerts and the digest
+        # and the server wrote down that they went: a kill between a receiver's yes and that
+        # mark is the in-flight case, sent again with the same key (the tests below)
+        assert poll(lambda: _pending(url) == 0, 30), _pending(url)
         care.kill()  # kill -9: nothing flushed, nothing said
         care.wait()
 
@@ -166,3 +188,88 @@ def test_a_notice_decided_but_not_sent_goes_out_after_a_restart(tmp_path: Path) 
     assert len(hook.calls) == 1
     history.close()
     hook.close()
+
+
+class _Killed(BaseException):
+    """kill -9: nothing after it runs (no handler catches it)."""
+
+
+class _KilledAtTheMark(History):
+    """The record of a care server killed -9 the instant ``channel``'s receiver said yes,
+    before the mark was written: that mark and everything after it never happen."""
+
+    def __init__(self, path: Path, channel: str) -> None:
+        super().__init__(path)
+        self.channel = channel
+
+    def delivered(self, notice_id: int, channel: str) -> None:
+        if channel == self.channel:
+            raise _Killed
+        super().delivered(notice_id, channel)
+
+
+def _restart_until_sent(path: Path, cfg: AlertSection, now: datetime) -> None:
+    history = History(path)
+    back = Dispatcher(cfg, history)
+    back.start(now)
+    try:
+        assert poll(lambda: back.pending == 0, 10)
+    finally:
+        back.stop()
+        history.close()
+
+
+@pytest.mark.parametrize("channel", ["webhook", "email"])
+def test_a_kill_between_a_receivers_yes_and_its_mark(tmp_path: Path, channel: str) -> None:
+    """The one window no sender can close (the receiver has the notice, the record does not
+    say so yet): after the restart only the channel that was not marked gets it again, and
+    with the same key (Idempotency-Key, Message-ID), so a receiver sees it is the same
+    notice. A channel marked done is never sent again."""
+    hook, mail = WebhookSink(), MailSink()
+    cfg = AlertSection(webhook=WebhookSection(url=hook.url),
+                       email=EmailSection(host="127.0.0.1", port=mail.port,
+                                          sender="care@tinh.example", to=["it@tinh.example"]))
+    fleet = Fleet({"s1": "Một"}, Thresholds())
+    fleet.heard_from("s1", T0)
+    fleet.status("s1", "a", {"v": 1, "state": "lost", "role": "counter"}, T0)
+    dying = _KilledAtTheMark(tmp_path / "care.sqlite3", channel)
+    first = Dispatcher(cfg, dying)
+    first.submit(fleet.evaluate(T0), T0, fleet.take_told())
+    with pytest.raises(_Killed):
+        first._work()  # the sender's loop, here in the test's thread so the kill ends it
+    dying.close()
+    before = (len(hook.calls), len(mail.mails))
+    assert before == ((1, 0) if channel == "webhook" else (1, 1))
+
+    for restart in (30, 60):  # the second restart finds it all done: nothing goes
+        _restart_until_sent(tmp_path / "care.sqlite3", cfg, T0 + timedelta(seconds=restart))
+        assert (len(hook.calls), len(mail.mails)) == ((2, 1) if channel == "webhook"
+                                                      else (1, 2))
+    key = hook.calls[0]["id"]
+    assert [c["id"] for c in hook.calls] == [key] * len(hook.calls)
+    assert hook.keys == [key] * len(hook.calls)
+    assert mail.ids == [f"<{key}@tinh.example>"] * len(mail.mails)
+    hook.close()
+    mail.close()
+
+
+def test_the_retained_will_after_a_restart_is_no_news(tmp_path: Path) -> None:
+    """What the care broker hands a restarted care server, in the order it may come: the
+    will of a unit people were told is lost (before and after the site is heard), then its
+    new status. Nothing twice; the recovery once."""
+    later = T0 + timedelta(minutes=3)
+    fleet = Fleet({"s1": "Một"}, Thresholds())
+    fleet.restore([("s1", "c", "lost", frozenset({"last_will"}), T0)], later)
+    lost = {"v": 1, "state": "lost", "role": "counter"}
+    fleet.status("s1", "c", lost, later)  # the site is not heard yet: covered by it
+    assert not fleet.evaluate(later)
+    fleet.heard_from("s1", later)
+    assert not fleet.evaluate(later + timedelta(seconds=1))
+    fleet.status("s1", "c", lost, later + timedelta(seconds=2))  # redelivered: the same
+    assert not fleet.evaluate(later + timedelta(seconds=2))
+    fleet.status("s1", "c", {"v": 1, "state": "ready", "role": "counter"},
+                 later + timedelta(seconds=3))
+    told = [(e.unit, e.notice.kind) for e in fleet.evaluate(later + timedelta(seconds=3))]
+    assert told == [("c", "recovery")]
+    assert not fleet.evaluate(later + timedelta(seconds=4))
+    assert fleet.take_told() == [("s1", "c", None, later + timedelta(seconds=3))]

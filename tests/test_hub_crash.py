@@ -12,14 +12,15 @@ import uuid
 from pathlib import Path
 
 from appliance.bus import Message
+from appliance.childproc import tied_to_parent
 from appliance.contract import decode
 from appliance.errors import NotConnected, RequestTimeout
 
 
 def _start_hub(site: Path, broker_url: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+    return subprocess.Popen(tied_to_parent(
         [sys.executable, "-m", "appliance.cli", "hub", "--config", str(site / "hub.toml"),
-         "--broker", broker_url],
+         "--broker", broker_url]),
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from appliance.childproc import tied_to_parent
 from appliance.config import load_unit_config
 from appliance.errors import NotConnected, RequestTimeout
 from appliance.hub.bootstrap import build_hub
@@ -197,9 +198,9 @@ def test_only_the_sites_hub_may_ship(broker, make_bus, db_url, tmp_path):
 
 
 def _start_hub(site: Path, broker_url: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+    return subprocess.Popen(tied_to_parent(
         [sys.executable, "-m", "appliance.cli", "hub", "--config", str(site / "hub.toml"),
-         "--broker", broker_url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+         "--broker", broker_url]), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def _issue(bus: Any, n: int) -> int:

@@ -21,7 +21,6 @@ from appliance.broker import MosquittoBroker
 from appliance.bus import Bus, Message
 from appliance.clock import VN_TZ
 from appliance.contract import decode
-from appliance.lookup import catalogue as cat_file
 from appliance.lookup import sample
 from appliance.lookup.state import (
     DeskInfo,
@@ -34,32 +33,17 @@ from appliance.lookup.state import (
     initial,
 )
 from display.lookup import View, layout, render
-from display.lookup.theme import View as ThemeView
+from tests import xserver as xs
 from tests.waiting import poll
-from tests.xserver import (
-    XServer,
-    changed_share,
-    end,
-    first_frame,
-    have_tools,
-    motcua,
-    settle,
-    wait_for_screen,
-    xserver,
-)
 
 pytestmark = pytest.mark.skipif(
-    have_tools() is not None or shutil.which("xdotool") is None,
-    reason=f"needs Xvfb, ImageMagick and xdotool ({have_tools()})")
+    xs.have_tools() is not None or shutil.which("xdotool") is None,
+    reason=f"needs Xvfb, ImageMagick and xdotool ({xs.have_tools()})")
 
 W, H = 1280, 800
 VIEW = View(W, H, 89)
 SHARE = 0.01  # font antialiasing through X may differ a little, nothing more
 TITLE = "Trung tâm Phục vụ hành chính công phường Mẫu"
-
-
-def clock_mask() -> list[tuple[int, int, int, int]]:
-    return [(W // 2, 0, W // 2, ThemeView(W, H, 89).header_h)]  # the live clock on Home
 
 
 def drawn(state: LookupState) -> Image.Image:
@@ -69,7 +53,7 @@ def drawn(state: LookupState) -> Image.Image:
     return Image.frombytes("RGB", (W, H), pygame.image.tobytes(surface, "RGB"))
 
 
-def click(x: XServer, state: LookupState, kind: str, value: str = "") -> None:
+def click(x: xs.XServer, state: LookupState, kind: str, value: str = "") -> None:
     for b in layout(state, VIEW):
         if b.target == Target(kind, value):
             cx, cy = b.rect.x + b.rect.w // 2, b.rect.y + b.rect.h // 2
@@ -95,23 +79,13 @@ class Queue:
 
 @pytest.fixture
 def terminal(demo_site: Path, tmp_path: Path, broker: MosquittoBroker, hub: Any,
-             make_bus: Any) -> Iterator[tuple[XServer, Any, Queue]]:
+             make_bus: Any) -> Iterator[tuple[xs.XServer, Any, Queue]]:
     config = demo_site / "lookup-1.toml"
     text = config.read_text("utf-8")
     config.write_text(text + '\n[lookup.printer]\nconnector = { type = "dummy" }\n', "utf-8")
-    data = tmp_path / "lookup-data"
-    cat_file.save(data / "catalogue.json", sample.catalogue())
     queue = Queue(make_bus("board-1", "board"))
-    with xserver(W, H) as x:
-        proc = motcua("lookup", "--config", str(config), "--broker", broker.url, "--data",
-                      str(data), "--windowed", env=x.env(), log=tmp_path / "lookup.log")
-        try:
-            yield x, proc, queue
-        finally:
-            code = end(proc)
-            log = (tmp_path / "lookup.log").read_text("utf-8", "replace")
-            assert code == 0, f"the terminal exited {code}:\n{log}"
-            assert "Traceback" not in log, log
+    with xs.windowed_lookup(config, broker.url, tmp_path, width=W, height=H) as (x, proc):
+        yield x, proc, queue
 
 
 def test_a_ticket_taken_on_the_x_screen(terminal: Any, hub: Any, tmp_path: Path) -> None:
@@ -120,23 +94,23 @@ def test_a_ticket_taken_on_the_x_screen(terminal: Any, hub: Any, tmp_path: Path)
     desk = DeskInfo(tuple(DeskService(s.id, s.name, 0) for s in site.services),
                     tuple(site.priority.categories), site.priority.label)
     home = replace(initial(Settings(tickets=True), sample.catalogue()), desk=desk)
-    first_frame(x, proc.pid, 5.0)
-    seen = settle(x, clock_mask())
+    xs.first_frame(x, proc.pid, 5.0)
+    seen = xs.settle(x, xs.lookup_clock_mask(W, H))
     seen.save(tmp_path / "x-home.png")
-    share = changed_share(seen, drawn(home), clock_mask())
+    share = xs.changed_share(seen, drawn(home), xs.lookup_clock_mask(W, H))
     assert share < SHARE, f"home on X differs from the renderer's by {share:.2%}"
 
     assert queue.got.wait(10)
     click(x, home, "take")
     listed = replace(home, screen=Screen.TICKET_SERVICE)
-    wait_for_screen(x, lambda img: changed_share(img, drawn(listed)) < SHARE, 20)
+    xs.wait_for_screen(x, lambda img: xs.changed_share(img, drawn(listed)) < SHARE, 20)
     click(x, listed, "take_service", "A")
     confirm = replace(listed, screen=Screen.TICKET_CONFIRM, take_service="A")
-    wait_for_screen(x, lambda img: changed_share(img, drawn(confirm)) < SHARE, 20)
+    xs.wait_for_screen(x, lambda img: xs.changed_share(img, drawn(confirm)) < SHARE, 20)
     click(x, confirm, "print")
     name = site.service("A").name if site.service("A") else ""
     done = replace(confirm, screen=Screen.TICKET_DONE,
                    ticket=TicketResult(True, "A001", name))
-    shot, _ = wait_for_screen(x, lambda img: changed_share(img, drawn(done)) < SHARE, 30)
+    shot, _ = xs.wait_for_screen(x, lambda img: xs.changed_share(img, drawn(done)) < SHARE, 30)
     shot.save(tmp_path / "x-done.png")
     assert poll(lambda: queue.waiting("A") == ["A001"], 10), queue.state

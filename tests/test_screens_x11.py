@@ -18,19 +18,18 @@ from PIL import Image
 from appliance.broker import MosquittoBroker
 from appliance.bus import Bus, Message
 from appliance.contract import decode, ok_reply
-from appliance.lookup import catalogue as cat_file
 from appliance.lookup import sample
 from display.board import BoardOptions, layout
 from tests.xserver import (
     XServer,
     changed_share,
-    end,
     first_frame,
     have_tools,
-    motcua,
+    lookup_clock_mask,
     settle,
     wait_for_screen,
-    xserver,
+    windowed_lookup,
+    windowed_role,
 )
 
 pytestmark = pytest.mark.skipif(have_tools() is not None,
@@ -75,29 +74,17 @@ def kiosk(demo_site: Path, tmp_path: Path, broker: MosquittoBroker,
     text = text.replace('kind = "none"', f'kind = "serial"\ndevice = "{os.ttyname(slave)}"', 1)
     config = demo_site / "lookup-1.toml"
     config.write_text(text, "utf-8")
-    data = tmp_path / "lookup-data"
-    # the catalogue the kiosk cached from the store last time (as on a real kiosk)
-    cat_file.save(data / "catalogue.json", sample.catalogue())
     desk = DossierDesk(make_bus("store", "store"))
-    with xserver(1280, 800) as x:
-        proc = motcua("lookup", "--config", str(config), "--broker", broker.url, "--data",
-                      str(data), "--windowed", env=x.env(), log=tmp_path / "lookup.log")
-        try:
+    try:
+        with windowed_lookup(config, broker.url, tmp_path) as (x, proc):
             yield x, proc, master, desk
-        finally:
-            code = end(proc)
-            os.close(master)
-            os.close(slave)
-            log = (tmp_path / "lookup.log").read_text("utf-8", "replace")
-            assert code == 0, f"the kiosk exited {code}:\n{log}"
-            assert "Traceback" not in log, log
+    finally:
+        os.close(master)
+        os.close(slave)
 
 
 def _home_masks() -> list[tuple[int, int, int, int]]:
-    from display.lookup.theme import View
-
-    view = View(1280, 800, 89)
-    return [(640, 0, 640, view.header_h)]  # the live clock in the header's right half
+    return lookup_clock_mask(1280, 800)
 
 
 def test_the_kiosk_shows_its_home_screen_on_x_and_a_scan_changes_it(kiosk: Any,
@@ -139,17 +126,9 @@ def board_window(demo_site: Path, tmp_path: Path, broker: MosquittoBroker,
                                              'resolution = "1280x720"')
     text = text.replace('mode = "alternate"', 'mode = "queue"')
     config.write_text(text, "utf-8")
-    with xserver(1280, 720) as x:
-        proc = motcua("board", "--config", str(config), "--broker", broker.url, "--data",
-                      str(tmp_path / "board-data"), "--windowed", env=x.env(),
-                      log=tmp_path / "board.log")
-        try:
-            yield x, proc
-        finally:
-            code = end(proc)
-            log = (tmp_path / "board.log").read_text("utf-8", "replace")
-            assert code == 0, f"the board exited {code}:\n{log}"
-            assert "Traceback" not in log, log
+    with windowed_role("board", config, broker.url, tmp_path, width=1280,
+                       height=720) as running:
+        yield running
 
 
 def test_the_board_shows_on_x_and_a_call_changes_it(board_window: Any, make_bus: Any,

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw
 
+from appliance.childproc import tied_to_parent
+
 Box = tuple[int, int, int, int]  # x, y, w, h
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,9 +43,9 @@ class XServer:
         # -displayfd: Xvfb picks a free display number and tells it when it is ready
         read, write = os.pipe()
         w, h = self.size
-        self._proc = subprocess.Popen(
+        self._proc = subprocess.Popen(tied_to_parent(
             ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{w}x{h}x24",
-             "-nolisten", "tcp", "-noreset"],
+             "-nolisten", "tcp", "-noreset"]),
             pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(write)
         try:
@@ -168,7 +170,8 @@ def motcua(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes
     import sys
 
     with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "appliance.cli", *args], cwd=ROOT,
+        return subprocess.Popen(tied_to_parent([sys.executable, "-m", "appliance.cli", *args]),
+                                cwd=ROOT,
                                 env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 
@@ -183,3 +186,43 @@ def end(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     return proc.returncode
+
+
+# ---- the lookup terminal on X ----------------------------------------------------------
+def lookup_clock_mask(width: int = 1280, height: int = 800) -> list[Box]:
+    """Home's live clock, in the header's right half: masked when screens are compared."""
+    from display.lookup.theme import View
+
+    return [(width // 2, 0, width // 2, View(width, height, 89).header_h)]
+
+
+@contextmanager
+def windowed_role(role: str, config: Path, broker_url: str, tmp_path: Path, *,
+                  width: int = 1280, height: int = 800
+                  ) -> Iterator[tuple[XServer, subprocess.Popen[bytes]]]:
+    """``motcua ROLE --windowed`` on an X screen of its own (data in tmp_path/ROLE-data, log
+    in tmp_path/ROLE.log); it must end cleanly (code 0, no traceback logged)."""
+    log = tmp_path / f"{role}.log"
+    with xserver(width, height) as x:
+        proc = motcua(role, "--config", str(config), "--broker", broker_url, "--data",
+                      str(tmp_path / f"{role}-data"), "--windowed", env=x.env(), log=log)
+        try:
+            yield x, proc
+        finally:
+            code = end(proc)
+            text = log.read_text("utf-8", "replace")
+            assert code == 0, f"the {role} exited {code}:\n{text}"
+            assert "Traceback" not in text, text
+
+
+@contextmanager
+def windowed_lookup(config: Path, broker_url: str, tmp_path: Path, *, width: int = 1280,
+                    height: int = 800) -> Iterator[tuple[XServer, subprocess.Popen[bytes]]]:
+    """The lookup terminal in a window, with the sample catalogue cached as a real kiosk
+    has it from the store."""
+    from appliance.lookup import catalogue, sample
+
+    catalogue.save(tmp_path / "lookup-data" / "catalogue.json", sample.catalogue())
+    with windowed_role("lookup", config, broker_url, tmp_path, width=width,
+                       height=height) as running:
+        yield running

@@ -6,6 +6,8 @@ Sending happens on a worker thread: a slow mail server must never delay the next
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import logging
 import queue
@@ -14,10 +16,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from appliance.care.config import AlertSection
 from appliance.care.fleet import Event, SiteView
@@ -44,10 +47,23 @@ def notice_body(ev: Event, now: datetime) -> dict[str, Any]:
     else:
         msg = f"Điểm {ev.site}: {who} đã hoạt động trở lại (trước đó: " \
               f"{STATE_VI.get(n.previous or '', n.previous or '?')})"
-    return {"v": 1, "kind": n.kind, "site": ev.site, "unit": ev.unit, "role": ev.role,
+    body = {"v": 1, "kind": n.kind, "site": ev.site, "unit": ev.unit, "role": ev.role,
             "state": n.state, "reason": "; ".join(n.reasons) or None,
             "reasons": list(n.reasons), "since": rfc3339(n.since), "at": rfc3339(now),
             "previous": n.previous, "message": msg}
+    return {**body, "id": notice_key(body)}
+
+
+def notice_key(body: dict[str, Any]) -> str:
+    """The notice's own name, the same each time it is sent: the webhook's Idempotency-Key
+    and the e-mail's Message-ID. A care server killed after a receiver took a notice but
+    before it wrote that down sends it again (sooner twice than never); with this key the
+    receiver can tell it is the same notice."""
+    if isinstance(body.get("id"), str):
+        return str(body["id"])
+    text = json.dumps({k: v for k, v in body.items() if k != "id"}, sort_keys=True,
+                      ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 class Cooldown:
@@ -94,7 +110,9 @@ class Dispatcher:
         self.history = history
         self.digest_file = digest_file  # the day of the last digest, across restarts
         self.cooldown = Cooldown(cfg.cooldown_s)
-        self._queue: queue.Queue[tuple[str, dict[str, Any], int | None] | None] = queue.Queue()
+        self._queue: queue.Queue[_Item | None] = queue.Queue()
+        self._pending = 0  # notices handed to the sender and not yet done by every channel
+        self._pending_lock = threading.Lock()
         self._thread = threading.Thread(target=self._work, name="care-alerts", daemon=True)
         self._last_digest: str | None = None
         if digest_file is not None and digest_file.exists():
@@ -109,9 +127,9 @@ class Dispatcher:
             self.cooldown.restore(self.history.last_sent(),
                                   self.history.sent_alerts(now - timedelta(
                                       seconds=self.cfg.cooldown_s)))
-            for notice_id, body in self.history.undelivered(now - timedelta(days=1)):
+            for notice_id, body, done in self.history.undelivered(now - timedelta(days=1)):
                 self.sent += 1
-                self._queue.put(("notice", body, notice_id))
+                self._send(body, notice_id, done)
         self._thread.start()
 
     def stop(self) -> None:
@@ -133,11 +151,24 @@ class Dispatcher:
         for (*_, body, allowed), notice_id in zip(rows, ids, strict=True):
             if allowed:
                 self.sent += 1
-                self._queue.put(("notice", body, notice_id))
+                self._send(body, notice_id)
             else:
                 self.held += 1
                 log.info(tr("chưa gửi lại (đang trong thời gian chờ): %s",
                             "held back by the cool-down: %s"), body["message"])
+
+    @property
+    def pending(self) -> int:
+        """Notices decided on and not yet through every channel (a stuck mail server
+        shows here)."""
+        with self._pending_lock:
+            return self._pending
+
+    def _send(self, body: dict[str, Any], notice_id: int | None,
+              done: frozenset[str] = frozenset()) -> None:
+        with self._pending_lock:
+            self._pending += 1
+        self._queue.put(("notice", body, notice_id, done))
 
     # ---- the daily digest ---------------------------------------------------------------
     def maybe_digest(self, sites: list[SiteView], now: datetime) -> bool:
@@ -148,7 +179,8 @@ class Dispatcher:
         if self.digest_file is not None:
             self.digest_file.write_text(day)
         self._queue.put(("digest", {"text": digest_text(sites, self._recent(now), now),
-                                    "subject": f"[motcua] Tổng hợp ngày {day}"}, None))
+                                    "subject": f"[motcua] Tổng hợp ngày {day}"}, None,
+                         frozenset()))
         return True
 
     def _recent(self, now: datetime) -> list[dict[str, Any]]:
@@ -160,23 +192,35 @@ class Dispatcher:
             item = self._queue.get()
             if item is None:
                 return
-            kind, body, notice_id = item
-            if kind == "notice":
-                self._webhook(body)
-                self._email(f"[motcua] {body['message']}", _mail_text(body))
-                if self.history is not None and notice_id is not None:
-                    self.history.delivered(notice_id)
-            else:
+            kind, body, notice_id, done = item
+            if kind != "notice":
                 self._email(body["subject"], body["text"])
+                continue
+            key = notice_key(body)
+            if "webhook" not in done:
+                self._webhook(body, key)
+                self._delivered(notice_id, "webhook")
+            if "email" not in done:
+                # marked the moment the mail server took it (before QUIT): the window in
+                # which a kill sends it again is as short as it can be
+                self._email(f"[motcua] {body['message']}", _mail_text(body), key,
+                            accepted=functools.partial(self._delivered, notice_id, "email"))
+            with self._pending_lock:
+                self._pending -= 1
 
-    def _webhook(self, body: dict[str, Any]) -> None:
+    def _delivered(self, notice_id: int | None, channel: str) -> None:
+        if self.history is not None and notice_id is not None:
+            self.history.delivered(notice_id, channel)
+
+    def _webhook(self, body: dict[str, Any], key: str) -> None:
         hook = self.cfg.webhook
         if hook is None:
             return
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         for attempt in range(hook.attempts):
             req = urllib.request.Request(hook.url, data=data, method="POST",
-                                         headers={"Content-Type": "application/json"})
+                                         headers={"Content-Type": "application/json",
+                                                  "Idempotency-Key": key})
             try:
                 with urllib.request.urlopen(req, timeout=hook.timeout_s) as resp:
                     if 200 <= resp.status < 300:
@@ -188,13 +232,21 @@ class Dispatcher:
                 time.sleep(min(2**attempt, 10))
         self.failed += 1
 
-    def _email(self, subject: str, text: str) -> None:
+    def _email(self, subject: str, text: str, key: str | None = None, *,
+               accepted: Callable[[], None] | None = None) -> None:
+        """Send one mail; ``accepted`` is called once it is over: the moment the server
+        took the mail (still inside the session), or after it failed."""
         mail = self.cfg.email
         if mail is None:
+            if accepted is not None:
+                accepted()
             return
         msg = EmailMessage()
         msg["From"], msg["To"], msg["Subject"] = mail.sender, ", ".join(mail.to), subject
+        if key is not None:
+            msg["Message-ID"] = f"<{key}@{mail.sender.rpartition('@')[2] or 'motcua-care'}>"
         msg.set_content(text)
+        told = False
         try:
             with smtplib.SMTP(mail.host, mail.port, timeout=mail.timeout_s) as smtp:
                 if mail.starttls:
@@ -202,10 +254,19 @@ class Dispatcher:
                 if mail.username:
                     smtp.login(mail.username, mail.password or "")
                 smtp.send_message(msg)
+                told = True
+                if accepted is not None:
+                    accepted()
         except (smtplib.SMTPException, OSError) as exc:
-            self.failed += 1
-            log.warning(tr("không gửi được thư tới %s: %s",
-                           "e-mail to %s failed: %s"), mail.to, exc)
+            if not told:
+                self.failed += 1
+                log.warning(tr("không gửi được thư tới %s: %s",
+                               "e-mail to %s failed: %s"), mail.to, exc)
+        if not told and accepted is not None:
+            accepted()  # tried to the end: not tried again at every start
+
+
+_Item = tuple[Literal["notice", "digest"], dict[str, Any], int | None, frozenset[str]]
 
 
 def _mail_text(body: dict[str, Any]) -> str:

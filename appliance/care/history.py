@@ -35,6 +35,10 @@ ToldChange = tuple[str, str | None, tuple[str, frozenset[str]] | None, datetime]
 # (site, unit or None, kind, state, body, sent)
 NoticeRow = tuple[str, str | None, str, str, dict[str, Any], bool]
 SITE = ""  # the unit column of a whole site's rows
+# how a notice goes out; each is marked done on its own, the moment its receiver took it,
+# so that a restart sends again only what no receiver had (not the webhook again because
+# the e-mail after it was still on its way)
+CHANNELS = ("webhook", "email")
 
 
 class History:
@@ -49,8 +53,11 @@ class History:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         columns = {r[1] for r in self._db.execute("PRAGMA table_info(notices)")}
-        if "done" not in columns:  # a record made before deliveries were tracked
-            self._db.execute("ALTER TABLE notices ADD COLUMN done INTEGER NOT NULL DEFAULT 1")
+        # a record made before deliveries (then each channel's) were tracked: all done
+        for column in ("done", *(f"{c}_done" for c in CHANNELS)):
+            if column not in columns:
+                self._db.execute(f"ALTER TABLE notices ADD COLUMN {column} INTEGER NOT NULL "
+                                 "DEFAULT 1")
         self._lock = threading.Lock()
         self._closed = False
 
@@ -90,10 +97,10 @@ class History:
             try:
                 for site, unit, kind, state, body, sent in notices:
                     cur = self._db.execute(
-                        "INSERT INTO notices (site, unit, kind, state, body, sent, at, done) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO notices (site, unit, kind, state, body, sent, at, done, "
+                        "webhook_done, email_done) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (site, unit or SITE, kind, state, json.dumps(body, ensure_ascii=False),
-                         int(sent), at.isoformat(), int(not sent)))
+                         int(sent), at.isoformat(), *[int(not sent)] * 3))
                     ids.append(int(cur.lastrowid or 0))
                 for site, unit, now_told, since in told:
                     if now_told is None:
@@ -110,19 +117,29 @@ class History:
                 raise
         return ids
 
-    def delivered(self, notice_id: int) -> None:
+    def delivered(self, notice_id: int, channel: str) -> None:
+        """``channel`` (one of CHANNELS) is done with the notice; the notice is done when
+        every channel is."""
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown notice channel {channel!r}")
+        others = " AND ".join(f"{c}_done" for c in CHANNELS if c != channel) or "1"
         with self._lock:
             if self._closed:
                 return  # sent while shutting down: sent again at the next start, not lost
-            self._db.execute("UPDATE notices SET done=1 WHERE rowid=?", (notice_id,))
+            # the right-hand sides read the row as it was: the other channels' marks
+            self._db.execute(f"UPDATE notices SET {channel}_done=1, done=({others}) "
+                             "WHERE rowid=?", (notice_id,))
 
-    def undelivered(self, since: datetime) -> list[tuple[int, dict[str, Any]]]:
-        """Notices decided on and due to go out, but not yet tried (the server died)."""
+    def undelivered(self, since: datetime) -> list[tuple[int, dict[str, Any], frozenset[str]]]:
+        """Notices decided on and due to go out but not done (the server died), each with
+        the channels that had already taken it."""
+        marks = ", ".join(f"{c}_done" for c in CHANNELS)
         with self._lock:
             rows = self._db.execute(
-                "SELECT rowid, body FROM notices WHERE sent=1 AND done=0 AND at>=? "
+                f"SELECT rowid, body, {marks} FROM notices WHERE sent=1 AND done=0 AND at>=? "
                 "ORDER BY rowid", (since.isoformat(),)).fetchall()
-        return [(int(i), json.loads(b)) for i, b in rows]
+        return [(int(i), json.loads(b), frozenset(c for c, d in zip(CHANNELS, done, strict=True)
+                                                  if d)) for i, b, *done in rows]
 
     def told(self) -> list[Told]:
         with self._lock:

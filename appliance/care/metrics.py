@@ -28,8 +28,9 @@ _FLAGS = (
 
 
 class FleetCollector:
-    def __init__(self, fleet: Fleet) -> None:
+    def __init__(self, fleet: Fleet, pending: int | None = None) -> None:
         self.fleet = fleet
+        self.pending = pending
 
     def collect(self) -> Iterator[Metric]:
         sites = self.fleet.sites()
@@ -58,6 +59,10 @@ class FleetCollector:
                     value = getattr(f, key)
                     if value is not None:
                         flags[key].add_metric([s.site, u.unit], 1 if value else 0)
+        if self.pending is not None:
+            yield GaugeMetricFamily("motcua_care_notices_pending", "Alerts and recoveries "
+                                    "decided on and not yet through webhook and e-mail",
+                                    value=self.pending)
         yield up
         yield state
         yield paper
@@ -65,7 +70,7 @@ class FleetCollector:
         yield from flags.values()
 
 
-def render(fleet: Fleet) -> bytes:
+def render(fleet: Fleet, pending: int | None = None) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(FleetCollector(fleet))
+    registry.register(FleetCollector(fleet, pending))
     return generate_latest(registry)

@@ -165,7 +165,7 @@ def create_app(care: CareServer) -> FastAPI:
             if not hmac.compare_digest(given.encode(), token.encode()):
                 raise HTTPException(401, tr("/metrics cần mã truy cập (bearer token)",
                                            "metrics need the bearer token"))
-        return Response(metrics.render(care.fleet),
+        return Response(metrics.render(care.fleet, care.alerts.pending),
                         media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @app.get("/healthz")

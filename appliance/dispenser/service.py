@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from appliance.clock import Clock, parse_rfc3339, rfc3339
-from appliance.contract import SiteInfo as SiteInfoMessage
-from appliance.contract import UnitStatus, decode, parse
+from appliance.contract import UnitStatus, parse
 from appliance.dispenser.health import Health
 from appliance.errors import ContractError, DeviceError, NotConnected, RequestTimeout
 from appliance.i18n import tr
 from appliance.ticketing.outbox import BandExhausted, Outbox
 from appliance.ticketing.printing import print_ticket, view_from_hub
-from appliance.ticketing.siteinfo import SiteInfo, cached_site_info, parse_site_info
+from appliance.ticketing.siteinfo import SiteInfo, cached_site_info, received_site_info
 from appliance.ticketing.ticket import TicketView, qr_text
 
 if TYPE_CHECKING:
@@ -104,15 +103,10 @@ class Dispenser:
         self._listeners.append(listener)
 
     def _on_site_info(self, msg: Message) -> None:
-        try:
-            body = decode(msg.payload)
-            parse(SiteInfoMessage, body)  # the contract's model, then this unit's view
-            site = parse_site_info(body, self.unit)
-        except ContractError as exc:
-            log.warning(tr("bỏ qua thông tin điểm: %s", "ignoring site info: %s"), exc)
+        site = received_site_info(msg.payload, self.unit, self.outbox)
+        if site is None:
             return
         self.site = site
-        self.outbox.put("site_info", body)
         self.health.set(site_info=True)
 
     def _on_hub_status(self, msg: Message) -> None:

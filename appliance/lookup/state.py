@@ -14,8 +14,35 @@ from typing import Any
 
 from appliance.contract import ERROR_MESSAGES
 from appliance.core.dossier_code import parse_scan, valid_code, valid_secret
+from appliance.lookup.actions import (
+    Action,
+    DeskInfo,
+    DeskService,
+    DeskUpdate,
+    DossierAnswer,
+    Effect,
+    IssueTicket,
+    LookupDossier,
+    NewCatalogue,
+    Scan,
+    Scroll,
+    Tap,
+    Target,
+    Tick,
+    TicketAnswer,
+    TicketResult,
+    TypeText,
+)
 from appliance.lookup.catalogue import Catalogue
 from appliance.lookup.search import search, telex
+
+# the actions and effects live in actions.py; they are named here too, where they always were
+__all__ = [
+    "BAD_ENTRY", "BAD_SCAN", "MAX_FIELD", "NOT_FOUND", "NO_CATALOGUE", "UNAVAILABLE", "Action",
+    "DeskInfo", "DeskService", "DeskUpdate", "DossierAnswer", "Effect", "IssueTicket",
+    "LookupDossier", "LookupState", "NewCatalogue", "Scan", "Screen", "Scroll", "Settings", "Tap",
+    "Target", "Tick", "TicketAnswer", "TicketResult", "TypeText", "initial", "step", "wiped",
+]
 
 # what a citizen can do now, in plain words ("không khả dụng" is a technician's word)
 UNAVAILABLE = "Máy chưa tra cứu được hồ sơ lúc này. Vui lòng hỏi tại quầy."
@@ -43,118 +70,6 @@ class Screen(StrEnum):
     TICKET_CONFIRM = "ticket_confirm"
     TICKET_PRINTING = "ticket_printing"
     TICKET_DONE = "ticket_done"
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a touch hit: produced by the display's hit-testing, consumed by ``step``."""
-
-    kind: str
-    value: str = ""
-
-
-# ---- actions -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Tap:
-    target: Target
-
-
-@dataclass(frozen=True)
-class TypeText:
-    """Keys from a physical keyboard (or the demo typing)."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Scan:
-    text: str
-
-
-@dataclass(frozen=True)
-class Scroll:
-    dy: int  # finger moved by dy pixels (up is negative: content moves with the finger)
-    max_scroll: int
-
-
-@dataclass(frozen=True)
-class Tick:
-    pass
-
-
-@dataclass(frozen=True)
-class DossierAnswer:
-    request: int
-    reply: Mapping[str, Any] | None  # None: no answer in time / not connected
-
-
-@dataclass(frozen=True)
-class NewCatalogue:
-    catalogue: Catalogue
-
-
-@dataclass(frozen=True)
-class DeskService:
-    id: str
-    name: str
-    waiting: int | None = None  # from the hub's retained queue/state; None: not heard yet
-    est_wait_s: int | None = None
-
-
-@dataclass(frozen=True)
-class DeskInfo:
-    """What the ticket screens show: the site's services and the queue as the hub last said."""
-
-    services: tuple[DeskService, ...] = ()
-    categories: tuple[str, ...] = ()  # priority: người cao tuổi, người khuyết tật...
-    priority_label: str = "Ưu tiên"
-
-    def service(self, sid: str | None) -> DeskService | None:
-        return next((s for s in self.services if s.id == sid), None)
-
-
-@dataclass(frozen=True)
-class DeskUpdate:
-    desk: DeskInfo
-
-
-@dataclass(frozen=True)
-class TicketResult:
-    """What one issue came to: printed (with its number), or why not (a wire/fault code)."""
-
-    ok: bool
-    number: str | None = None
-    service_name: str = ""
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class TicketAnswer:
-    request: int
-    result: TicketResult
-
-
-Action = (Tap | TypeText | Scan | Scroll | Tick | DossierAnswer | NewCatalogue | DeskUpdate
-          | TicketAnswer)
-
-
-# ---- effects -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class LookupDossier:
-    request: int
-    code: str
-    secret: str
-
-
-@dataclass(frozen=True)
-class IssueTicket:
-    request: int
-    service: str
-    priority: bool
-    category: str | None
-
-
-Effect = LookupDossier | IssueTicket
 
 
 @dataclass(frozen=True)
@@ -195,7 +110,7 @@ class LookupState:
     error_back: Screen = Screen.HOME
     results: tuple[Mapping[str, Any], ...] = field(default=(), compare=False)
     # tickets
-    desk: DeskInfo = DeskInfo()
+    desk: DeskInfo = field(default_factory=DeskInfo)
     take_service: str | None = None
     take_category: str | None = None  # None: an ordinary ticket
     ticket: TicketResult | None = None

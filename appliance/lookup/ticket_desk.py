@@ -17,19 +17,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from appliance.clock import Clock, rfc3339
-from appliance.contract import QueueState, UnitStatus, decode, parse
-from appliance.contract import SiteInfo as SiteInfoMessage
+from appliance.contract import QueueState, UnitStatus, parse
 from appliance.errors import ContractError, DeviceError, NotConnected, RequestTimeout
 from appliance.i18n import tr
 from appliance.lookup.state import DeskInfo, DeskService, TicketResult
-from appliance.ticketing.printing import (
-    paper_fields,
-    print_ticket,
-    printer_fault,
-    printer_reasons,
-    view_from_hub,
-)
-from appliance.ticketing.siteinfo import SiteInfo, cached_site_info, parse_site_info
+from appliance.ticketing.health import PrinterHealth
+from appliance.ticketing.printing import print_ticket, view_from_hub
+from appliance.ticketing.siteinfo import SiteInfo, cached_site_info, received_site_info
 from appliance.ticketing.sync import reply_code
 
 if TYPE_CHECKING:
@@ -39,7 +33,7 @@ if TYPE_CHECKING:
     from appliance.config.dispenser import TicketLayout
     from appliance.lookup.service import UnitStatus as Status
     from appliance.ticketing.outbox import Outbox
-    from drivers.printer import PaperStatus, TicketPrinter
+    from drivers.printer import TicketPrinter
 
 log = logging.getLogger(__name__)
 
@@ -49,65 +43,21 @@ OWN_REASONS = frozenset({"paper_out", "paper_low", "printer_unreachable",
                          "no_site_info", "bad_reply"})
 
 
-class TicketHealth:
+class TicketHealth(PrinterHealth):
     """The printer's and the hub's part of the terminal's retained status."""
 
+    IGNORED = frozenset({"backlog"})  # no offline band: nothing waits to be imported
+
     def __init__(self, status: Status, *, paper_sensor: bool) -> None:
+        super().__init__(paper_sensor=paper_sensor)
         self._status = status
-        self.paper_sensor = paper_sensor
-        self._lock = threading.Lock()
-        self._fields: dict[str, Any] = {"paper": "unknown", "printer": "unknown",
-                                        "hub": "unknown", "pending_voids": 0, "printed": 0,
-                                        "last_ticket": None, "site_info": False}
-        self._faults: set[str] = set()  # cleared by the next good print
-
-    @property
-    def fields(self) -> dict[str, Any]:
-        with self._lock:
-            return dict(self._fields)
-
-    def set(self, **fields: Any) -> None:
-        with self._lock:
-            self._fields.update({k: v for k, v in fields.items() if k != "backlog"})
-        self._publish()
-
-    def fault(self, reason: str) -> None:
-        with self._lock:
-            self._faults.add(reason)
-        self._publish()
-
-    def printer_failed(self, exc: DeviceError) -> str:
-        reason, fields = printer_fault(exc)
-        self.set(**fields)
-        return reason
-
-    def printed(self, paper: PaperStatus, seconds: float, number: str) -> None:
-        with self._lock:
-            self._faults.clear()
-            self._fields["printed"] = int(self._fields["printed"]) + 1
-        self.set(paper=str(paper), printer="ok", last_ticket=number,
-                 last_print_ms=round(seconds * 1000, 1))
-
-    def paper_seen(self, paper: PaperStatus) -> None:
-        self.set(**paper_fields(paper, self.paper_sensor))
 
     def set_printing(self, printing: bool) -> None:
         """The terminal has no status lights; its screen says "Đang in phiếu"."""
 
-    def reasons(self) -> list[str]:
-        with self._lock:
-            f = dict(self._fields)
-            faults = set(self._faults)
-        out = printer_reasons(f)
-        if f["hub"] == "offline":
-            out.append("hub_offline")
-        if not f["site_info"]:
-            out.append("no_site_info")
-        return out + sorted(faults - set(out))
-
-    def _publish(self) -> None:
-        self._status.set_group(OWN_REASONS, self.reasons(),
-                               tickets=self.fields)
+    def publish(self) -> None:
+        reasons, fields = self.snapshot()
+        self._status.set_group(OWN_REASONS, reasons, tickets=fields)
 
 
 class TicketDesk:
@@ -173,15 +123,10 @@ class TicketDesk:
         self.bus.on_connection(self._on_connection)
 
     def _on_site_info(self, msg: Message) -> None:
-        try:
-            body = decode(msg.payload)
-            parse(SiteInfoMessage, body)
-            site = parse_site_info(body, self.unit)
-        except ContractError as exc:
-            log.warning(tr("bỏ qua thông tin điểm: %s", "ignoring site info: %s"), exc)
+        site = received_site_info(msg.payload, self.unit, self.outbox)
+        if site is None:
             return
         self.site = site
-        self.outbox.put("site_info", body)
         self._health.set(site_info=True)
         self.on_desk(self.desk())
 

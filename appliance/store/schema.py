@@ -21,6 +21,20 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+
+def _serial_id() -> Column[int]:
+    """The row number SQLite and PostgreSQL both count up (BIGINT, INTEGER on SQLite so
+    it is the rowid)."""
+    return Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                  autoincrement=True)
+
+
+def _office_day(*, site: bool = False) -> list[Column[str]]:
+    """The keys of an office's day records (and the hub's site that sent them)."""
+    return [Column("office", String(40), nullable=False),
+            *([Column("site", String(40), nullable=False)] if site else []),
+            Column("day", String(10), nullable=False)]
+
 procedures = Table(
     "procedures",
     metadata,
@@ -47,8 +61,7 @@ procedures = Table(
 dossiers = Table(
     "dossiers",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
+    _serial_id(),
     Column("code", String(60), nullable=False, unique=True),
     Column("secret", String(16), nullable=False),
     Column("procedure_code", String(40), ForeignKey("procedures.code"), nullable=False),
@@ -102,8 +115,7 @@ Index("ix_dossiers_finished", dossiers.c.finished_at)
 history = Table(
     "dossier_history",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
+    _serial_id(),
     Column("dossier_id", BigInteger, ForeignKey("dossiers.id", ondelete="CASCADE"),
            nullable=False),
     Column("at", BigInteger, nullable=False),
@@ -197,8 +209,7 @@ store_keys = Table(
 audit = Table(
     "audit_log",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
+    _serial_id(),
     Column("at", BigInteger, nullable=False),
     Column("office", String(40), nullable=False, server_default=""),
     Column("by_user", String(80), nullable=False),
@@ -214,11 +225,8 @@ Index("ix_audit_office_id", audit.c.office, audit.c.id)
 queue_tickets = Table(
     "queue_tickets",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
-    Column("office", String(40), nullable=False),
-    Column("site", String(40), nullable=False),
-    Column("day", String(10), nullable=False),
+    _serial_id(),
+    *_office_day(site=True),
     Column("number", String(16), nullable=False),
     Column("service", String(40), nullable=False),
     Column("priority", Integer, nullable=False, server_default="0"),
@@ -247,11 +255,8 @@ Index("ix_queue_tickets_office_day", _QT.office, _QT.day, _QT.service, _QT.count
 queue_counter_events = Table(
     "queue_counter_events",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
-    Column("office", String(40), nullable=False),
-    Column("site", String(40), nullable=False),
-    Column("day", String(10), nullable=False),
+    _serial_id(),
+    *_office_day(site=True),
     Column("seq", BigInteger, nullable=False),
     Column("type", String(20), nullable=False),
     Column("counter", String(16), nullable=True),
@@ -271,8 +276,7 @@ Index("ix_queue_tickets_day", queue_tickets.c.day)
 queue_day_summary = Table(
     "queue_day_summary",
     metadata,
-    Column("office", String(40), nullable=False),
-    Column("day", String(10), nullable=False),
+    *_office_day(),
     Column("service", String(40), nullable=False),
     Column("counter", String(16), nullable=True),
     Column("officer", String(40), nullable=True),
@@ -290,8 +294,7 @@ Index("ix_queue_day_summary_day", queue_day_summary.c.day)
 queue_day_hours = Table(
     "queue_day_hours",
     metadata,
-    Column("office", String(40), nullable=False),
-    Column("day", String(10), nullable=False),
+    *_office_day(),
     Column("hour", Integer, nullable=False),
     Column("issued", BigInteger, nullable=False),
     UniqueConstraint("office", "day", "hour", name="uq_queue_day_hours_office_day_hour"),

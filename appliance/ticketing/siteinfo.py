@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from appliance.contract import SiteInfo as SiteInfoMessage
+from appliance.contract import decode, parse
 from appliance.errors import ContractError
 from appliance.i18n import tr
+
+if TYPE_CHECKING:
+    from appliance.ticketing.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -98,3 +103,18 @@ def cached_site_info(cached: dict[str, Any] | None, unit: str) -> SiteInfo | Non
         log.warning(tr("thông tin điểm đã lưu không dùng được: %s",
                        "cached site info unusable: %s"), exc)
         return None
+
+
+def received_site_info(payload: bytes, unit: str, outbox: Outbox) -> SiteInfo | None:
+    """The retained site info the hub published, read against the contract's model and then
+    as this unit's view, and kept in the outbox for the next start; None when it does not
+    read (logged: the unit goes on with the one it has)."""
+    try:
+        body = decode(payload)
+        parse(SiteInfoMessage, body)
+        site = parse_site_info(body, unit)
+    except ContractError as exc:
+        log.warning(tr("bỏ qua thông tin điểm: %s", "ignoring site info: %s"), exc)
+        return None
+    outbox.put("site_info", body)
+    return site
