@@ -198,7 +198,8 @@ def bare_select(store: Any, codes: list[str]) -> list[float]:
                                           (random.choice(codes),)).fetchone(), len(codes))
 
 
-def run(db_url: str, n: int, offices: int, samples: int) -> dict[str, Any]:
+def run(db_url: str, n: int, offices: int, samples: int,
+        explain: bool = False) -> dict[str, Any]:
     from fastapi.testclient import TestClient
     from sqlalchemy import select
 
@@ -246,6 +247,8 @@ def run(db_url: str, n: int, offices: int, samples: int) -> dict[str, Any]:
                         ("search code prefix", lambda: rng.choice(codes)[:-3])):
         out[label] = line(label, timed(lambda make=make: store.worklist.search(make(), o),
                                        samples), base99)
+    if explain:
+        plans(store, who, o, sample)
     store.users.set_user("bench", "staff", password="mat-khau-bench", office=o)
     client = TestClient(create_app(store))
     import re
@@ -255,10 +258,18 @@ def run(db_url: str, n: int, offices: int, samples: int) -> dict[str, Any]:
     r = client.post("/login", data={"username": "bench", "password": "mat-khau-bench",
                                     "csrf": token.group(1)})
     assert r.url.path == "/worklist", "bench: log-in failed"
-    out["page_worklist"] = line("worklist page (HTTP in process)", timed(
-        lambda: client.get("/worklist?list=overdue"), samples), base99)
-    out["page_search"] = line("search page (HTTP in process)", timed(
-        lambda: client.get("/search?q=nguyen van an"), samples), base99)
+    for name in ("today", "mine", "due_today", "overdue", "supplement", "ready"):
+        out[f"page_{name}"] = line(f"page /worklist?list={name}", timed(
+            lambda name=name: ok(client.get("/worklist", params={"list": name})),
+            samples), base99)
+    for label, make in (("name", lambda: rng.choice(
+            ["nguyen van an", "tran thi hoa", "le minh tuan", "pham ngoc lan"])),
+                        ("phone", lambda: rng.choice(sample)[1]),
+                        ("CCCD", lambda: rng.choice(sample)[2]),
+                        ("code", lambda: rng.choice(codes)[:-3])):
+        out[f"page_search_{label}"] = line(f"page /search by {label}", timed(
+            lambda make=make: ok(client.get("/search", params={"q": make()})),
+            samples), base99)
     # the board of one office (what the store publishes per site, and answers dossier.board)
     out["board_office"] = line("board figures of one office", timed(
         lambda: store.dossiers.board(30, o), max(10, samples // 10)), base99)
@@ -285,6 +296,34 @@ def run(db_url: str, n: int, offices: int, samples: int) -> dict[str, Any]:
     return out
 
 
+def plans(store: Any, who: Any, office: str, sample: list[Any]) -> None:
+    """The database's plan of each worklist and search query (EXPLAIN QUERY PLAN on
+    SQLite, EXPLAIN ANALYZE on PostgreSQL), as the page runs it."""
+    from appliance.store.worklist import LISTS
+
+    wl = store.worklist
+    queries = [(f"worklist {n}", wl.query(n, who, office).limit(51)) for n in LISTS]
+    queries += [(f"search {t!r}", wl.search_query(t, office)[0].limit(51))
+                for t in ("nguyen van an", sample[0][1], sample[0][2], sample[0][0][:-3])]
+    queries.append(("search name prefix", wl.name_prefix_query("nguyen van an", office)
+                    .limit(51)))
+    sqlite = store.engine.dialect.name == "sqlite"
+    with store.engine.connect() as conn:
+        for label, q in queries:
+            sql = str(q.compile(store.engine, compile_kwargs={"literal_binds": True}))
+            head = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (ANALYZE, COSTS OFF) "
+            plan = conn.exec_driver_sql(head + sql).all()
+            print(f"  -- {label}")
+            for r in plan:
+                print("     " + (str(r[-1]) if sqlite else str(r[0])))
+
+
+def ok(r: Any) -> None:
+    """A page that failed would be timed as fast: refuse it."""
+    if r.status_code != 200:
+        raise SystemExit(f"bench: {r.url} answered {r.status_code}")
+
+
 def bare_pdf() -> bytes:
     from fpdf import FPDF
 
@@ -303,6 +342,7 @@ def main() -> int:
     ap.add_argument("--offices", type=int, default=None, help="default 5 (quick)")
     ap.add_argument("--samples", type=int, default=200)
     ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--explain", action="store_true", help="print each query's plan")
     ap.add_argument("--sqlite-file", type=Path, help="keep (or reuse) the SQLite database here")
     args = ap.parse_args()
     if args.dossiers is None:
@@ -313,14 +353,16 @@ def main() -> int:
     if args.db in ("sqlite", "both"):
         path = args.sqlite_file or Path(tempfile.mkdtemp(prefix="bench-desk-db-"),
                                         "store.sqlite3")
-        results.append(run(f"sqlite:///{path}", args.dossiers, args.offices, args.samples))
+        results.append(run(f"sqlite:///{path}", args.dossiers, args.offices, args.samples,
+                           args.explain))
     if args.db in ("postgresql", "both"):
         from tests.pg import PgServer
 
         pg = PgServer()
         pg.start()
         try:
-            results.append(run(pg.new_database(), args.dossiers, args.offices, args.samples))
+            results.append(run(pg.new_database(), args.dossiers, args.offices, args.samples,
+                               args.explain))
         finally:
             pg.stop()
     Path(tempfile.gettempdir(), "bench_desk.json").write_text(
