@@ -74,3 +74,26 @@ def test_forms_made_one_after_another_are_independent(store: Store, tmp_path: Pa
     blank.add_page()
     blank.line_text("Chữ rất dài " * 40)  # wraps: the multi_cell path
     assert "Chữ rất dài" in pdf_text(blank.output_bytes(), tmp_path, "long")
+
+
+@pytest.mark.parametrize("text", [
+    "Nội dung yêu cầu giải quyết: Đăng ký khai sinh kết hợp đăng ký thường trú, cấp thẻ bảo "
+    "hiểm y tế cho trẻ em dưới 6 tuổi (mã thủ tục 1.001193); nộp trực tiếp tại Bộ phận Một cửa",
+    "Ghi chú: Giấy tiếp nhận hồ sơ và hẹn trả kết quả được lập thành 2 liên; một liên giao "
+    "cho cá nhân, tổ chức nộp hồ sơ; một liên lưu tại Bộ phận Một cửa.",
+    "Địa chỉ: " + "Số 123 ngõ 45 ngách 67 đường Nguyễn Trãi, phường Thượng Đình, " * 3,
+    "Ngắn.",
+])
+def test_lines_break_where_fpdf_breaks_them(text: str) -> None:
+    """The forms wrap a word at a time (fpdf's own line breaking re-measures the line for
+    each character); the lines must be the ones fpdf's multi_cell makes."""
+    from fpdf.enums import MethodReturnValue
+
+    pdf = new_form("x")
+    pdf.add_page()
+    for size, w in ((13, 0.0), (11, 80.0)):
+        pdf.set_font("serif", "", size)
+        room = (w or pdf.w - pdf.r_margin - pdf.x) - 2 * pdf.c_margin
+        fpdf_lines = pdf.multi_cell(w, 6, text.strip(), dry_run=True,
+                                    output=MethodReturnValue.LINES)
+        assert pdf._wrap(text.strip(), room) == fpdf_lines

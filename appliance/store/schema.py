@@ -99,14 +99,18 @@ dossiers = Table(
     Column("applicant_fold", String(200), nullable=False, server_default=""),
 )
 Index("ix_dossiers_stage_ready", dossiers.c.stage, dossiers.c.ready_at)
-Index("ix_dossiers_office_received", dossiers.c.office, dossiers.c.received_at)
+# migration 0007: an office's dossiers newest first (id breaks ties: the keyset of the
+# pages) with the folded text, so a search inside names reads the index, not the rows
+Index("ix_dossiers_office_received_text", dossiers.c.office, dossiers.c.received_at,
+      dossiers.c.id, dossiers.c.search_text)
 # worklists walk an office's dossiers in due order and stop at the page's LIMIT
 Index("ix_dossiers_office_due", dossiers.c.office, dossiers.c.due_at, dossiers.c.stage)
 Index("ix_dossiers_office_stage_ready", dossiers.c.office, dossiers.c.stage, dossiers.c.ready_at)
 Index("ix_dossiers_office_name", dossiers.c.office, dossiers.c.applicant_fold)
 # migration 0005: open dossiers by due date (overdue counts of the board, the worklists)
 Index("ix_dossiers_office_stage_due", dossiers.c.office, dossiers.c.stage, dossiers.c.due_at)
-Index("ix_dossiers_office_holder", dossiers.c.office, dossiers.c.holder, dossiers.c.stage)
+# migration 0007: "mine" in due order (an officer holding nothing: one index probe)
+Index("ix_dossiers_office_holder_due", dossiers.c.office, dossiers.c.holder, dossiers.c.due_at)
 Index("ix_dossiers_applicant_id", dossiers.c.applicant_id)
 Index("ix_dossiers_phone", dossiers.c.applicant_phone)
 Index("ix_dossiers_received", dossiers.c.received_at)

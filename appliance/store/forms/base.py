@@ -16,6 +16,7 @@ import threading
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 from fontTools import ttLib
 from fpdf import FPDF
@@ -68,11 +69,14 @@ def new_form(title: str, orientation: str = "P") -> FormPDF:
 
 
 # What the forms print: Latin with every Vietnamese letter, punctuation, currency, arrows,
-# math and box shapes. A face cut down to these (a third of Noto Serif's glyphs, no
-# layout tables) is what each form subsets when it is written: three times faster. Text
-# outside it (a Cyrillic name, say) is drawn from the whole font (fpdf's fallback fonts).
-REPERTOIRE = frozenset(chain(range(0x250), range(0x300, 0x370), range(0x1E00, 0x1F00),
-                             range(0x2000, 0x2300), range(0x25A0, 0x2600)))
+# math and box shapes. A face cut down to these (500 of Noto Serif's glyphs, no layout
+# tables) is what each form subsets when it is written: fpdf's subsetting of each face
+# costs in proportion to the glyphs it has to read. Text outside it (a Cyrillic name,
+# say) is drawn from the whole font (fpdf's fallback fonts).
+REPERTOIRE = frozenset(chain(range(0x180), (0x1A0, 0x1A1, 0x1AF, 0x1B0), range(0x300, 0x30A),
+                             (0x323,), range(0x1EA0, 0x1EFA), range(0x2010, 0x2050),
+                             (0x20AB, 0x20AC, 0x2116), range(0x2190, 0x219A), range(0x2212, 0x2216),
+                             (0x2264, 0x2265), range(0x25A0, 0x25A2), (0x25CB, 0x25CF)))
 _faces: dict[tuple[str, bool], tuple[TTFFont, bytes]] = {}
 _faces_lock = threading.Lock()
 
@@ -92,6 +96,17 @@ def _cut_down(data: bytes) -> bytes:
     return out.getvalue()
 
 
+class _Face(TTFFont):
+    def get_text_width(self, text: str, font_size_pt: float,
+                       text_shaping_params: dict[str, Any] | None) -> tuple[int, float]:
+        """fpdf's sum of the glyphs' widths, summed in C: its line breaking and every
+        cell measure texts thousands of times a form."""
+        if text_shaping_params or self.is_symbol:
+            return super().get_text_width(text, font_size_pt, text_shaping_params)
+        self.biggest_size_pt = max(self.biggest_size_pt, font_size_pt)
+        return len(text), sum(map(self.cw.__getitem__, map(ord, text))) * font_size_pt * 0.001
+
+
 def _face(pdf: FPDF, style: str, whole: bool) -> tuple[TTFFont, bytes]:
     """The face of ``style`` parsed once per process (its widths, cmap and glyph ids: the
     bulk of a form's time when parsed for each form), and its font file's bytes."""
@@ -101,7 +116,7 @@ def _face(pdf: FPDF, style: str, whole: bool) -> tuple[TTFFont, bytes]:
             path = _font_file(FACES[style])
             data = path.read_bytes() if whole else _cut_down(path.read_bytes())
             family = "serifall" if whole else "serif"
-            face = TTFFont(pdf, io.BytesIO(data), f"{family}{style}", style)  # type: ignore[arg-type]
+            face = _Face(pdf, io.BytesIO(data), f"{family}{style}", style)  # type: ignore[arg-type]
             face.ttffile = path
             found = (face, data)
             _faces[(style, whole)] = found
@@ -155,7 +170,7 @@ class FormPDF(FPDF):
         self.set_font("serif", "", 13)
 
     def normalize_text(self, text: str) -> str:
-        if not self._whole and any(ord(c) not in REPERTOIRE for c in text):
+        if not self._whole and not REPERTOIRE.issuperset(map(ord, text)):
             self._whole = True  # from now on, what the cut-down face lacks comes from these
             _add_faces(self, whole=True)
             self.set_fallback_fonts(["serifall"])
@@ -168,14 +183,46 @@ class FormPDF(FPDF):
 
     def text_block(self, w: float, h: float, text: str, align: str = "L",
                    new_x: str = "LMARGIN") -> None:
-        """multi_cell(w, h, text), then the next line; a text that fits on one line is
-        drawn as a cell, in the same place, without fpdf's line breaking (which was a
-        third of a form's time)."""
+        """multi_cell(w, h, text), then the next line: drawn as one cell per line, in the
+        same places, broken where multi_cell breaks it (see _wrap) but without fpdf's
+        line breaking."""
         room = (w or self.w - self.r_margin - self.x) - 2 * self.c_margin
-        if "\n" not in text and self.get_string_width(text) < room:
-            self.cell(w, h, text, align=align, new_x=new_x, new_y="NEXT")
-        else:
+        lines = self._wrap(text, room)
+        if lines is None:
             self.multi_cell(w, h, text, align=align, new_x=new_x, new_y="NEXT")
+            return
+        x0 = self.x
+        for i, line in enumerate(lines):
+            self.set_x(x0)
+            self.cell(w, h, line, align=align, new_y="NEXT",
+                      new_x=new_x if i == len(lines) - 1 else "LEFT")
+
+    def _wrap(self, text: str, room: float) -> list[str] | None:
+        """The lines fpdf's multi_cell breaks ``text`` into (greedy, at spaces), measured a
+        word at a time: its own line breaking measures the line again for each character
+        added (two thirds of Mẫu 01's time). None where it must do it itself: a line
+        break, a word wider than the line, runs of spaces, a face from the fallback."""
+        if "\n" in text or self._whole or not REPERTOIRE.issuperset(map(ord, text)):
+            return None
+        width = self.get_string_width
+        if width(text) < room:
+            return [text]
+        words = text.split(" ")
+        if "" in words:
+            return None
+        lines, line = [], words[0]
+        for word in words[1:]:
+            if width(word) >= room:
+                return None
+            joined = f"{line} {word}"
+            if width(joined) <= room:
+                line = joined
+            else:
+                lines.append(line)
+                line = word
+        if width(line) >= room:
+            return None
+        return [*lines, line]
 
     def heading(self, office: Office, when: datetime, number: str = "") -> None:
         """Issuing body on the left, the national motto on the right, then the date line."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
@@ -123,27 +123,31 @@ def register(app: FastAPI, web: Web) -> None:
         return resp
 
     @app.get("/worklist", include_in_schema=False)
-    def worklist(request: Request, list: str = "today") -> Response:
+    def worklist(request: Request, list: str = "today", after: str = "") -> Response:
         who = web.auth.require(request)
         if list not in LISTS:
             list = "today"
         office = who.office or store.offices.default.code
-        rows = store.worklist.entries(list, who, office)
-        return web.page(request, "worklist.html", who, lists=LISTS, current=list, rows=rows,
-                        title=word("list", list))
+        page = store.worklist.page(list, who, office, after or None, count=True)
+        more = f"/worklist?{urlencode({'list': list, 'after': page.next})}" if page.next else ""
+        return web.page(request, "worklist.html", who, lists=LISTS, current=list,
+                        rows=page.rows, title=word("list", list), count=page.count_label,
+                        more=more)
 
     @app.get("/search", include_in_schema=False)
-    def search(request: Request, q: str = "") -> Response:
+    def search(request: Request, q: str = "", after: str = "") -> Response:
         who = web.auth.require(request)
         office = who.office or store.offices.default.code
         scanned = store.worklist.scanned_code(q)
         if scanned is not None:
             return RedirectResponse(f"/dossiers/{quote(scanned)}", status_code=303)
-        rows = store.worklist.search(q, office)
+        page = store.worklist.search_page(q, office, after or None)
+        rows = page.rows
         if len(rows) == 1 and rows[0]["code"] == q.strip().upper():
             return RedirectResponse(f"/dossiers/{quote(rows[0]['code'])}", status_code=303)
+        more = f"/search?{urlencode({'q': q, 'after': page.next})}" if page.next else ""
         return web.page(request, "worklist.html", who, lists=LISTS, current="", rows=rows,
-                        q=q, title=tr(f"Kết quả tìm «{q}»", f"Found for «{q}»"))
+                        q=q, title=tr(f"Kết quả tìm «{q}»", f"Found for «{q}»"), more=more)
 
     @app.get("/receive", include_in_schema=False)
     def receive_page(request: Request, q: str = "", procedure: str = "") -> Response:
