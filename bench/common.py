@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import subprocess
@@ -18,6 +19,8 @@ from appliance.contract import decode, ok_reply
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "firmware_config" / "examples" / "demo-site"
+# how long a role may take to come up: on an emulated Pi (bench/guest_roles.py) tens of s
+START_S = float(os.environ.get("MOTCUA_BENCH_START_S", "20"))
 
 
 def pct(values: list[float], p: float) -> float:
@@ -112,20 +115,25 @@ def temp_site(enforce_hours: bool = False) -> Path:
 def start_hub_process(site: Path, url: str) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([sys.executable, "-m", "appliance.cli", "hub", "--config",
                              str(site / "hub.toml"), "--broker", url])
-    watcher = make_bus(url, "hub-watch")
+    wait_ready(url, "hub", proc)
+    return proc
+
+
+def wait_ready(url: str, unit: str, proc: subprocess.Popen[bytes]) -> None:
+    """Until ``unit``'s status says ready (start-up is not what a benchmark measures)."""
+    watcher = make_bus(url, f"{unit}-watch")
     ready = threading.Event()
 
     def on(m: Message) -> None:
         if decode(m.payload).get("state") == "ready":
             ready.set()
 
-    watcher.subscribe(watcher.topics.status("hub"), on)
-    if not ready.wait(20):
+    watcher.subscribe(watcher.topics.status(unit), on)
+    if not ready.wait(START_S):
         proc.kill()
-        raise SystemExit("hub did not start")
+        raise SystemExit(f"{unit} did not start")
     watcher.stop()
-    return proc
 
 
 __all__ = ["MosquittoBroker", "bare_request_reply", "bare_round_trip", "make_bus", "ms", "pct",
-           "start_hub_process", "summary", "temp_site"]
+           "start_hub_process", "summary", "temp_site", "wait_ready"]
