@@ -31,7 +31,7 @@ BENCHES = {
     "dispenser": ["bench_dispenser.py", "--n", "40"],
     "counter": ["bench_counter.py", "--n", "60"],
 }
-BENCH_TIMEOUT_S = 600
+BENCH_TIMEOUT_S = 300
 READY_TIMEOUT_S = 180.0
 DATA = Path("/var/lib/motcua/bench")
 ROLES = {"hub": "hub.toml", "store": "store.toml", "dispenser": "dispenser-1.toml",
