@@ -46,6 +46,7 @@ from bench.common import (  # noqa: E402
     start_hub_process,
     summary,
     temp_site,
+    wait_ready,
 )
 from drivers.audio import WavRecorder  # noqa: E402
 
@@ -223,7 +224,9 @@ def main() -> None:
                                "Công dân vui lòng giữ số thứ tự và chờ đến lượt. " * 3)):
             board = board_process(site, broker.url, out / label.split()[0], notice)
             procs.append(board)
-            time.sleep(6)  # start-up (imports, fonts, first frame) is not idle time
+            # start-up (imports, fonts, first frame) is not idle time
+            wait_ready(broker.url, "board-bench", board)
+            time.sleep(3)
             idle = cpu_per_minute(board.pid, args.window)
             busy = cpu_per_minute(board.pid, args.window, call)
             print(f"board process, {label}:")

@@ -57,8 +57,11 @@ def main() -> int:
     shutil.copytree(REPO / "bench", stage / "bench", ignore=ignore)
     shutil.copytree(REPO / "firmware_config", stage / "firmware_config", ignore=ignore)
     boot_test.sh("mcopy", "-s", "-o", "-i", card._fat(), str(stage), "::")
-    run = (f"/opt/motcua/venv/bin/python /boot/firmware/motcua-bench/bench/guest_roles.py "
-           f"{args.benches}")
+    script = "/boot/firmware/motcua-bench/bench/guest_roles.py"
+    # the boot partition is a nofail mount: nothing orders it before this command, so the
+    # command waits for it (single quotes: systemd's ExecStart= quoting; no $ in it)
+    run = (f"/bin/sh -c 'until test -e {script}; do sleep 1; done; "
+           f"exec /opt/motcua/venv/bin/python {script} {args.benches}'")
     os.environ["MOTCUA_GUEST_APPEND"] = (
         "systemd.journald.max_level_console=err systemd.mask=motcua-setup.service "
         f'systemd.run="{run}" systemd.run_success_action=poweroff')
@@ -117,7 +120,9 @@ def report(g: dict[str, Any], host: dict[str, float]) -> None:
         print(f"{role:<10} {r['start_to_ready_s']:>14.1f} "
               f"{r['start_to_ready_s'] / g['python_c_pass_s']:>17.1f} "
               f"{r['idle_cpu_pct']:>11.2f} {r['rss_mb']:>8.1f}")
-    print(f"all six roles together: {g['rss_total_mb']:.0f} MB RSS (goal 400 MB); goals: "
+    for role, why in (g.get("failed") or {}).items():
+        print(f"{role:<10} never ready: {why}")
+    print(f"all roles together: {g['rss_total_mb']:.0f} MB RSS (goal 400 MB); goals: "
           "ready <= 10 s, idle <= 2 % of a core")
 
 

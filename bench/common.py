@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import subprocess
@@ -22,6 +23,8 @@ from appliance.contract import decode, ok_reply
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "firmware_config" / "examples" / "demo-site"
+# how long a role may take to come up: on an emulated Pi (bench/guest_roles.py) tens of s
+START_S = float(os.environ.get("MOTCUA_BENCH_START_S", "20"))
 
 
 def pct(values: list[float], p: float) -> float:
@@ -170,21 +173,26 @@ def hub_issue(url: str, n: int, service: str, warmup: int = 10) -> list[float]:
 def start_hub_process(site: Path, url: str) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([sys.executable, "-m", "appliance.cli", "hub", "--config",
                              str(site / "hub.toml"), "--broker", url])
-    watcher = make_bus(url, "hub-watch")
+    wait_ready(url, "hub", proc)
+    return proc
+
+
+def wait_ready(url: str, unit: str, proc: subprocess.Popen[bytes]) -> None:
+    """Until ``unit``'s status says ready (start-up is not what a benchmark measures)."""
+    watcher = make_bus(url, f"{unit}-watch")
     ready = threading.Event()
 
     def on(m: Message) -> None:
         if decode(m.payload).get("state") == "ready":
             ready.set()
 
-    watcher.subscribe(watcher.topics.status("hub"), on)
-    if not ready.wait(20):
+    watcher.subscribe(watcher.topics.status(unit), on)
+    if not ready.wait(START_S):
         proc.kill()
-        raise SystemExit("hub did not start")
+        raise SystemExit(f"{unit} did not start")
     watcher.stop()
-    return proc
 
 
 __all__ = ["MosquittoBroker", "bare_request_reply", "bare_round_trip", "hub_issue", "make_bus",
            "ms", "pct", "request_latency", "running_hub", "site_on_broker", "start_hub_process",
-           "summary", "temp_site"]
+           "summary", "temp_site", "wait_ready"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -21,7 +22,8 @@ from pathlib import Path
 MOTCUA = "/opt/motcua/venv/bin/motcua"
 SITE = Path("/opt/motcua/firmware_config/examples/demo-site")
 HERE = Path(__file__).resolve().parent  # bench/ on the boot partition
-OUT = HERE.parent / "bench-out"
+# what bench_guest.py reads back from the boot partition
+OUT = Path("/boot/firmware/bench-out")
 # the project's benchmarks, with counts an emulated Cortex-A53 gets through in minutes
 BENCHES = {
     "board": ["bench_board.py", "--n", "40", "--window", "15"],
@@ -29,7 +31,8 @@ BENCHES = {
     "dispenser": ["bench_dispenser.py", "--n", "40"],
     "counter": ["bench_counter.py", "--n", "60"],
 }
-BENCH_TIMEOUT_S = 600
+BENCH_TIMEOUT_S = 300
+READY_TIMEOUT_S = 180.0
 DATA = Path("/var/lib/motcua/bench")
 ROLES = {"hub": "hub.toml", "store": "store.toml", "dispenser": "dispenser-1.toml",
          "counter": "counter-1.toml", "board": "board-1.toml", "lookup": "lookup-1.toml"}
@@ -76,32 +79,58 @@ def rss_mb(pid: int) -> float:
 
 def start_role(role: str, sock: socket.socket, path: str, url: str
                ) -> tuple[subprocess.Popen[bytes], float]:
+    """``motcua ROLE`` as systemd starts it; the seconds until it sends ``READY=1``."""
     env = {**os.environ, "NOTIFY_SOCKET": path, "SDL_VIDEODRIVER": "dummy",
            "SDL_AUDIODRIVER": "dummy", "GPIOZERO_PIN_FACTORY": "mock",
            "PYTHONDONTWRITEBYTECODE": "1", "ESCPOS_CAPABILITIES_PICKLE_DIR": str(DATA)}
     t = time.monotonic()
-    proc = subprocess.Popen([MOTCUA, role, "--config", str(SITE / ROLES[role]),
-                             "--broker", url, "--data", str(DATA / role)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sock.settimeout(180)
-    while True:
-        msg = sock.recv(4096).decode()
+    with open(DATA / f"{role}.log", "wb") as log:  # the child keeps its own copy
+        proc = subprocess.Popen([MOTCUA, role, "--config", str(SITE / ROLES[role]),
+                                 "--broker", url, "--data", str(DATA / role)],
+                                env=env, stdout=subprocess.DEVNULL, stderr=log)
+    sock.settimeout(1.0)
+    while time.monotonic() < t + READY_TIMEOUT_S:
+        try:
+            msg = sock.recv(4096).decode()
+        except TimeoutError:
+            if proc.poll() is not None:
+                break
+            continue
         if "READY=1" in msg:
             return proc, time.monotonic() - t
+    tail = (DATA / f"{role}.log").read_text(errors="replace")[-1500:]
+    proc.kill()
+    proc.wait()
+    raise RoleFailed(f"{role}: no READY=1 in {time.monotonic() - t:.0f} s "
+                     f"(exit {proc.returncode}): {tail}")
+
+
+class RoleFailed(Exception):
+    """A role that never said READY=1: its figures are missing, the reason is reported."""
 
 
 def run_benches(names: list[str]) -> dict[str, object]:
+    """The project's benchmarks from a copy of bench/ on the data partition: their sites,
+    databases and brokers (TMPDIR) on the card's real disk, not on the FAT."""
     OUT.mkdir(exist_ok=True)
+    tree = DATA / "tree"
+    shutil.rmtree(tree, ignore_errors=True)
+    ignore = shutil.ignore_patterns("out", "__pycache__")
+    for part in ("bench", "firmware_config"):
+        shutil.copytree(HERE.parent / part, tree / part, ignore=ignore)
+    (DATA / "tmp").mkdir(exist_ok=True)
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy",
-           "PYTHONPATH": str(HERE.parent), "PYTHONDONTWRITEBYTECODE": "1"}
+           "PYTHONPATH": str(tree), "TMPDIR": str(DATA / "tmp"),
+           # a role on the emulated Pi takes tens of seconds to start
+           "MOTCUA_BENCH_START_S": "180"}
     done: dict[str, object] = {}
     for name in names:
         argv = BENCHES[name]
         t = time.monotonic()
         with open(OUT / f"{name}.txt", "wb") as out:
             try:
-                rc = subprocess.run([sys.executable, str(HERE / argv[0]), *argv[1:]], env=env,
-                                    stdout=out, stderr=subprocess.STDOUT, cwd=DATA,
+                rc = subprocess.run([sys.executable, str(tree / "bench" / argv[0]), *argv[1:]],
+                                    env=env, stdout=out, stderr=subprocess.STDOUT, cwd=DATA,
                                     timeout=BENCH_TIMEOUT_S).returncode
             except subprocess.TimeoutExpired:
                 rc = -1
@@ -120,14 +149,15 @@ def main() -> None:
     broker = MosquittoBroker(workdir=DATA / "mosquitto").start()
     procs: dict[str, subprocess.Popen[bytes]] = {}
     ready: dict[str, float] = {}
+    failed: dict[str, str] = {}
     for role in ROLES:
         path = f"/run/motcua-bench-{role}.sock"
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(path)
         try:
             procs[role], ready[role] = start_role(role, sock, path, broker.url)
-        except TimeoutError:
-            ready[role] = float("nan")
+        except RoleFailed as exc:
+            failed[role] = str(exc)
         sock.close()
     time.sleep(5)  # let the last role settle before measuring idle
     before = {r: cpu_s(p.pid) for r, p in procs.items()}
@@ -136,6 +166,7 @@ def main() -> None:
                         "idle_cpu_pct": round(100 * (cpu_s(p.pid) - before[r]) / IDLE_S, 2),
                         "rss_mb": round(rss_mb(p.pid), 1)} for r, p in procs.items()}
     out["rss_total_mb"] = round(sum(rss_mb(p.pid) for p in procs.values()), 1)
+    out["failed"] = failed
     for p in procs.values():
         p.terminate()
     for p in procs.values():

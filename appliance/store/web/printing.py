@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,19 +15,26 @@ from appliance.store.auth import Principal
 from appliance.store.core import Store
 from appliance.store.errors import StoreError
 from appliance.store.forms.context import FormContext
-from appliance.store.forms.notices import apology_pdf, refusal_pdf, stop_pdf, supplement_pdf
-from appliance.store.forms.receipt import receipt_pdf
-from appliance.store.forms.register import book_pdf, book_rows, book_xlsx, control_pdf
 from appliance.store.web.app import Web
 
-FORMS: dict[str, tuple[Callable[[FormContext], bytes], str]] = {
-    "01": (receipt_pdf, "giay-tiep-nhan"),
-    "02": (supplement_pdf, "phieu-yeu-cau-bo-sung"),
-    "03": (refusal_pdf, "phieu-tu-choi"),
-    "04": (apology_pdf, "phieu-xin-loi-hen-lai"),
-    "05": (stop_pdf, "phieu-dung-giai-quyet"),
-    "06": (control_pdf, "phieu-kiem-soat"),
+# form -> (module of appliance.store.forms, its function, file name). The forms (fpdf2,
+# fontTools, openpyxl: some 35 MB and seconds of start on a Pi) are imported at the first
+# print, not when the store starts.
+FORMS: dict[str, tuple[str, str, str]] = {
+    "01": ("receipt", "receipt_pdf", "giay-tiep-nhan"),
+    "02": ("notices", "supplement_pdf", "phieu-yeu-cau-bo-sung"),
+    "03": ("notices", "refusal_pdf", "phieu-tu-choi"),
+    "04": ("notices", "apology_pdf", "phieu-xin-loi-hen-lai"),
+    "05": ("notices", "stop_pdf", "phieu-dung-giai-quyet"),
+    "06": ("register", "control_pdf", "phieu-kiem-soat"),
 }
+
+
+def form_maker(form: str) -> Callable[[FormContext], bytes]:
+    module, function, _ = FORMS[form]
+    make: Callable[[FormContext], bytes] = getattr(
+        importlib.import_module(f"appliance.store.forms.{module}"), function)
+    return make
 
 
 def context(store: Store, d: dict[str, Any]) -> FormContext:
@@ -67,10 +75,12 @@ def register(app: FastAPI, web: Web) -> None:
         if form not in FORMS:
             raise StoreError("not_found", tr(f"Không có mẫu {form}.", f"No form {form}."))
         d = app.state.own_dossier(code, who)
-        make, name = FORMS[form]
-        return pdf(make(context(store, d)), f"mau-{form}-{name}-{d['code']}")
+        name = FORMS[form][2]
+        return pdf(form_maker(form)(context(store, d)), f"mau-{form}-{name}-{d['code']}")
 
     def book(request: Request, start: str, end: str) -> tuple[Principal, Any]:
+        from appliance.store.forms.register import book_rows
+
         who = web.auth.require(request, "staff", "leader", "processor")
         t0, t1 = _period(store, start, end)
         office = store.offices.get(who.office)
@@ -78,12 +88,16 @@ def register(app: FastAPI, web: Web) -> None:
 
     @app.get("/book.pdf", include_in_schema=False)
     def book_as_pdf(request: Request, start: str = "", end: str = "") -> Response:
+        from appliance.store.forms.register import book_pdf
+
         _, (office, rows, t0, t1) = book(request, start, end)
         return pdf(book_pdf(office, rows, t0, t1 - timedelta(days=1),
                             store.dossiers.clock.now()), "mau-07-so-theo-doi-ho-so")
 
     @app.get("/book.xlsx", include_in_schema=False)
     def book_as_xlsx(request: Request, start: str = "", end: str = "") -> Response:
+        from appliance.store.forms.register import book_xlsx
+
         _, (office, rows, t0, t1) = book(request, start, end)
         return Response(book_xlsx(office, rows, t0, t1 - timedelta(days=1)),
                         media_type="application/vnd.openxmlformats-officedocument."
