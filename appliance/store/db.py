@@ -13,7 +13,7 @@ from appliance.errors import StorageError
 from appliance.i18n import tr
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0005"
+HEAD = "0006"
 
 
 def sqlite_url(path: Path) -> str:
