@@ -119,6 +119,8 @@ class QueueReport:
     groups: dict[str, list[QueueFigures]]  # "service" / "counter" / "officer" → rows
     arrivals_by_hour: dict[int, int]
     wait_buckets: list[tuple[str, int]]
+    # (priority category, issued, served): the tickets issued with a category
+    categories: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 def _in_order(events: Iterable[Row]) -> list[Row]:
@@ -218,11 +220,12 @@ def regroup(combos: Iterable[Row], waits: Waits) -> dict[str, list[dict[str, Any
 def queue_report(groups: Mapping[str, Iterable[Row]], waits: Waits,
                  hours: Iterable[tuple[int, int]], last_finish: Iterable[tuple[str, str, int]],
                  counter_events: Iterable[Row] = (), *,
-                 target_s: float = DEFAULT_TARGET_S) -> QueueReport:
+                 target_s: float = DEFAULT_TARGET_S,
+                 categories: Iterable[tuple[str, int, int]] = ()) -> QueueReport:
     """The figures from aggregate rows: ``groups`` maps "service"/"counter"/"officer" to
     rows of ``AGGREGATES`` (``key`` the group); ``waits`` those of every called ticket;
     ``hours`` (hour, tickets issued); ``last_finish`` (day, counter, last finish) for
-    counters never closed."""
+    counters never closed; ``categories`` (priority category, issued, served)."""
     by = {g: waits.of_group(i) for i, g in enumerate(GROUPS)}
     everyone = sorted(itertools.chain.from_iterable(waits.lists.values()))
     out: dict[str, list[QueueFigures]] = {}
@@ -246,7 +249,8 @@ def queue_report(groups: Mapping[str, Iterable[Row]], waits: Waits,
     for hour, n in hours:
         arrivals[int(hour)] += int(n)
     return QueueReport(target_s=target_s, total=total, groups=out, arrivals_by_hour=arrivals,
-                       wait_buckets=wait_buckets(total.waits_s))
+                       wait_buckets=wait_buckets(total.waits_s),
+                       categories=sorted(categories))
 
 
 def wait_buckets(waits_s: list[float]) -> list[tuple[str, int]]:
