@@ -8,6 +8,7 @@ province, on both databases; and a backfill from scratch counts what the trigger
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -17,10 +18,10 @@ from appliance.clock import VN_TZ
 from appliance.store import dossier_summary
 from appliance.store.models import DossierIn, StageMove
 from appliance.store.reports.dossier_figures import DossierReport
-from appliance.store.reports.dossier_sql import load_dossiers, load_dossiers_raw
+from appliance.store.reports.dossier_sql import load_dossiers, load_dossiers_raw, whole_months
 from appliance.store.reports.load import bounds
 from appliance.store.reports.periods import Period, period
-from appliance.store.schema import dossier_day_summary, dossiers
+from appliance.store.schema import dossier_day_summary, dossier_month_summary, dossiers
 from appliance.store.stages import ALLOWED
 
 pytest_plugins = ["tests.pg"]
@@ -108,10 +109,30 @@ def _compare(store: Any, rng: random.Random) -> int:
 
 
 def _summary_rows(store: Any) -> set[tuple[Any, ...]]:
-    S = dossier_day_summary.c
+    """The non-zero rows of both grains; the months' are the sums of their days'."""
+    S, M = dossier_day_summary.c, dossier_month_summary.c
     with store.engine.connect() as conn:
-        return set(conn.execute(select(S.office, S.day, S.procedure_code, S.channel,
+        days = set(conn.execute(select(S.office, S.day, S.procedure_code, S.channel,
                                        S.measure, S.n).where(S.n != 0)))
+        months = {("month", *r) for r in conn.execute(select(
+            M.office, M.month, M.procedure_code, M.channel, M.measure, M.n).where(M.n != 0))}
+    summed: Counter[tuple[Any, ...]] = Counter()
+    for office, day, code, channel, measure, n in days:
+        summed[("month", office, day[:7], code, channel, measure)] += n
+    assert {(*k, n) for k, n in summed.items() if n} == months
+    return days | months
+
+
+def test_whole_months_and_edges() -> None:
+    assert whole_months(date(2026, 1, 5), date(2026, 12, 31)) == (
+        ("2026-02", "2026-12"), [("2026-01-05", "2026-01-31")])
+    assert whole_months(date(2026, 3, 1), date(2026, 3, 31)) == (("2026-03", "2026-03"), [])
+    assert whole_months(date(2026, 3, 2), date(2026, 4, 30)) == (
+        ("2026-04", "2026-04"), [("2026-03-02", "2026-03-31")])
+    assert whole_months(date(2026, 3, 2), date(2026, 3, 30)) == (
+        None, [("2026-03-02", "2026-03-30")])
+    assert whole_months(date(2026, 2, 27), date(2026, 5, 3)) == (
+        ("2026-03", "2026-04"), [("2026-02-27", "2026-02-28"), ("2026-05-01", "2026-05-03")])
 
 
 def test_summary_equals_the_raw_figures(store, store_clock) -> None:
@@ -122,7 +143,7 @@ def test_summary_equals_the_raw_figures(store, store_clock) -> None:
     _walk(store, store_clock, rng, 30)  # and more changes after those
     assert _compare(store, rng) > 100
     kept = _summary_rows(store)
-    measures = {m for *_, m, _n in kept}
+    measures = {r[-2] for r in kept}
     # every kind of count was exercised
     assert {"received", "early", "on_time", "late", "supplement_asked", "passed_on",
             "refused", "withdrawn", "returned_post"} <= measures

@@ -332,3 +332,17 @@ dossier_day_summary = Table(
                      name="uq_dossier_day_summary"),
 )
 Index("ix_dossier_day_summary_day", dossier_day_summary.c.day)
+# the same per local month ('YYYY-MM'): the whole months of a long period read these
+dossier_month_summary = Table(
+    "dossier_month_summary",
+    metadata,
+    Column("office", String(40), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("procedure_code", String(40), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("measure", String(24), nullable=False),
+    Column("n", BigInteger, nullable=False),
+    UniqueConstraint("office", "month", "procedure_code", "channel", "measure",
+                     name="uq_dossier_month_summary"),
+)
+Index("ix_dossier_month_summary_month", dossier_month_summary.c.month)

@@ -17,17 +17,24 @@ time, so one offset holds for every date."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from appliance.store.calendar import WorkCalendar
 from appliance.store.reports.dossier_figures import DossierReport, dossier_report
 from appliance.store.reports.periods import Period
-from appliance.store.schema import dossier_day_summary, dossiers, history, procedures
+from appliance.store.schema import (
+    dossier_day_summary,
+    dossier_month_summary,
+    dossiers,
+    history,
+    procedures,
+)
 from appliance.store.stages import OPEN
 
 D = dossiers.c
@@ -108,41 +115,62 @@ def load_dossiers_raw(engine: Engine, cal: WorkCalendar, office: str | None, p: 
     return dossier_report(per_proc, steps, per_month)
 
 
+def whole_months(first: date, last: date) -> tuple[tuple[str, str] | None,
+                                                 list[tuple[str, str]]]:
+    """[first, last] as its whole months ('YYYY-MM' from, to; None if none) and the days
+    outside them (ISO ranges, inclusive)."""
+    m0 = first if first.day == 1 else (first.replace(day=1) + timedelta(days=32)).replace(day=1)
+    after = last + timedelta(days=1)
+    m1 = after if after.day == 1 else after.replace(day=1)  # the day after the whole months
+    if m0 >= m1:
+        return None, [(first.isoformat(), last.isoformat())]
+    edges = [(a, b) for a, b in ((first, m0 - timedelta(days=1)), (m1, last)) if a <= b]
+    return ((f"{m0:%Y-%m}", f"{m1 - timedelta(days=1):%Y-%m}"),
+            [(a.isoformat(), b.isoformat()) for a, b in edges])
+
+
 def load_dossiers(engine: Engine, cal: WorkCalendar, office: str | None, p: Period,
                   t0: int, t1: int, now: int) -> DossierReport:
-    S, P = dossier_day_summary.c, procedures.c
-    days = [S.day >= p.first.isoformat(), S.day <= p.last.isoformat()]
-    if office is not None:
-        days.append(S.office == office)
-    end = min(now, t1)
+    months, edges = whole_months(p.first, p.last)
+    reads: list[Select[Any]] = []
+    for table, col, lo, hi in ([(dossier_month_summary, "month", *months)] if months else []) + [
+            (dossier_day_summary, "day", a, b) for a, b in edges]:
+        c = table.c
+        month = c.month if col == "month" else func.substr(c.day, 1, 7)
+        where = [c[col] >= lo, c[col] <= hi, *([c.office == office] if office else [])]
+        reads.append(select(month, c.procedure_code, c.channel, c.measure, func.sum(c.n))
+                     .where(*where).group_by(month, c.procedure_code, c.channel, c.measure))
     by_proc: dict[str, dict[str, Any]] = {}
+    per_month: dict[str, dict[str, Any]] = {}
+    end = min(now, t1)
+    P = procedures.c
     with engine.connect() as conn:
-        for code, name, sector, channel, measure, n in conn.execute(
-                select(S.procedure_code, P.name, P.sector, S.channel, S.measure, func.sum(S.n))
-                .join(procedures, P.code == S.procedure_code).where(*days)
-                .group_by(S.procedure_code, P.name, P.sector, S.channel, S.measure)):
-            row = by_proc.setdefault(code, {"procedure_code": code, "procedure_name": name,
-                                            "sector": sector})
-            # the summary's measures are the figures' names; received also per channel
-            names = [measure, f"received_{channel}"] if measure == "received" else [measure]
-            for key in names:
-                row[key] = row.get(key, 0) + int(n)
-        month = func.substr(S.day, 1, 7)
-        per_month: dict[str, dict[str, Any]] = {}
-        for m, measure, n in conn.execute(
-                select(month, S.measure, func.sum(S.n))
-                .where(*days, S.measure.in_(["early", "on_time", "late"]))
-                .group_by(month, S.measure)):
-            per_month.setdefault(m, {"month": m, "early": 0, "on_time": 0, "late": 0})[
-                measure] = int(n)
+        for stmt in reads:
+            for m, code, channel, measure, n in conn.execute(stmt):
+                row = by_proc.setdefault(code, {"procedure_code": code})
+                # the summary's measures are the figures' names; received also per channel
+                names = [measure, f"received_{channel}"] if measure == "received" else [measure]
+                for key in names:
+                    row[key] = row.get(key, 0) + int(n)
+                if measure in ("early", "on_time", "late"):
+                    acc = per_month.setdefault(m, {"month": m, "early": 0, "on_time": 0,
+                                                   "late": 0})
+                    acc[measure] += int(n)
         mine = [D.office == office] if office is not None else []
-        is_open = [*mine, D.stage.in_(sorted(OPEN)), D.received_at < end]
         open_rows = [dict(r) for r in conn.execute(
-            select(D.procedure_code, P.name.label("procedure_name"), P.sector,
+            select(D.procedure_code,
                    _n(D.due_at >= end).label("open_not_due"),
                    _n(D.due_at < end).label("open_overdue"),
                    _n(D.stage == "awaiting_supplement").label("awaiting_supplement"),
                    _n(D.paused_since.isnot(None)).label("paused"))
-            .join(procedures, P.code == D.procedure_code)
-            .where(*is_open).group_by(D.procedure_code, P.name, P.sector)).mappings()]
-    return dossier_report([*by_proc.values(), *open_rows], [], per_month.values())
+            .where(*mine, D.stage.in_(sorted(OPEN)), D.received_at < end)
+            .group_by(D.procedure_code)).mappings()]
+        codes = {r["procedure_code"] for r in open_rows} | set(by_proc)
+        known = {code: (name, sector) for code, name, sector in conn.execute(
+            select(P.code, P.name, P.sector).where(P.code.in_(sorted(codes))))} if codes else {}
+    rows = []
+    for r in [*by_proc.values(), *open_rows]:
+        if r["procedure_code"] in known:  # as the raw figures' join: a known procedure
+            name, sector = known[r["procedure_code"]]
+            rows.append({**r, "procedure_name": name, "sector": sector})
+    return dossier_report(rows, [], per_month.values())
