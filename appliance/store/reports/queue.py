@@ -247,9 +247,7 @@ def queue_report(groups: Mapping[str, Iterable[Row]], waits: Waits,
     ``hours`` (hour, tickets issued); ``last_finish`` (day, counter, last finish) for
     counters never closed; ``categories`` (priority category, issued, served)."""
     by = {g: waits.of_group(i) for i, g in enumerate(GROUPS)}
-    everyone: Counter[int] = Counter()
-    for counts in by["service"].values():  # the services part every ticket: add their counts
-        everyone.update(counts)
+    everyone = Counter(itertools.chain.from_iterable(waits.lists.values()))
     out: dict[str, list[QueueFigures]] = {}
     for g in GROUPS:
         rows = [r for r in groups.get(g, ()) if g == "service" or r["key"]]
