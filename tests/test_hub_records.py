@@ -308,3 +308,39 @@ def test_hub_kill_9_while_shipping(broker, demo_site, make_bus, tmp_path):
         proc.kill()
         proc.wait(10)
         running.stop()
+
+
+def test_a_hub_database_from_before_the_category_keeps_working(tmp_path):
+    """A hub file written before tickets had a category gets the column on open; its old
+    tickets load without one and ship without the field; a new ticket keeps its own."""
+    import sqlite3
+    from datetime import date
+
+    from appliance.core.model import Outcome, Ticket
+    from appliance.hub.shipper import RecordShipper
+    from appliance.hub.store import HubStore
+
+    path = tmp_path / "hub.sqlite3"
+    HubStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE tickets DROP COLUMN category")  # as the file was before
+    db.execute("INSERT INTO tickets VALUES ('2026-11-30', 'A001', 'A', 1, "
+               "'2026-11-30T08:00:00+07:00', 'dispenser-1', 'hub', 'waiting', "
+               "'2026-11-30T08:00:00+07:00', NULL, NULL, NULL, NULL, NULL, 0, NULL)")
+    db.execute("INSERT INTO meta VALUES ('day', '2026-11-30')")
+    db.commit()
+    db.close()
+    store = HubStore(path)
+    st, _ = store.load()
+    assert st.tickets["A001"].category is None and st.tickets["A001"].priority
+    when = st.tickets["A001"].issued_at
+    new = Ticket(day=date(2026, 11, 30), number="A002", service="A", priority=True,
+                 issued_at=when, unit="lookup-1", category="Người cao tuổi")
+    st.tickets[new.number] = new
+    store.commit(st, [Outcome(tickets=[new])], [])
+    assert HubStore(path).load()[0].tickets["A002"].category == "Người cao tuổi"
+    shipper = RecordShipper(path, bus=None, batch=10)  # type: ignore[arg-type]
+    _, body = shipper.pending()
+    by = {t["number"]: t for t in body["tickets"]}
+    assert "category" not in by["A001"] and by["A002"]["category"] == "Người cao tuổi"
+    store.close()
