@@ -61,10 +61,8 @@ class QueueFigures:
     service_n: int = 0
     within: int = 0  # served within the report's target
     busy_s: float = 0.0  # calling and serving, at a counter
-    called: int = 0  # tickets called (those with a wait)
-    p90_wait_s: float | None = None  # of the called tickets (nearest rank)
-    # the total's waits: whole seconds → how many tickets waited exactly that long, as the
-    # database counted them (a few thousand keys); the groups have only called and P90
+    # the group's waits: whole seconds → how many tickets waited exactly that long (exact,
+    # and a province's 660,000 waits fold to a few thousand keys counted in C, no sort)
     wait_counts: Counter[int] = field(default_factory=Counter, repr=False)
     ratings: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RATINGS, 0))
     open_s: float = 0.0
@@ -75,13 +73,12 @@ class QueueFigures:
         return sorted(self.wait_counts.elements())
 
     @classmethod
-    def of(cls, row: Row, waits: GroupWaits) -> QueueFigures:
-        called, p90, within = waits
+    def of(cls, row: Row, waits: Counter[int]) -> QueueFigures:
         f = cls(key=row["key"] or "", issued=int(row["issued"]), served=int(row["served"]),
                 no_show=int(row["no_show"]), expired=int(row["expired"]),
                 wait_sum=float(row["wait_sum"] or 0), service_sum=float(row["service_sum"] or 0),
-                service_n=int(row["service_n"]), within=within,
-                busy_s=float(row["busy"] or 0), called=called, p90_wait_s=p90)
+                service_n=int(row["service_n"]), within=int(row["within"]),
+                busy_s=float(row["busy"] or 0), wait_counts=waits)
         for r in RATINGS:
             f.ratings[r] = int(row[r])
         return f
@@ -95,7 +92,12 @@ class QueueFigures:
 
     @property
     def avg_wait_s(self) -> float | None:
-        return self.wait_sum / self.called if self.called else None
+        n = self.wait_counts.total()
+        return self.wait_sum / n if n else None
+
+    @property
+    def p90_wait_s(self) -> float | None:
+        return counted_percentile(self.wait_counts, 0.9)
 
     @property
     def avg_service_s(self) -> float | None:
@@ -181,35 +183,61 @@ def _spans(events: Iterable[Row], last_finish: Mapping[tuple[str, str], int]
 
 
 SUMMED = ("issued", "served", "no_show", "expired", "wait_sum", "service_sum", "service_n",
-          "busy", *RATINGS)
+          "within", "busy", *RATINGS)
 
-GroupWaits = tuple[int, float | None, int]  # (called, P90 wait, served within the target)
-NO_WAITS: GroupWaits = (0, None, 0)
+
+Combo = tuple[Any, Any, Any]  # (service, counter, officer)
 
 
 @dataclass
-class WaitStats:
-    """The waits as the database counted them (``queue_sql.load_waits``): per key of each
-    of GROUPS (service: "" for none; others: named only) its ``GroupWaits``, and every
-    wait of the period counted (whole seconds → tickets) for the total and its buckets."""
+class Waits:
+    """The waits of the called tickets per (service, counter, officer), and how many of the
+    served ones were within the report's target."""
 
-    groups: dict[str, dict[Any, GroupWaits]]
-    counts: Counter[int]
+    lists: dict[Combo, list[int]]
+    within: dict[Combo, int]
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[Any, ...]], target_s: float) -> Waits:
+        """From (service, counter, officer, waits, served waits) rows of the day summaries,
+        the waits "," separated (``queue_summary``): split, converted and compared in C, so a
+        year's 70,000 waits cost some 6,000 Python steps."""
+        lists: dict[Combo, list[int]] = defaultdict(list)
+        served: dict[Combo, list[int]] = defaultdict(list)
+        for service, counter, officer, waits, served_waits in rows:
+            if waits:
+                lists[(service, counter, officer)].extend(map(int, waits.split(",")))
+            if served_waits:
+                served[(service, counter, officer)].extend(map(int, served_waits.split(",")))
+        limit = float(target_s)
+        within = {k: sum(map(limit.__ge__, v)) for k, v in served.items()}
+        return cls(dict(lists), within)
+
+    def of_group(self, i: int) -> dict[Any, Counter[int]]:
+        """The waits counted per key of GROUPS[i] (service: "" for none; others: named
+        only)."""
+        parts: dict[Any, list[int]] = defaultdict(list)
+        for combo, values in self.lists.items():
+            if combo[i] or i == 0:
+                parts[combo[i] or ""].extend(values)
+        return {k: Counter(v) for k, v in parts.items()}  # counted in C
 
 
-def regroup(combos: Iterable[Row]) -> dict[str, list[dict[str, Any]]]:
+def regroup(combos: Iterable[Row], waits: Waits) -> dict[str, list[dict[str, Any]]]:
     """Aggregate rows per (service, counter, officer) summed per service, counter and
-    officer (``key``)."""
+    officer (``key``); ``within`` (served within the target) from ``waits``, since the
+    target is chosen per report."""
     groups: dict[str, dict[Any, dict[str, Any]]] = {g: {} for g in GROUPS}
     for row in combos:
+        n_within = waits.within.get((row["service"], row["counter"], row["officer"]), 0)
         for g in GROUPS:
             acc = groups[g].setdefault(row[g], {"key": row[g], **dict.fromkeys(SUMMED, 0)})
             for name in SUMMED:
-                acc[name] += row[name] or 0
+                acc[name] += n_within if name == "within" else (row[name] or 0)
     return {g: list(v.values()) for g, v in groups.items()}
 
 
-def queue_report(groups: Mapping[str, Iterable[Row]], waits: WaitStats,
+def queue_report(groups: Mapping[str, Iterable[Row]], waits: Waits,
                  hours: Iterable[tuple[int, int]], last_finish: Iterable[tuple[str, str, int]],
                  counter_events: Iterable[Row] = (), *,
                  target_s: float = DEFAULT_TARGET_S,
@@ -218,15 +246,15 @@ def queue_report(groups: Mapping[str, Iterable[Row]], waits: WaitStats,
     rows of ``AGGREGATES`` (``key`` the group); ``waits`` those of every called ticket;
     ``hours`` (hour, tickets issued); ``last_finish`` (day, counter, last finish) for
     counters never closed; ``categories`` (priority category, issued, served)."""
+    by = {g: waits.of_group(i) for i, g in enumerate(GROUPS)}
+    everyone = Counter(itertools.chain.from_iterable(waits.lists.values()))
     out: dict[str, list[QueueFigures]] = {}
     for g in GROUPS:
         rows = [r for r in groups.get(g, ()) if g == "service" or r["key"]]
-        by = waits.groups.get(g, {})
-        out[g] = sorted((QueueFigures.of(r, by.get(r["key"] or "", NO_WAITS)) for r in rows),
+        out[g] = sorted((QueueFigures.of(r, by[g].get(r["key"] or "", Counter()))
+                         for r in rows),
                         key=lambda f: f.key)
-    everyone = waits.counts
-    total = QueueFigures(wait_counts=everyone, called=everyone.total(),
-                         p90_wait_s=counted_percentile(everyone, 0.9))
+    total = QueueFigures(wait_counts=everyone)
     for f in out["service"]:  # every ticket has a service: the total is their sum
         total.merge(f)
     finish = {(d, c): int(t) for d, c, t in last_finish}

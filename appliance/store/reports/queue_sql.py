@@ -1,29 +1,24 @@
 """The database's share of the queue figures: the day summaries (``queue_summary``: counts
 and sums per office, day, service, counter and officer; arrivals per hour) summed over
-the period; the waits' figures counted by the database from the period's tickets
-(``load_waits``: per service, counter and officer the tickets called, the exact P90 and
-those served within the report's target; every wait counted per second for the total);
-and each counter's last finish (only of the days where a counter was left open: that is
-all it is used for). Python receives some hundreds of rows, not a row per ticket.
+the period, their waits (every wait, "," separated, for the exact percentile and the
+service level), and each counter's last finish (only of the days where a counter was
+left open: that is all it is used for). The Python side (``queue.queue_report``) splits
+and sorts the waits.
 
-The counter events are read as plain tuples through the driver's own cursor (no Row
-objects)."""
+The waits are read as plain tuples through the driver's own cursor (no Row objects)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
 from appliance.store.reports.queue import (
-    GROUPS,
     SUMMED,
-    GroupWaits,
     QueueReport,
-    WaitStats,
+    Waits,
     days_left_open,
     queue_report,
     regroup,
@@ -33,7 +28,6 @@ from appliance.store.schema import (
     queue_day_categories,
     queue_day_hours,
     queue_day_summary,
-    queue_tickets,
 )
 
 S = queue_day_summary.c
@@ -54,46 +48,15 @@ def _raw_rows(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
-def load_waits(conn: Connection, period: list[Any], target_s: float) -> WaitStats:
-    """The called tickets' waits (first call − issue, whole seconds: the times are epoch
-    seconds) counted in the database: per key of each of GROUPS the tickets called, the
-    P90 (nearest rank: the smallest wait whose rank r in the key's ordered waits has
-    r ≥ 0.9·n, i.e. 10·r ≥ 9·n in integers) and the served ones within ``target_s``; and
-    for the total every wait with its count (a few thousand distinct seconds)."""
-    T = queue_tickets.c
-    wait = (T.first_called_at - T.issued_at).label("wait")
-    ok = case((and_(T.state == "finished", wait <= literal(float(target_s))), 1), else_=0)
-    called = [*period, T.state != "voided", T.first_called_at.isnot(None)]
-    keys = {"service": func.coalesce(T.service, ""), "counter": T.counter,
-            "officer": T.officer}
-    groups: dict[str, dict[Any, GroupWaits]] = {}
-    for g in GROUPS:
-        key = keys[g].label("key")
-        named = [] if g == "service" else [key.isnot(None), key != ""]
-        ranked = select(key, wait, ok.label("ok"),
-                        func.row_number().over(partition_by=key, order_by=wait).label("r"),
-                        func.count().over(partition_by=key).label("n"),
-                        ).where(*called, *named).subquery()
-        R = ranked.c
-        groups[g] = {k: (int(n), None if p90 is None else float(p90), int(w or 0))
-                     for k, n, p90, w in conn.execute(
-                         select(R.key, func.max(R.n),
-                                func.min(case((R.r * 10 >= R.n * 9, R.wait), else_=None)),
-                                func.sum(R.ok)).group_by(R.key))}
-    counts = Counter({int(w): int(n) for w, n in conn.execute(
-        select(wait, func.count()).where(*called).group_by(wait))})
-    return WaitStats(groups, counts)
-
-
 def load_queue(engine: Engine, office: str | None, first: str, last: str, *,
                target_s: float) -> QueueReport:
-    def period(c: Any) -> list[Any]:  # of a table with day and office columns
+    def period(c: Any) -> list[Any]:
         out = [c.day >= first, c.day <= last]
         return out if office is None else [*out, c.office == office]
 
     E = queue_counter_events.c
     keys = [S.service, S.counter, S.officer]
-    summed = [func.sum(S[name]).label(name) for name in SUMMED]
+    summed = [func.sum(S[name]).label(name) for name in SUMMED if name != "within"]
     with engine.connect() as conn:
         names = ("day", "seq", "type", "counter", "at")
         events = [dict(zip(names, r, strict=True)) for r in _raw_rows(conn, select(
@@ -106,7 +69,8 @@ def load_queue(engine: Engine, office: str | None, first: str, last: str, *,
         categories = [(str(c), int(i), int(s)) for c, i, s in conn.execute(
             select(C.category, func.sum(C.issued), func.sum(C.served)).where(*period(C))
             .group_by(C.category).order_by(C.category))]
-        waits = load_waits(conn, period(queue_tickets.c), target_s)
+        waits = _raw_rows(conn, select(S.service, S.counter, S.officer, S.waits,
+                                       S.served_waits).where(*period(S)))
         open_days = days_left_open(events)
         last_finish: list[tuple[str, str, int]] = []
         if open_days:
@@ -114,5 +78,6 @@ def load_queue(engine: Engine, office: str | None, first: str, last: str, *,
                 select(S.day, S.counter, func.max(S.last_finish))
                 .where(*period(S), S.day.in_(sorted(open_days)), S.counter.isnot(None),
                        S.last_finish.isnot(None)).group_by(S.day, S.counter))]
-    return queue_report(regroup(combos), waits, hours, last_finish, events,
+    split = Waits.of(waits, target_s)
+    return queue_report(regroup(combos, split), split, hours, last_finish, events,
                         target_s=target_s, categories=categories)
