@@ -413,6 +413,8 @@ class TicketRecord(BaseModel):
     officer: str | None = Field(default=None, max_length=40)
     calls: int = 0
     rating: str | None = Field(default=None, max_length=20)
+    # added: a priority ticket's category as ticket.issue gave it (absent: none recorded)
+    category: str | None = Field(default=None, max_length=80)
 
 
 class CounterRecord(BaseModel):

@@ -36,9 +36,9 @@ def _same(store_rows: list[dict[str, Any]], hub_rows: dict[tuple[str, str], dict
     for r in store_rows:
         h = hub_rows[(r["day"], r["number"])]
         assert (r["state"], r["service"], r["counter"], r["officer"], r["calls"],
-                r["rating"], bool(r["priority"]), r["origin"]) == (
+                r["rating"], bool(r["priority"]), r["origin"], r["category"]) == (
             h["state"], h["service"], h["counter"], h["officer"], h["calls"], h["rating"],
-            bool(h["priority"]), h["origin"]), r["number"]
+            bool(h["priority"]), h["origin"], h["category"]), r["number"]
         for col in ("issued_at", "first_called_at", "called_at", "finished_at"):
             assert r[col] == _epoch(h[col]), (r["number"], col)
         assert r["office"] == "000.00.06.G04" and r["site"] == "demo"
@@ -91,6 +91,67 @@ def test_store_down_then_up(broker, demo_site, make_bus, clock, db_url, tmp_path
         assert [e["type"] for e in store.records.counter_events(
             "000.00.06.G04", "2026-11-30", "2026-11-30")] == ["counter.opened",
                                                              "counter.closed"]
+    finally:
+        hub.stop()
+        running.stop()
+
+
+def test_priority_category_reaches_the_queue_report(broker, demo_site, make_bus, clock,
+                                                    db_url, tmp_path):
+    """A ticket's priority category (ticket.issue) is kept by the hub, shipped with its
+    record and counted per category in the store's queue report (page table and XLSX)."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from appliance.store.reports.exports import xlsx_bytes
+    from appliance.store.reports.load import build_report
+    from appliance.store.reports.periods import period
+    from appliance.store.reports.tables import report_tables
+
+    hub = build_hub(load_unit_config(demo_site / "hub.toml", broker_url=broker.url),
+                    clock=clock)
+    assert hub.shipper is not None
+    hub.shipper.interval_s = 0.3
+    hub.start()
+    assert hub.bus.wait_connected(10)
+    running = RunningStore(broker, db_url, tmp_path)
+    try:
+        store = running.start()
+        disp, ctr = make_bus("dispenser-1"), make_bus("counter-1", role="counter")
+        asked = [("Người cao tuổi", 3), ("Phụ nữ mang thai", 2), ("Người khuyết tật", 1)]
+        for category, n in asked:
+            for _ in range(n):
+                assert disp.request("hub", {"op": "ticket.issue", "service": "A",
+                                            "priority": True, "category": category},
+                                    timeout=5)["ok"]
+        for _ in range(4):
+            assert disp.request("hub", {"op": "ticket.issue", "service": "A"}, timeout=5)["ok"]
+        # priority tickets are called first: some of them are served (the hub's rows say which)
+        for _ in range(3):
+            ctr.request("hub", {"op": "counter.next", "counter": "1", "officer": "CB01"},
+                        timeout=5)
+        ctr.request("hub", {"op": "counter.close", "counter": "1"}, timeout=5)
+        db = hub.store.path
+        wait_for(lambda: outbox_size(db) == 0, what="the outbox to drain")
+        hub_rows = hub_tickets(db)
+        _same(_all(store), hub_rows)
+        served = {c: sum(1 for h in hub_rows.values()
+                         if h["category"] == c and h["state"] == "finished") for c, _ in asked}
+        assert sum(served.values()) >= 1
+        rep = build_report(store.engine, store.calendar, None, period("day", "2026-11-30"),
+                           now=clock.now())
+        assert rep.queue.categories == sorted((c, n, served[c]) for c, n in asked)
+        table = {t.key: t for t in report_tables(rep)}["priority"]
+        assert [r[:3] for r in table.rows] == [
+            *[[c, n, served[c]] for c, n in sorted(asked)], ["Total", 6, sum(served.values())]]
+        assert table.rows[-1][3] == 60.0  # 6 of the 10 issued
+        sheet = load_workbook(BytesIO(xlsx_bytes(rep, "Phường", clock.now())))[
+            "Số ưu tiên theo đối tượng"[:31]]
+        values = [[c.value for c in row] for row in sheet.iter_rows()]
+        assert ["Đối tượng ưu tiên", "Số phát", "Đã phục vụ", "Tỷ lệ trong số phát (%)"] in [
+            v[:4] for v in values]
+        assert ["Người cao tuổi", 3, served["Người cao tuổi"]] in [v[:3] for v in values]
     finally:
         hub.stop()
         running.stop()
@@ -248,3 +309,39 @@ def test_hub_kill_9_while_shipping(broker, demo_site, make_bus, tmp_path):
         proc.kill()
         proc.wait(10)
         running.stop()
+
+
+def test_a_hub_database_from_before_the_category_keeps_working(tmp_path):
+    """A hub file written before tickets had a category gets the column on open; its old
+    tickets load without one and ship without the field; a new ticket keeps its own."""
+    import sqlite3
+    from datetime import date
+
+    from appliance.core.model import Outcome, Ticket
+    from appliance.hub.shipper import RecordShipper
+    from appliance.hub.store import HubStore
+
+    path = tmp_path / "hub.sqlite3"
+    HubStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE tickets DROP COLUMN category")  # as the file was before
+    db.execute("INSERT INTO tickets VALUES ('2026-11-30', 'A001', 'A', 1, "
+               "'2026-11-30T08:00:00+07:00', 'dispenser-1', 'hub', 'waiting', "
+               "'2026-11-30T08:00:00+07:00', NULL, NULL, NULL, NULL, NULL, 0, NULL)")
+    db.execute("INSERT INTO meta VALUES ('day', '2026-11-30')")
+    db.commit()
+    db.close()
+    store = HubStore(path)
+    st, _ = store.load()
+    assert st.tickets["A001"].category is None and st.tickets["A001"].priority
+    when = st.tickets["A001"].issued_at
+    new = Ticket(day=date(2026, 11, 30), number="A002", service="A", priority=True,
+                 issued_at=when, unit="lookup-1", category="Người cao tuổi")
+    st.tickets[new.number] = new
+    store.commit(st, [Outcome(tickets=[new])], [])
+    assert HubStore(path).load()[0].tickets["A002"].category == "Người cao tuổi"
+    shipper = RecordShipper(path, bus=None, batch=10)  # type: ignore[arg-type]
+    _, body = shipper.pending()
+    by = {t["number"]: t for t in body["tickets"]}
+    assert "category" not in by["A001"] and by["A002"]["category"] == "Người cao tuổi"
+    store.close()

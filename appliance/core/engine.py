@@ -229,7 +229,7 @@ class QueueEngine:
         self.state.next_number[svc.id] = n + 1
         assert self.state.day is not None
         t = Ticket(day=self.state.day, number=svc.format_number(n), service=svc.id,
-                   priority=req.priority, issued_at=now, unit=unit)
+                   priority=req.priority, issued_at=now, unit=unit, category=req.category)
         self.state.tickets[t.number] = t
         self._ticket_event(out, "ticket.issued", t, now)
         self._save(out, t)

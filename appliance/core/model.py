@@ -33,6 +33,7 @@ class Ticket:
     officer: str | None = None
     calls: int = 0
     rating: str | None = None
+    category: str | None = None  # a priority ticket's category (ticket.issue), for reports
 
     def __post_init__(self) -> None:
         if self.order_at is None:

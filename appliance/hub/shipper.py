@@ -36,7 +36,7 @@ TIMEOUT_S = 5.0
 ALERT_AFTER_S = 3600.0  # records waiting longer than this make the hub's status an alert
 _TICKET_COLS = ("day", "number", "service", "priority", "state", "origin", "unit",
                 "issued_at", "first_called_at", "called_at", "finished_at", "counter",
-                "officer", "calls", "rating")
+                "officer", "calls", "rating", "category")
 
 
 class RecordShipper:
@@ -134,6 +134,8 @@ class RecordShipper:
             if kind == "ticket" and found is not None:
                 t = dict(zip(_TICKET_COLS, values, strict=True))
                 t["priority"] = bool(t["priority"])
+                if t["category"] is None:  # an added field (docs/protocol.md): only when set
+                    del t["category"]
                 tickets.append({"rev": rid, **t})
             elif kind == "event" and body:
                 ev = json.loads(body)

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS tickets (
     day TEXT NOT NULL, number TEXT NOT NULL, service TEXT NOT NULL, priority INTEGER NOT NULL,
     issued_at TEXT NOT NULL, unit TEXT NOT NULL, origin TEXT NOT NULL, state TEXT NOT NULL,
     order_at TEXT NOT NULL, counter TEXT, first_called_at TEXT, called_at TEXT,
-    finished_at TEXT, officer TEXT, calls INTEGER NOT NULL, rating TEXT,
+    finished_at TEXT, officer TEXT, calls INTEGER NOT NULL, rating TEXT, category TEXT,
     PRIMARY KEY (day, number)
 );
 CREATE TABLE IF NOT EXISTS counters (
@@ -73,7 +73,7 @@ INSERT OR IGNORE INTO ship_outbox (kind, day, key, body)
 """
 _TICKET_COLS = ("day", "number", "service", "priority", "issued_at", "unit", "origin", "state",
                 "order_at", "counter", "first_called_at", "called_at", "finished_at", "officer",
-                "calls", "rating")
+                "calls", "rating", "category")
 
 
 def _ts(v: datetime | None) -> str | None:
@@ -96,6 +96,9 @@ class HubStore:
             # day's pages for nothing (the OS caches the file anyway). 256 KiB.
             self.db.execute("PRAGMA cache_size=-256")
             self.db.executescript(_SCHEMA)
+            # a hub database from before the priority category: the column, added once
+            if "category" not in {r[1] for r in self.db.execute("PRAGMA table_info(tickets)")}:
+                self.db.execute("ALTER TABLE tickets ADD COLUMN category TEXT")
             fresh = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = "
                                     "'ship_outbox'").fetchone() is None
             self.db.executescript(_OUTBOX)
@@ -132,7 +135,7 @@ class HubStore:
                     order_at=_dt(r["order_at"]), counter=r["counter"],
                     first_called_at=_dt(r["first_called_at"]), called_at=_dt(r["called_at"]),
                     finished_at=_dt(r["finished_at"]), officer=r["officer"], calls=r["calls"],
-                    rating=r["rating"])
+                    rating=r["rating"], category=r["category"])
                 st.tickets[t.number] = t
         for cid, is_open, serving, since, officer, streak in self.db.execute(
             "SELECT id, open, serving, since, officer, priority_streak FROM counters"
@@ -182,7 +185,7 @@ class HubStore:
                 [(t.day.isoformat(), t.number, t.service, int(t.priority), _ts(t.issued_at),
                   t.unit, t.origin, t.state, _ts(t.order_at), t.counter,
                   _ts(t.first_called_at), _ts(t.called_at), _ts(t.finished_at), t.officer,
-                  t.calls, t.rating) for t in tickets.values()])
+                  t.calls, t.rating, t.category) for t in tickets.values()])
             self.db.executemany(
                 "INSERT OR REPLACE INTO counters VALUES (?, ?, ?, ?, ?, ?)",
                 [(c.id, int(c.open), c.serving, _ts(c.since), c.officer, c.priority_streak)

@@ -1,7 +1,7 @@
 """A day's queue figures kept beside its tickets: per (office, day, service, counter,
 officer) the counts and sums the reports add up, the waits of its called and of its
 served tickets (seconds, "," separated: the reports' percentile and service level stay
-exact), and the tickets issued per hour.
+exact), the tickets issued per hour, and those issued and served per priority category.
 
 Rebuilt, not patched: whenever a batch of an office's records is stored, each day it
 touched is summed again from its tickets in the same transaction (a day is some 300
@@ -18,7 +18,12 @@ from sqlalchemy import String, and_, case, cast, delete, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from appliance.store.schema import queue_day_hours, queue_day_summary, queue_tickets
+from appliance.store.schema import (
+    queue_day_categories,
+    queue_day_hours,
+    queue_day_summary,
+    queue_tickets,
+)
 
 T = queue_tickets.c
 RATINGS = ("very_satisfied", "satisfied", "unsatisfied")
@@ -69,9 +74,10 @@ def rebuild_days(conn: Connection, office: str, days: Iterable[str]) -> None:
     transaction)."""
     for day in sorted(set(days)):
         mine = [T.office == office, T.day == day, T.state != "voided"]
-        S, H = queue_day_summary.c, queue_day_hours.c
+        S, H, C = queue_day_summary.c, queue_day_hours.c, queue_day_categories.c
         conn.execute(delete(queue_day_summary).where(S.office == office, S.day == day))
         conn.execute(delete(queue_day_hours).where(H.office == office, H.day == day))
+        conn.execute(delete(queue_day_categories).where(C.office == office, C.day == day))
         keys = [T.office, T.day, T.service, T.counter, T.officer]
         sums = _sums(conn.dialect.name)
         conn.execute(queue_day_summary.insert().from_select(
@@ -81,3 +87,7 @@ def rebuild_days(conn: Connection, office: str, days: Iterable[str]) -> None:
             ["office", "day", "hour", "issued"],
             select(T.office, T.day, T.issued_hour, func.count()).where(*mine)
             .group_by(T.office, T.day, T.issued_hour)))
+        conn.execute(queue_day_categories.insert().from_select(
+            ["office", "day", "category", "issued", "served"],
+            select(T.office, T.day, T.category, func.count(), count_if(T.state == "finished"))
+            .where(*mine, T.category.isnot(None)).group_by(T.office, T.day, T.category)))

@@ -72,7 +72,8 @@ class QueueRecords:
                "service": t["service"], "priority": int(t["priority"]), "state": t["state"],
                "origin": t["origin"], "issued_at": int(issued.timestamp()),
                "issued_hour": issued.hour, "counter": t["counter"], "officer": t["officer"],
-               "calls": t["calls"], "rating": t["rating"], "rev": t["rev"]}
+               "calls": t["calls"], "rating": t["rating"], "rev": t["rev"],
+               "category": t.get("category")}
         for name in _TIMES:
             row[name] = _epoch(t[name], name) if t[name] else None
         return row

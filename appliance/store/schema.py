@@ -246,6 +246,9 @@ queue_tickets = Table(
     Column("calls", Integer, nullable=False, server_default="0"),
     Column("rating", String(20), nullable=True),
     Column("rev", BigInteger, nullable=False),
+    # migration 0006: the priority category the ticket was issued under (elderly, disabled,
+    # pregnant, ...: ticket.issue's ``category``), when the hub recorded one
+    Column("category", String(80), nullable=True),
     UniqueConstraint("site", "day", "number", name="uq_queue_tickets_site_day_number"),
 )
 # reports read an office's days in a range: a covering index (every column the figures
@@ -304,3 +307,49 @@ queue_day_hours = Table(
     UniqueConstraint("office", "day", "hour", name="uq_queue_day_hours_office_day_hour"),
 )
 Index("ix_queue_day_hours_day", queue_day_hours.c.day)
+
+# migration 0006: tickets issued and served per priority category of an office day
+# (rebuilt with the day's summary, appliance/store/queue_summary.py).
+queue_day_categories = Table(
+    "queue_day_categories",
+    metadata,
+    Column("office", String(40), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("category", String(80), nullable=False),
+    Column("issued", BigInteger, nullable=False),
+    Column("served", BigInteger, nullable=False),
+    UniqueConstraint("office", "day", "category", name="uq_queue_day_categories"),
+)
+Index("ix_queue_day_categories_day", queue_day_categories.c.day)
+
+# migration 0006: a day's dossier figures per (office, local day, procedure, channel,
+# measure), kept by database triggers on dossiers and dossier_history
+# (appliance/store/dossier_summary.py), so a year's report reads summed rows, not 25,000
+# dossiers and their history.
+dossier_day_summary = Table(
+    "dossier_day_summary",
+    metadata,
+    Column("office", String(40), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("procedure_code", String(40), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("measure", String(24), nullable=False),
+    Column("n", BigInteger, nullable=False),
+    UniqueConstraint("office", "day", "procedure_code", "channel", "measure",
+                     name="uq_dossier_day_summary"),
+)
+Index("ix_dossier_day_summary_day", dossier_day_summary.c.day)
+# the same per local month ('YYYY-MM'): the whole months of a long period read these
+dossier_month_summary = Table(
+    "dossier_month_summary",
+    metadata,
+    Column("office", String(40), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("procedure_code", String(40), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("measure", String(24), nullable=False),
+    Column("n", BigInteger, nullable=False),
+    UniqueConstraint("office", "month", "procedure_code", "channel", "measure",
+                     name="uq_dossier_month_summary"),
+)
+Index("ix_dossier_month_summary_month", dossier_month_summary.c.month)

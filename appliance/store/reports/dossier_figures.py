@@ -71,6 +71,9 @@ def dossier_report(procedure_rows: Iterable[Row], step_rows: Iterable[Row],
         sector_of.setdefault(f.key, r.get("sector") or "")
         name = "supplement_asked" if r["stage"] == "awaiting_supplement" else "passed_on"
         f.counts[name] += int(r["n"])
+    # a group with nothing to count (a dossier changed since, a summary row gone to 0) is
+    # no row of the report: the raw and the summed figures then list the same groups
+    procs = {k: f for k, f in procs.items() if any(f.counts.values())}
     total = DossierFigures()
     sectors: dict[str, DossierFigures] = {}
     for f in procs.values():
@@ -83,7 +86,8 @@ def dossier_report(procedure_rows: Iterable[Row], step_rows: Iterable[Row],
         m = DossierFigures(r["month"], r["month"])
         for name in ("early", "on_time", "late"):
             m.counts[name] = int(r[name] or 0)
-        months.append((r["month"], m))
+        if m.finished:
+            months.append((r["month"], m))
     return DossierReport(
         total=total,
         groups={"procedure": sorted(procs.values(), key=lambda f: f.key),

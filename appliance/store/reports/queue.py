@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from bisect import bisect_left, bisect_right
-from collections import defaultdict
+from bisect import bisect_left
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 Row = Mapping[str, Any]
@@ -28,12 +29,18 @@ WAIT_BUCKETS_MIN = (0, 5, 10, 15, 20, 30, 45, 60)  # the last bucket is "60 min 
 GROUPS = ("service", "counter", "officer")
 
 
-def percentile(values: list[float], share: float) -> float | None:
-    """Nearest-rank percentile (``share`` in 0..1); None for no values."""
-    if not values:
+def counted_percentile(counts: Counter[int], share: float) -> float | None:
+    """Nearest-rank percentile (``share`` in 0..1) of the values ``counts`` holds (value →
+    how many times); None for none."""
+    n = counts.total()
+    if not n:
         return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+    rank, seen = max(1, math.ceil(share * n)), 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if seen >= rank:
+            return value
+    raise AssertionError("unreachable: the ranks add up to n")
 
 
 def _mean(values: list[float]) -> float | None:
@@ -54,17 +61,24 @@ class QueueFigures:
     service_n: int = 0
     within: int = 0  # served within the report's target
     busy_s: float = 0.0  # calling and serving, at a counter
-    waits_s: list[float] = field(default_factory=list, repr=False)  # sorted
+    # the group's waits: whole seconds → how many tickets waited exactly that long (exact,
+    # and a province's 660,000 waits fold to a few thousand keys counted in C, no sort)
+    wait_counts: Counter[int] = field(default_factory=Counter, repr=False)
     ratings: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RATINGS, 0))
     open_s: float = 0.0
 
+    @property
+    def waits_s(self) -> list[float]:
+        """Every wait, sorted."""
+        return sorted(self.wait_counts.elements())
+
     @classmethod
-    def of(cls, row: Row, waits: list[float]) -> QueueFigures:
+    def of(cls, row: Row, waits: Counter[int]) -> QueueFigures:
         f = cls(key=row["key"] or "", issued=int(row["issued"]), served=int(row["served"]),
                 no_show=int(row["no_show"]), expired=int(row["expired"]),
                 wait_sum=float(row["wait_sum"] or 0), service_sum=float(row["service_sum"] or 0),
                 service_n=int(row["service_n"]), within=int(row["within"]),
-                busy_s=float(row["busy"] or 0), waits_s=sorted(waits))
+                busy_s=float(row["busy"] or 0), wait_counts=waits)
         for r in RATINGS:
             f.ratings[r] = int(row[r])
         return f
@@ -78,11 +92,12 @@ class QueueFigures:
 
     @property
     def avg_wait_s(self) -> float | None:
-        return self.wait_sum / len(self.waits_s) if self.waits_s else None
+        n = self.wait_counts.total()
+        return self.wait_sum / n if n else None
 
     @property
     def p90_wait_s(self) -> float | None:
-        return percentile(self.waits_s, 0.9)
+        return counted_percentile(self.wait_counts, 0.9)
 
     @property
     def avg_service_s(self) -> float | None:
@@ -119,10 +134,15 @@ class QueueReport:
     groups: dict[str, list[QueueFigures]]  # "service" / "counter" / "officer" → rows
     arrivals_by_hour: dict[int, int]
     wait_buckets: list[tuple[str, int]]
+    # (priority category, issued, served): the tickets issued with a category
+    categories: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+_AT_SEQ = itemgetter("at", "seq")  # in C: a province's month is 26,000 events
 
 
 def _in_order(events: Iterable[Row]) -> list[Row]:
-    return sorted(events, key=lambda e: (e["at"], e["seq"]))
+    return sorted(events, key=_AT_SEQ)
 
 
 def days_left_open(events: Iterable[Row]) -> set[str]:
@@ -171,34 +191,36 @@ Combo = tuple[Any, Any, Any]  # (service, counter, officer)
 
 @dataclass
 class Waits:
-    """The waits of the called tickets per (service, counter, officer), each list sorted,
-    and how many of the served ones were within the report's target."""
+    """The waits of the called tickets per (service, counter, officer), and how many of the
+    served ones were within the report's target."""
 
-    lists: dict[Combo, list[float]]
+    lists: dict[Combo, list[int]]
     within: dict[Combo, int]
 
     @classmethod
     def of(cls, rows: Iterable[tuple[Any, ...]], target_s: float) -> Waits:
         """From (service, counter, officer, waits, served waits) rows of the day summaries,
-        the waits "," separated (``queue_summary``): split and sorted in C, so a year's
-        70,000 waits cost some 6,000 Python steps."""
-        lists: dict[Combo, list[float]] = defaultdict(list)
-        served: dict[Combo, list[float]] = defaultdict(list)
+        the waits "," separated (``queue_summary``): split, converted and compared in C, so a
+        year's 70,000 waits cost some 6,000 Python steps."""
+        lists: dict[Combo, list[int]] = defaultdict(list)
+        served: dict[Combo, list[int]] = defaultdict(list)
         for service, counter, officer, waits, served_waits in rows:
             if waits:
                 lists[(service, counter, officer)].extend(map(int, waits.split(",")))
             if served_waits:
                 served[(service, counter, officer)].extend(map(int, served_waits.split(",")))
-        within = {k: bisect_right(sorted(v), target_s) for k, v in served.items()}
-        return cls({k: sorted(v) for k, v in lists.items()}, within)
+        limit = float(target_s)
+        within = {k: sum(map(limit.__ge__, v)) for k, v in served.items()}
+        return cls(dict(lists), within)
 
-    def of_group(self, i: int) -> dict[Any, list[float]]:
-        """Sorted waits per key of GROUPS[i] (service: "" for none; others: named only)."""
-        parts: dict[Any, list[float]] = defaultdict(list)
+    def of_group(self, i: int) -> dict[Any, Counter[int]]:
+        """The waits counted per key of GROUPS[i] (service: "" for none; others: named
+        only)."""
+        parts: dict[Any, list[int]] = defaultdict(list)
         for combo, values in self.lists.items():
             if combo[i] or i == 0:
                 parts[combo[i] or ""].extend(values)
-        return {k: sorted(v) for k, v in parts.items()}  # sorted runs: merged in C
+        return {k: Counter(v) for k, v in parts.items()}  # counted in C
 
 
 def regroup(combos: Iterable[Row], waits: Waits) -> dict[str, list[dict[str, Any]]]:
@@ -218,19 +240,21 @@ def regroup(combos: Iterable[Row], waits: Waits) -> dict[str, list[dict[str, Any
 def queue_report(groups: Mapping[str, Iterable[Row]], waits: Waits,
                  hours: Iterable[tuple[int, int]], last_finish: Iterable[tuple[str, str, int]],
                  counter_events: Iterable[Row] = (), *,
-                 target_s: float = DEFAULT_TARGET_S) -> QueueReport:
+                 target_s: float = DEFAULT_TARGET_S,
+                 categories: Iterable[tuple[str, int, int]] = ()) -> QueueReport:
     """The figures from aggregate rows: ``groups`` maps "service"/"counter"/"officer" to
     rows of ``AGGREGATES`` (``key`` the group); ``waits`` those of every called ticket;
     ``hours`` (hour, tickets issued); ``last_finish`` (day, counter, last finish) for
-    counters never closed."""
+    counters never closed; ``categories`` (priority category, issued, served)."""
     by = {g: waits.of_group(i) for i, g in enumerate(GROUPS)}
-    everyone = sorted(itertools.chain.from_iterable(waits.lists.values()))
+    everyone = Counter(itertools.chain.from_iterable(waits.lists.values()))
     out: dict[str, list[QueueFigures]] = {}
     for g in GROUPS:
         rows = [r for r in groups.get(g, ()) if g == "service" or r["key"]]
-        out[g] = sorted((QueueFigures.of(r, by[g].get(r["key"] or "", [])) for r in rows),
+        out[g] = sorted((QueueFigures.of(r, by[g].get(r["key"] or "", Counter()))
+                         for r in rows),
                         key=lambda f: f.key)
-    total = QueueFigures(waits_s=everyone)
+    total = QueueFigures(wait_counts=everyone)
     for f in out["service"]:  # every ticket has a service: the total is their sum
         total.merge(f)
     finish = {(d, c): int(t) for d, c, t in last_finish}
@@ -246,17 +270,23 @@ def queue_report(groups: Mapping[str, Iterable[Row]], waits: Waits,
     for hour, n in hours:
         arrivals[int(hour)] += int(n)
     return QueueReport(target_s=target_s, total=total, groups=out, arrivals_by_hour=arrivals,
-                       wait_buckets=wait_buckets(total.waits_s))
+                       wait_buckets=counted_buckets(total.wait_counts),
+                       categories=sorted(categories))
 
 
-def wait_buckets(waits_s: list[float]) -> list[tuple[str, int]]:
-    """Counts per bucket of ``WAIT_BUCKETS_MIN`` (``waits_s`` sorted)."""
+def counted_buckets(counts: Counter[int]) -> list[tuple[str, int]]:
+    """Counts per bucket of ``WAIT_BUCKETS_MIN`` of the waits ``counts`` holds (seconds →
+    how many times)."""
+    keys = sorted(counts)
+    n = [0]
+    for k in keys:
+        n.append(n[-1] + counts[k])  # n[i]: waits below keys[i]
     edges = WAIT_BUCKETS_MIN
-    cuts = [bisect_left(waits_s, lo * 60) for lo in edges[1:]]
-    bounds = [0, *cuts, len(waits_s)]
-    counts = [bounds[i + 1] - bounds[i] for i in range(len(edges))]
+    cuts = [n[bisect_left(keys, lo * 60)] for lo in edges[1:]]
+    bounds = [0, *cuts, n[-1]]
+    counts_ = [bounds[i + 1] - bounds[i] for i in range(len(edges))]
     labels = [f"{lo}–{hi}" for lo, hi in itertools.pairwise(edges)] + [f"≥{edges[-1]}"]
-    return list(zip(labels, counts, strict=True))
+    return list(zip(labels, counts_, strict=True))
 
 
 def minutes(seconds: float | None) -> float | None:

@@ -25,6 +25,7 @@ from appliance.store.reports.queue import (
 )
 from appliance.store.schema import (
     queue_counter_events,
+    queue_day_categories,
     queue_day_hours,
     queue_day_summary,
 )
@@ -64,6 +65,10 @@ def load_queue(engine: Engine, office: str | None, first: str, last: str, *,
             select(*keys, *summed).where(*period(S)).group_by(*keys)).mappings()]
         hours = [(int(h), int(n)) for h, n in conn.execute(
             select(H.hour, func.sum(H.issued)).where(*period(H)).group_by(H.hour))]
+        C = queue_day_categories.c
+        categories = [(str(c), int(i), int(s)) for c, i, s in conn.execute(
+            select(C.category, func.sum(C.issued), func.sum(C.served)).where(*period(C))
+            .group_by(C.category).order_by(C.category))]
         waits = _raw_rows(conn, select(S.service, S.counter, S.officer, S.waits,
                                        S.served_waits).where(*period(S)))
         open_days = days_left_open(events)
@@ -75,4 +80,4 @@ def load_queue(engine: Engine, office: str | None, first: str, last: str, *,
                        S.last_finish.isnot(None)).group_by(S.day, S.counter))]
     split = Waits.of(waits, target_s)
     return queue_report(regroup(combos, split), split, hours, last_finish, events,
-                        target_s=target_s)
+                        target_s=target_s, categories=categories)

@@ -16,6 +16,7 @@ from appliance.store.reports.queue import (
     SATISFACTION_COLUMNS,
     Column,
     QueueFigures,
+    QueueReport,
     share,
 )
 
@@ -108,6 +109,7 @@ def report_tables(rep: Report) -> list[Table]:
             f"satisfaction_{g}", ("Mức độ hài lòng theo " + GROUP_LABELS[g][0].lower(),
                                   "Satisfaction by " + GROUP_LABELS[g][1].lower()),
             g, SATISFACTION_COLUMNS, q.groups[g], q.total, target))
+    tables.append(_priority_table(q))
     tables.append(Table("arrivals", ("Số phát theo giờ", "Arrivals by hour of day"),
                         [("Giờ", "Hour"), ("Số phát", "Tickets")], ["text", "int"],
                         [[f"{h:02d}:00", n] for h, n in q.arrivals_by_hour.items() if n]))
@@ -123,6 +125,21 @@ def report_tables(rep: Report) -> list[Table]:
                         [[m, f.counts["early"], f.counts["on_time"], f.counts["late"],
                           share(f.on_time_rate)] for m, f in d.on_time_by_month]))
     return tables
+
+
+def _priority_table(q: QueueReport) -> Table:
+    """Tickets issued and served per priority category (ticket.issue's ``category``), each
+    with its share of every ticket issued."""
+    def of_issued(n: int) -> float | None:
+        return share(n / q.total.issued) if q.total.issued else None
+
+    rows: list[list[Any]] = [[c, i, s, of_issued(i)] for c, i, s in q.categories]
+    issued, served = sum(i for _, i, _ in q.categories), sum(s for *_, s in q.categories)
+    return Table("priority", ("Số ưu tiên theo đối tượng", "Priority tickets by category"),
+                 [("Đối tượng ưu tiên", "Priority category"), ("Số phát", "Issued"),
+                  ("Đã phục vụ", "Served"), ("Tỷ lệ trong số phát (%)", "Share of issued (%)")],
+                 ["text", "int", "int", "pct"],
+                 [*rows, [tr("Tổng", "Total"), issued, served, of_issued(issued)]])
 
 
 def rating_label(key: str) -> str:
