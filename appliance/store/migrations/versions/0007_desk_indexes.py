@@ -10,7 +10,7 @@
   every row of the office (a third of a second on PostgreSQL with 20,000 a office).
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 from __future__ import annotations
