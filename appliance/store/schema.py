@@ -326,30 +326,26 @@ Index("ix_queue_day_categories_day", queue_day_categories.c.day)
 # measure), kept by database triggers on dossiers and dossier_history
 # (appliance/store/dossier_summary.py), so a year's report reads summed rows, not 25,000
 # dossiers and their history.
-dossier_day_summary = Table(
-    "dossier_day_summary",
-    metadata,
-    Column("office", String(40), nullable=False),
-    Column("day", String(10), nullable=False),
-    Column("procedure_code", String(40), nullable=False),
-    Column("channel", String(16), nullable=False),
-    Column("measure", String(24), nullable=False),
-    Column("n", BigInteger, nullable=False),
-    UniqueConstraint("office", "day", "procedure_code", "channel", "measure",
-                     name="uq_dossier_day_summary"),
-)
-Index("ix_dossier_day_summary_day", dossier_day_summary.c.day)
+
+
+def _dossier_summary(period: str, width: int) -> Table:
+    """The day and the month tables differ only in the period column."""
+    table = Table(
+        f"dossier_{period}_summary",
+        metadata,
+        Column("office", String(40), nullable=False),
+        Column(period, String(width), nullable=False),
+        Column("procedure_code", String(40), nullable=False),
+        Column("channel", String(16), nullable=False),
+        Column("measure", String(24), nullable=False),
+        Column("n", BigInteger, nullable=False),
+        UniqueConstraint("office", period, "procedure_code", "channel", "measure",
+                         name=f"uq_dossier_{period}_summary"),
+    )
+    Index(f"ix_dossier_{period}_summary_{period}", table.c[period])
+    return table
+
+
+dossier_day_summary = _dossier_summary("day", 10)
 # the same per local month ('YYYY-MM'): the whole months of a long period read these
-dossier_month_summary = Table(
-    "dossier_month_summary",
-    metadata,
-    Column("office", String(40), nullable=False),
-    Column("month", String(7), nullable=False),
-    Column("procedure_code", String(40), nullable=False),
-    Column("channel", String(16), nullable=False),
-    Column("measure", String(24), nullable=False),
-    Column("n", BigInteger, nullable=False),
-    UniqueConstraint("office", "month", "procedure_code", "channel", "measure",
-                     name="uq_dossier_month_summary"),
-)
-Index("ix_dossier_month_summary_month", dossier_month_summary.c.month)
+dossier_month_summary = _dossier_summary("month", 7)
